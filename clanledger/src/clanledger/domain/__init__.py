@@ -1,0 +1,1 @@
+"""Pure ledger and settlement logic: no Flask or SQLAlchemy imports."""

@@ -1,0 +1,1 @@
+"""Use cases: take a session and primitives, enforce rules, own the commit."""

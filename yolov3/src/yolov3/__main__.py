@@ -1,0 +1,3 @@
+from yolov3.cli import main
+
+raise SystemExit(main())
