@@ -1,16 +1,15 @@
 """``yolov3`` command line: argparse sub-commands that only call library functions.
 
-Each area registers its sub-commands from its own module in this package.
+Every module in this package that defines ``register(subparsers)`` adds its sub-commands.
+Modules import heavy libraries inside their handlers, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 from collections.abc import Sequence
-
-# Modules in this package that define ``register(subparsers)``.
-COMMAND_MODULES = ("demo",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,8 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="YOLOv3 from scratch: data tools, training, prediction and evaluation.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"yolov3.cli.{name}").register(subparsers)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
     return parser
 
 
