@@ -1,0 +1,194 @@
+"""YOLOv3 and YOLOv3-tiny, layer for layer as Darknet's ``yolov3.cfg`` and ``yolov3-tiny.cfg``.
+
+Both return, per output scale in :attr:`ModelConfig.strides` order (coarsest first), raw
+logits of shape ``(B, A, H/s, W/s, 5 + C)``: ``tx, ty, tw, th, objectness, classes...``.
+Input height and width must be divisible by 32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from yolov3.config import ModelConfig
+from yolov3.model.darknet53 import Darknet53
+from yolov3.model.layers import ConvBNLeaky, MaxPoolSame, prediction_conv, to_grid
+
+
+class DetectorBase(nn.Module):
+    """What every detector here shares: its config, prediction convs and inference form."""
+
+    config: ModelConfig
+    backbone: nn.Module
+
+    def head_convs(self) -> list[nn.Conv2d]:
+        """The final 1x1 prediction conv of each scale, in scale order."""
+        raise NotImplementedError
+
+    @property
+    def is_fused(self) -> bool:
+        return any(isinstance(m, ConvBNLeaky) and m.is_fused for m in self.modules())
+
+    def fuse(self) -> DetectorBase:
+        """Switch to the inference form: eval mode, BN folded into convs, channels-last.
+
+        Outputs stay equal to the unfused model's (within float tolerance). The fused model
+        can no longer be trained or saved as Darknet weights with batch norm.
+        """
+        self.eval()
+        for module in self.modules():
+            if isinstance(module, ConvBNLeaky):
+                module.fuse()
+        return self.to(memory_format=torch.channels_last)
+
+    @torch.no_grad()
+    def init_prediction_biases(self) -> None:
+        """Start the prediction biases where training converges fastest.
+
+        Objectness starts at about 8 objects per 640x640 image spread over the scale's cells
+        and anchors, class logits at a probability of about 0.6 / C (as in ultralytics), so
+        the first steps are not swamped by the background's objectness loss.
+        """
+        a, c = self.config.num_anchors, self.config.num_classes
+        for conv, stride in zip(self.head_convs(), self.config.strides, strict=True):
+            bias = conv.bias.view(a, 5 + c)
+            bias[:, 4] = math.log(8 / (640 / stride) ** 2)
+            bias[:, 5:] = math.log(0.6 / (c - 0.99))
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f"expected images of shape (B, 3, H, W), got {tuple(x.shape)}")
+        if x.shape[2] % 32 or x.shape[3] % 32:
+            raise ValueError(f"height and width must be divisible by 32, got {tuple(x.shape)}")
+
+
+class DetectionBlock(nn.Module):
+    """One YOLOv3 scale: five alternating 1x1/3x3 convs, then a 3x3 conv and the prediction.
+
+    ``forward`` returns the fifth conv's output (what the next scale's route reads) and the
+    prediction conv's output.
+    """
+
+    def __init__(self, in_channels: int, width: int, num_anchors: int, num_classes: int):
+        super().__init__()
+        self.convs = nn.Sequential(
+            ConvBNLeaky(in_channels, width, 1),
+            ConvBNLeaky(width, width * 2, 3),
+            ConvBNLeaky(width * 2, width, 1),
+            ConvBNLeaky(width, width * 2, 3),
+            ConvBNLeaky(width * 2, width, 1),
+        )
+        self.expand = ConvBNLeaky(width, width * 2, 3)
+        self.predict = prediction_conv(width * 2, num_anchors, num_classes)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        route = self.convs(x)
+        return route, self.predict(self.expand(route))
+
+
+class YOLOv3(DetectorBase):
+    """Darknet-53 with three detection scales (strides 32, 16, 8), as ``yolov3.cfg``."""
+
+    def __init__(self, config: ModelConfig | None = None):
+        super().__init__()
+        config = config or ModelConfig()
+        if config.arch != "yolov3" or config.strides != (32, 16, 8):
+            raise ValueError(f"YOLOv3 needs arch 'yolov3' with strides (32, 16, 8), got {config}")
+        self.config = config
+        a, c = config.num_anchors, config.num_classes
+        self.backbone = Darknet53()
+        self.head32 = DetectionBlock(1024, 512, a, c)
+        self.lateral16 = ConvBNLeaky(512, 256, 1)
+        self.head16 = DetectionBlock(256 + 512, 256, a, c)
+        self.lateral8 = ConvBNLeaky(256, 128, 1)
+        self.head8 = DetectionBlock(128 + 256, 128, a, c)
+        self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
+        self.init_prediction_biases()
+
+    def head_convs(self) -> list[nn.Conv2d]:
+        return [self.head32.predict, self.head16.predict, self.head8.predict]
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        self._check_input(x)
+        c3, c4, c5 = self.backbone(x)
+        route32, p32 = self.head32(c5)
+        # Darknet's "route -1, 61": the upsampled map first, then the backbone feature.
+        x = torch.cat([self.upsample(self.lateral16(route32)), c4], 1)
+        route16, p16 = self.head16(x)
+        x = torch.cat([self.upsample(self.lateral8(route16)), c3], 1)
+        _, p8 = self.head8(x)
+        return [to_grid(p, self.config.num_anchors) for p in (p32, p16, p8)]
+
+
+class TinyBackbone(nn.Module):
+    """YOLOv3-tiny's seven 3x3 convs with max-pools; returns the stride 16 and 32 features."""
+
+    out_channels = (256, 1024)
+
+    def __init__(self) -> None:
+        super().__init__()
+        pool = nn.MaxPool2d(2, 2)
+        self.stage16 = nn.Sequential(  # Darknet layers 0-8
+            ConvBNLeaky(3, 16, 3),
+            pool,
+            ConvBNLeaky(16, 32, 3),
+            pool,
+            ConvBNLeaky(32, 64, 3),
+            pool,
+            ConvBNLeaky(64, 128, 3),
+            pool,
+            ConvBNLeaky(128, 256, 3),
+        )
+        self.stage32 = nn.Sequential(  # Darknet layers 9-12
+            pool,
+            ConvBNLeaky(256, 512, 3),
+            MaxPoolSame(),
+            ConvBNLeaky(512, 1024, 3),
+        )
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        c4 = self.stage16(x)  # (B, 256, H/16, W/16)
+        return c4, self.stage32(c4)  # (B, 1024, H/32, W/32)
+
+
+class YOLOv3Tiny(DetectorBase):
+    """YOLOv3-tiny with two detection scales (strides 32, 16), as ``yolov3-tiny.cfg``."""
+
+    def __init__(self, config: ModelConfig | None = None):
+        super().__init__()
+        config = config or ModelConfig.tiny()
+        if config.arch != "yolov3-tiny" or config.strides != (32, 16):
+            raise ValueError(
+                f"YOLOv3-tiny needs arch 'yolov3-tiny' with strides (32, 16), got {config}"
+            )
+        self.config = config
+        a, c = config.num_anchors, config.num_classes
+        self.backbone = TinyBackbone()
+        self.neck = ConvBNLeaky(1024, 256, 1)
+        self.expand32 = ConvBNLeaky(256, 512, 3)
+        self.predict32 = prediction_conv(512, a, c)
+        self.lateral16 = ConvBNLeaky(256, 128, 1)
+        self.expand16 = ConvBNLeaky(128 + 256, 256, 3)
+        self.predict16 = prediction_conv(256, a, c)
+        self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
+        self.init_prediction_biases()
+
+    def head_convs(self) -> list[nn.Conv2d]:
+        return [self.predict32, self.predict16]
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        self._check_input(x)
+        c4, c5 = self.backbone(x)
+        route = self.neck(c5)
+        p32 = self.predict32(self.expand32(route))
+        x = torch.cat([self.upsample(self.lateral16(route)), c4], 1)  # "route -1, 8"
+        p16 = self.predict16(self.expand16(x))
+        return [to_grid(p, self.config.num_anchors) for p in (p32, p16)]
+
+
+def build_model(config: ModelConfig | None = None) -> DetectorBase:
+    """The network ``config`` describes: :class:`YOLOv3` or :class:`YOLOv3Tiny`."""
+    config = config or ModelConfig()
+    return YOLOv3(config) if config.arch == "yolov3" else YOLOv3Tiny(config)
