@@ -84,3 +84,104 @@ class ModelConfig:
             strides=tuple(data["strides"]),
             class_names=tuple(data.get("class_names", ())),
         )
+
+
+BoxLoss = str  # "ciou" | "giou" | "mse"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a network is trained: every hyperparameter of a run, saved inside its checkpoints.
+
+    Defaults follow Darknet's YOLOv3 recipe where it is sound, and the tuned values of later
+    YOLO trainers where they train faster (loss gains, EMA, warm-up of the accumulation).
+    """
+
+    # --- data ---
+    data: str = ""  # dataset folder or file (YOLO txt, VOC or COCO JSON; format auto-detected)
+    data_format: str | None = None  # "yolo" | "voc" | "coco"; None = detect from the files
+    train_split: str | None = "train"  # split of `data` to train on (None = the whole dataset)
+    val_data: str | None = None  # validation dataset; None = `val_split` of `data`
+    val_split: str | None = "val"  # split used for validation (None = the whole `val_data`)
+    img_size: int = 416  # square network input side in pixels, a multiple of 32
+    augment: bool = True  # photometric and geometric augmentation of training images
+    mosaic: bool = False  # 4-image mosaic augmentation (helps large runs, slows small ones)
+    multi_scale: bool = False  # change the input size every batch, ~0.75x..1.5x img_size
+    workers: int = 2  # DataLoader worker processes per rank
+    # --- schedule ---
+    epochs: int = 100  # passes over the training set
+    batch_size: int = 16  # images per forward pass, per process
+    nominal_batch: int = 64  # gradients are accumulated until this many images (Darknet: 64)
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum) | "adam" | "adamw"
+    lr0: float = 0.01  # peak learning rate, reached at the end of burn-in
+    lrf: float = 0.01  # final learning rate as a fraction of lr0 (cosine) / floor (step)
+    momentum: float = 0.937  # SGD momentum, or Adam beta1
+    nesterov: bool = True  # Nesterov momentum for SGD
+    weight_decay: float = 5e-4  # L2 on convolution weights only, scaled to the nominal batch
+    scheduler: str = "cosine"  # decay after burn-in: "cosine" | "step"
+    lr_steps: tuple[float, ...] = (0.8, 0.9)  # "step": fractions of the run where lr drops
+    lr_step_gamma: float = 0.1  # "step": factor applied at each drop
+    burn_in: str = "power4"  # warm-up shape: Darknet's (i/n)^4 "power4" | "linear"
+    burn_in_epochs: float = 3.0  # warm-up length in epochs ...
+    burn_in_max_iters: int = 1000  # ... but at most this many batches (Darknet's burn_in)
+    grad_clip: float = 10.0  # max gradient L2 norm before each optimizer step; 0 = off
+    max_bad_steps: int = 10  # stop after this many non-finite losses/gradients in a row
+    ema: bool = True  # keep an exponential moving average of the weights for val and best
+    ema_decay: float = 0.9999  # EMA decay once warmed up
+    ema_tau: float = 2000.0  # EMA warm-up: decay * (1 - exp(-updates / tau))
+    amp: bool = True  # mixed precision on CUDA (bf16 where supported, else fp16); off on CPU
+    # --- loss ---
+    box_loss: BoxLoss = "ciou"  # "ciou" | "giou" | Darknet's "mse" on (tx, ty, tw, th)
+    box_gain: float = 0.05  # weight of the box loss
+    obj_gain: float = 1.0  # weight of the objectness loss (scaled by (img_size/640)^2)
+    cls_gain: float = 0.5  # weight of the class loss (scaled by num_classes/80)
+    ignore_thresh: float = 0.7  # no "no object" loss where a prediction overlaps a truth this much
+    iou_aware: bool = False  # objectness target = IoU of the predicted box instead of 1
+    label_smoothing: float = 0.0  # class targets become 1 - eps/2 and eps/2
+    multi_anchor_thresh: float | None = None  # also assign anchors whose shape IoU exceeds this
+    wh_max: float = 6.0  # bound on tw, th before exp: boxes at most e^6 times their anchor
+    # --- validation and output ---
+    val_interval: int = 1  # validate (AP50 with the EMA weights) every k epochs and at the end
+    val_conf: float = 0.001  # confidence threshold for validation detections
+    val_iou: float = 0.6  # NMS IoU threshold for validation detections
+    out: str = "runs/train"  # run folder: last.pt, best.pt, results.csv, results.png, events
+    seed: int = 0  # seeds Python, NumPy, torch and the data order
+    deterministic: bool = False  # deterministic kernels and ordering (exact resume, slower)
+    progress: bool = True  # tqdm progress bars
+    # --- transfer learning ---
+    weights: str | None = None  # start from a .pt checkpoint or a Darknet .weights file
+    weights_cutoff: int | None = None  # Darknet: load only the first N convolutions (backbone)
+    freeze_epochs: int = 0  # keep the backbone frozen for the first N epochs
+
+    def __post_init__(self) -> None:
+        choices = {
+            "optimizer": ("sgd", "adam", "adamw"),
+            "scheduler": ("cosine", "step"),
+            "burn_in": ("power4", "linear"),
+            "box_loss": ("ciou", "giou", "mse"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r}; expected one of {allowed}")
+        if self.img_size % 32:
+            raise ValueError(f"img_size must be a multiple of 32, got {self.img_size}")
+        for name in ("epochs", "batch_size", "nominal_batch", "val_interval", "max_bad_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild from ``to_dict()``; unknown keys (from newer versions) are rejected."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}")
+        values = dict(data)
+        if "lr_steps" in values:
+            values["lr_steps"] = tuple(values["lr_steps"])
+        return cls(**values)
