@@ -29,6 +29,7 @@ migrate = Migrate()
 def init_extensions(app: Flask) -> None:
     """Bind every extension to ``app``."""
     from clanledger import models  # noqa: F401  (registers the tables on the metadata)
+    from clanledger.services import audit  # noqa: F401  (registers the audit listener)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)

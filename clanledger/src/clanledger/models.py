@@ -1,3 +1,0 @@
-"""SQLAlchemy 2 typed tables. No business math lives here: that is in ``domain``."""
-
-from __future__ import annotations

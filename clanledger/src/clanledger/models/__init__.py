@@ -1,0 +1,59 @@
+"""SQLAlchemy 2 typed tables. No business math lives here: that is in ``domain``.
+
+Every clan-owned table carries ``clan_id``: tenant isolation starts at the schema.
+"""
+
+from clanledger.models.accounts import (
+    AuditLog,
+    Character,
+    Clan,
+    ClanRate,
+    Membership,
+    PasswordResetToken,
+    RateKind,
+    Role,
+    User,
+)
+from clanledger.models.ledger import (
+    Attendance,
+    Boss,
+    Drop,
+    DropStatus,
+    EntryKind,
+    JournalEntry,
+    Kill,
+    Period,
+    PeriodStatus,
+    Posting,
+    Sale,
+    Transfer,
+    TransferStatus,
+)
+from clanledger.models.types import FractionType, utcnow
+
+__all__ = [
+    "Attendance",
+    "AuditLog",
+    "Boss",
+    "Character",
+    "Clan",
+    "ClanRate",
+    "Drop",
+    "DropStatus",
+    "EntryKind",
+    "FractionType",
+    "JournalEntry",
+    "Kill",
+    "Membership",
+    "PasswordResetToken",
+    "Period",
+    "PeriodStatus",
+    "Posting",
+    "RateKind",
+    "Role",
+    "Sale",
+    "Transfer",
+    "TransferStatus",
+    "User",
+    "utcnow",
+]

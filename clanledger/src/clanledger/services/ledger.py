@@ -1,0 +1,110 @@
+"""Writing the journal: the one place where postings are created.
+
+Every entry is balanced (its postings sum to zero), lands in an open period, and is never
+edited: corrections are reversing entries with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clanledger.models import Clan, EntryKind, JournalEntry, Period, PeriodStatus, Posting
+from clanledger.services.errors import Conflict, ValidationError
+from clanledger.services.periods import local_day, period_for_day
+
+
+@dataclass(frozen=True)
+class Line:
+    """One posting to write: ``account_kind`` is member | fund | fees."""
+
+    account_kind: str
+    character_id: int | None
+    amount: int
+
+
+def lines_from_domain(postings: Iterable[object]) -> list[Line]:
+    """Convert ``clanledger.domain.ledger.Posting`` objects into :class:`Line` rows."""
+    lines = []
+    for p in postings:
+        account = p.account  # type: ignore[attr-defined]
+        lines.append(Line(account.kind.value, account.id, int(p.amount)))  # type: ignore[attr-defined]
+    return lines
+
+
+def post_entry(
+    session: Session,
+    clan: Clan,
+    *,
+    kind: EntryKind,
+    lines: Sequence[Line],
+    occurred_at: datetime,
+    actor_id: int | None,
+    memo: str = "",
+    reason: str = "",
+    source: tuple[str, int] | None = None,
+    idempotency_key: str | None = None,
+    period: Period | None = None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
+    """Write one balanced entry into the period containing ``occurred_at`` (or ``period``).
+
+    Raises:
+        ValidationError: the lines do not sum to zero, or an amount is not an integer.
+        Conflict: the period is closed (post a correction into the open period instead).
+    """
+    if any(not isinstance(line.amount, int) or isinstance(line.amount, bool) for line in lines):
+        raise ValidationError("amounts are whole diamonds")
+    total = sum(line.amount for line in lines)
+    if total != 0:
+        raise ValidationError(f"entry does not balance: postings sum to {total}, not 0")
+    if period is None:
+        period = period_for_day(session, clan, local_day(clan, occurred_at))
+    if period.status != PeriodStatus.OPEN:
+        raise Conflict(
+            f"the period {period.starts_on:%Y-%m} is closed; "
+            "post a correction into the open period instead"
+        )
+    entry = JournalEntry(
+        clan_id=clan.id,
+        period_id=period.id,
+        kind=kind,
+        occurred_at=occurred_at,
+        memo=memo,
+        reason=reason,
+        source_type=source[0] if source else None,
+        source_id=source[1] if source else None,
+        idempotency_key=idempotency_key,
+        reverses_id=reverses.id if reverses else None,
+        created_by_id=actor_id,
+    )
+    entry.postings = [
+        Posting(
+            clan_id=clan.id,
+            period_id=period.id,
+            account_kind=line.account_kind,
+            character_id=line.character_id,
+            amount=line.amount,
+        )
+        for line in lines
+        if line.amount != 0
+    ]
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def member_balances(session: Session, clan_id: int, period_id: int | None = None) -> dict:
+    """Sum of postings per account ``(account_kind, character_id)``, from postings only."""
+    query = (
+        select(Posting.account_kind, Posting.character_id, func.sum(Posting.amount))
+        .where(Posting.clan_id == clan_id)
+        .group_by(Posting.account_kind, Posting.character_id)
+    )
+    if period_id is not None:
+        query = query.where(Posting.period_id == period_id)
+    return {(kind, cid): int(total) for kind, cid, total in session.execute(query)}
