@@ -69,6 +69,7 @@ class Boss(db.Model):
 
 class Kill(db.Model):
     __tablename__ = "kills"
+    __table_args__ = (UniqueConstraint("clan_id", "request_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
@@ -78,7 +79,12 @@ class Kill(db.Model):
     checkin_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rollcall_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     caller_character_id: Mapped[int | None] = mapped_column(ForeignKey("characters.id"))
+    # The clan's caller bonus when the kill was recorded: a later settings change does not
+    # rewrite past kills.
+    caller_bonus: Mapped[Fraction] = mapped_column(FractionType, default=Fraction(0))
     note: Mapped[str] = mapped_column(String(200), default="")
+    # One per form shown: a double-submitted form finds its kill instead of making a second.
+    request_key: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -108,7 +114,10 @@ class Drop(db.Model):
     """An item from a kill, held by the character who picked it up until it is sold."""
 
     __tablename__ = "drops"
-    __table_args__ = (CheckConstraint("asking_price IS NULL OR asking_price >= 0", "price"),)
+    __table_args__ = (
+        CheckConstraint("asking_price IS NULL OR asking_price >= 0", "price"),
+        UniqueConstraint("clan_id", "request_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
@@ -119,6 +128,9 @@ class Drop(db.Model):
     status: Mapped[DropStatus] = mapped_column(_enum(DropStatus), default=DropStatus.HELD)
     asking_price: Mapped[int | None] = mapped_column(BigInteger)
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many times the item went back on the exchange after not selling.
+    relist_count: Mapped[int] = mapped_column(Integer, default=0)
+    request_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
