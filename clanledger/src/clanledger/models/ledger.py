@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -177,6 +179,8 @@ class Period(db.Model):
     status: Mapped[PeriodStatus] = mapped_column(_enum(PeriodStatus), default=PeriodStatus.OPEN)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # How many times the period was closed; a reopened period closes again as round n + 1.
+    close_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -229,10 +233,18 @@ class Transfer(db.Model):
     payer buys it. planned -> paid (payer) -> confirmed (receiver)."""
 
     __tablename__ = "transfers"
+    __table_args__ = (
+        # One plan per close: the close number and the position in the plan are unique.
+        UniqueConstraint("period_id", "close_round", "seq"),
+        CheckConstraint("net >= 0 AND gross >= 0 AND fee >= 0", "amounts"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"), index=True)
+    # Which close of the period planned it (a reopened and closed again period has two).
+    close_round: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(Integer, default=1)  # position in the plan
     payer_kind: Mapped[str] = mapped_column(String(16), default="member")
     payer_character_id: Mapped[int | None] = mapped_column(ForeignKey("characters.id"))
     receiver_kind: Mapped[str] = mapped_column(String(16), default="member")
@@ -248,6 +260,9 @@ class Transfer(db.Model):
     screenshot: Mapped[str | None] = mapped_column(String(200))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    # "Why": the balances of the zero-sum group this transfer settles, as planned:
+    # ``{"group": [[account_kind, character_id, balance], ...]}``.
+    why: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
