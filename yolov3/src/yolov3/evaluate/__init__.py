@@ -1,0 +1,20 @@
+"""Detection evaluation: COCO metrics (exactly as pycocotools), VOC AP, curves and exports."""
+
+from yolov3.evaluate.coco import EvalResult, evaluate_detections
+from yolov3.evaluate.cocojson import (
+    evaluate_with_pycocotools,
+    pycocotools_stats,
+    to_coco_ground_truth,
+    to_coco_results,
+    write_json,
+)
+
+__all__ = [
+    "EvalResult",
+    "evaluate_detections",
+    "evaluate_with_pycocotools",
+    "pycocotools_stats",
+    "to_coco_ground_truth",
+    "to_coco_results",
+    "write_json",
+]
