@@ -1,0 +1,165 @@
+"""YOLO txt: ``images/[split/]x.jpg``, ``labels/[split/]x.txt`` and a names file.
+
+Each label line is ``class cx cy w h`` with the box centre and size normalised to 0..1 by
+the image size. An image without a label file, or with an empty one, has no objects.
+YOLO txt has no difficult flag: difficult boxes are written as ordinary boxes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from yolov3.data.layout import (
+    find_names_file,
+    image_size,
+    list_images,
+    place_images,
+    read_category_ids,
+    read_names,
+    require_known_labels,
+    write_names,
+)
+from yolov3.data.records import DatasetError, DetectionData, ImageRecord, Problem
+
+
+def _split_dirs(root: Path, split: str | None) -> tuple[Path, Path]:
+    images, labels = root / "images", root / "labels"
+    if not images.is_dir():
+        raise DatasetError(f"{root}: no images/ folder (YOLO txt layout: images/ + labels/)")
+    if split is not None:
+        images, labels = images / split, labels / split
+        if not images.is_dir():
+            splits = sorted(p.name for p in (root / "images").iterdir() if p.is_dir())
+            raise DatasetError(f"{images}: no such split; available: {', '.join(splits)}")
+    elif not any(p.is_file() for p in images.iterdir()):
+        splits = sorted(p.name for p in images.iterdir() if p.is_dir())
+        if splits:
+            raise DatasetError(
+                f"{images} holds splits {', '.join(splits)}; choose one (split=... / --split)"
+            )
+    return images, labels
+
+
+def parse_label_file(
+    path: Path, width: int, height: int, problems: list[Problem]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Boxes (xyxy pixels), class ids and line sources of one label file.
+
+    Malformed lines are skipped and reported in ``problems`` with their line number.
+    """
+    boxes, labels, sources = [], [], []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        where = f"{path}:{number}"
+        if len(fields) != 5:
+            problems.append(
+                Problem(
+                    "malformed",
+                    where,
+                    f"expected 5 values 'class cx cy w h', got {len(fields)}: {line.strip()!r}",
+                )
+            )
+            continue
+        try:
+            cls = int(fields[0])
+            cx, cy, w, h = (float(v) for v in fields[1:])
+        except ValueError:
+            problems.append(
+                Problem(
+                    "malformed",
+                    where,
+                    f"expected an integer class and 4 numbers, got {line.strip()!r}",
+                )
+            )
+            continue
+        if not all(np.isfinite([cx, cy, w, h])):
+            problems.append(Problem("malformed", where, f"non-finite value in {line.strip()!r}"))
+            continue
+        boxes.append(
+            [
+                (cx - w / 2) * width,
+                (cy - h / 2) * height,
+                (cx + w / 2) * width,
+                (cy + h / 2) * height,
+            ]
+        )
+        labels.append(cls)
+        sources.append(f"line {number}")
+    return np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(labels, np.int64), sources
+
+
+def read_yolo(
+    root: Path, split: str | None = None, names: list[str] | Path | None = None
+) -> DetectionData:
+    """Read a YOLO txt dataset.
+
+    Args:
+        root: folder holding ``images/`` and ``labels/``.
+        split: sub-folder of both (``train2017``); required when ``images/`` has only splits.
+        names: class names, or a names file; default: ``names.txt``/``classes.txt``/``*.names``
+            in ``root`` (or its parent).
+    """
+    root = Path(root)
+    images_dir, labels_dir = _split_dirs(root, split)
+    if names is None or isinstance(names, Path | str):
+        names_path = Path(names) if names is not None else find_names_file(root, root.parent)
+        if names_path is None:
+            raise DatasetError(
+                f"{root}: no class names file (looked for names.txt, classes.txt, *.names); "
+                "pass one with --names"
+            )
+        class_names = read_names(names_path)
+        category_ids = read_category_ids(names_path.parent, class_names)
+    else:
+        class_names, category_ids = list(names), []
+    problems: list[Problem] = []
+    records = []
+    images = list_images(images_dir)
+    for image in images:
+        rel = image.relative_to(images_dir)
+        label = labels_dir / rel.with_suffix(".txt")
+        size = image_size(image)
+        width, height = size if size else (0, 0)
+        record = ImageRecord(image, width, height, annotation=label if label.is_file() else None)
+        if record.annotation is not None:
+            boxes, labels, sources = parse_label_file(label, width, height, problems)
+            record = ImageRecord(image, width, height, boxes, labels, [], label, sources)
+        records.append(record)
+    known = {labels_dir / p.relative_to(images_dir).with_suffix(".txt") for p in images}
+    if labels_dir.is_dir():
+        for orphan in sorted(set(labels_dir.rglob("*.txt")) - known):
+            problems.append(
+                Problem("orphan_label", str(orphan), "label file has no image", "warning")
+            )
+    return DetectionData(records, class_names, category_ids, problems, root)
+
+
+def write_yolo(
+    data: DetectionData, out: Path, split: str | None = None, images: str = "copy"
+) -> None:
+    """Write ``out/images[/split]``, ``out/labels[/split]`` and ``out/names.txt``."""
+    require_known_labels(data, "YOLO txt")
+    out = Path(out)
+    images_dir = out / "images" / (split or "")
+    labels_dir = out / "labels" / (split or "")
+    labels_dir.mkdir(parents=True, exist_ok=True)
+    placed = place_images(data.records, images_dir, images)
+    write_names(data, out, "names.txt")
+    for record in data.records:
+        if len(record.boxes) and (record.width <= 0 or record.height <= 0):
+            raise DatasetError(f"{record.where()}: image size unknown, cannot normalise boxes")
+        b = record.boxes
+        scale = np.array([record.width, record.height], np.float64)
+        centre = (b[:, :2] + b[:, 2:]) / 2 / scale if len(b) else np.zeros((0, 2))
+        size = (b[:, 2:] - b[:, :2]) / scale if len(b) else np.zeros((0, 2))
+        lines = [
+            f"{cls} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n"
+            for cls, (cx, cy), (w, h) in zip(record.labels, centre, size, strict=True)
+        ]
+        label = labels_dir / placed[record.path].with_suffix(".txt").name
+        label.write_text("".join(lines), encoding="utf-8")
