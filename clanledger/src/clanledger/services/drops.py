@@ -1,0 +1,257 @@
+"""Drops: items from a kill, held by the character who picked them up.
+
+Lifecycle (sales and internal purchases are in :mod:`clanledger.services.sales`)::
+
+    held ──list──> listed ──sell──> sold
+      │              │
+      │           unsold ──list (relist)──> listed
+      ├──buy internally──> bought          (also from unsold or stored)
+      └──store──> stored ──list──> listed  (also from unsold)
+
+The holder (the member who plays the holding character) or an officer moves an item. Every
+change is a row update, so the audit log records it; the row's version column makes two
+officers acting on the same item at once a conflict instead of a lost update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
+from clanledger.models.types import utcnow
+from clanledger.services import audit, authz
+from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
+"""Items still waiting for a buyer: the "who holds what" list."""
+
+MAX_PRICE = 10**12
+
+TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
+    DropStatus.HELD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
+    DropStatus.LISTED: {DropStatus.SOLD, DropStatus.UNSOLD},
+    DropStatus.UNSOLD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
+    DropStatus.STORED: {DropStatus.LISTED, DropStatus.BOUGHT},
+    DropStatus.SOLD: set(),
+    DropStatus.BOUGHT: set(),
+}
+
+
+def require_transition(drop: Drop, target: DropStatus) -> None:
+    """Raise :class:`Conflict` unless ``drop`` may move to ``target``."""
+    if target not in TRANSITIONS[drop.status]:
+        if drop.status in (DropStatus.SOLD, DropStatus.BOUGHT):
+            raise Conflict(f"{drop.name} is already {drop.status.value}: nothing more to record")
+        raise Conflict(f"{drop.name} is {drop.status.value}; it cannot become {target.value}")
+
+
+def require_price(value: object, field: str, what: str = "price") -> int:
+    """A positive whole number of diamonds, or :class:`ValidationError` on ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"the {what} is a whole number of diamonds", field=field)
+    if value <= 0:
+        raise ValidationError(f"the {what} must be above 0 diamonds, got {value}", field=field)
+    if value > MAX_PRICE:
+        raise ValidationError(f"the {what} is too large", field=field)
+    return value
+
+
+def clan_character(session: Session, clan_id: int, character_id: int, field: str) -> Character:
+    """An active character of the clan, or :class:`ValidationError` on ``field``."""
+    character = session.get(Character, character_id)
+    if character is None or character.clan_id != clan_id or not character.active:
+        raise ValidationError(
+            f"unknown character id {character_id}: pick one from the clan roster", field=field
+        )
+    return character
+
+
+def require_holder_or_officer(
+    session: Session, actor_id: int, clan_id: int, holder_character_id: int
+) -> Membership:
+    """The actor's membership if they play the holding character or are an officer."""
+    membership = authz.active_membership(session, actor_id, clan_id)
+    if membership.role.rank >= Role.OFFICER.rank:
+        return membership
+    holder = session.get(Character, holder_character_id)
+    if holder is None or holder.user_id != actor_id:
+        raise PermissionDenied("only the holder of the item or an officer can do this")
+    return membership
+
+
+def lock_drop(session: Session, clan_id: int, drop_id: int) -> Drop:
+    """Load a drop of the clan, locked for update (PostgreSQL row lock)."""
+    drop = session.execute(
+        select(Drop).where(Drop.id == drop_id, Drop.clan_id == clan_id).with_for_update()
+    ).scalar_one_or_none()
+    if drop is None:
+        raise NotFound("no such item in this clan")
+    return drop
+
+
+def check_version(drop: Drop, expected_version: int | None) -> None:
+    """A form shown for an older version of the item is a conflict, not a silent overwrite."""
+    if expected_version is not None and drop.version != expected_version:
+        raise Conflict(f"{drop.name} changed since the form was opened: reload and try again")
+
+
+def commit_drop(session: Session, message: str) -> None:
+    """Commit, turning a lost race (unique key or stale version) into :class:`Conflict`."""
+    try:
+        session.commit()
+    except (IntegrityError, StaleDataError) as exc:
+        session.rollback()
+        raise Conflict(message) from exc
+
+
+def record_drop(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    *,
+    kill_id: int,
+    name: str,
+    holder_character_id: int,
+    grade: str = "",
+    request_key: str | None = None,
+) -> Drop:
+    """Record an item that dropped at a kill, held by ``holder_character_id``.
+
+    Officers record any drop; a member records a drop their own character picked up.
+    """
+    holder = clan_character(session, clan_id, holder_character_id, "holder_character_id")
+    require_holder_or_officer(session, actor_id, clan_id, holder.id)
+    if request_key:
+        existing = session.execute(
+            select(Drop).where(Drop.clan_id == clan_id, Drop.request_key == request_key)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    kill = session.get(Kill, kill_id)
+    if kill is None or kill.clan_id != clan_id:
+        raise ValidationError("no such kill in this clan", field="kill_id")
+    name, grade = name.strip(), grade.strip()
+    if not name or len(name) > 100:
+        raise ValidationError("an item name is 1 to 100 characters", field="name")
+    if len(grade) > 32:
+        raise ValidationError("a grade is at most 32 characters", field="grade")
+    audit.set_actor(session, actor_id)
+    drop = Drop(
+        clan_id=clan_id,
+        kill_id=kill.id,
+        name=name,
+        grade=grade,
+        holder_character_id=holder.id,
+        status=DropStatus.HELD,
+        request_key=request_key,
+    )
+    session.add(drop)
+    commit_drop(session, "this item was already recorded (the form was sent twice)")
+    return drop
+
+
+def get_drop(session: Session, actor_id: int, clan_id: int, drop_id: int) -> Drop:
+    """One item of the clan with its kill (and boss) and sale loaded."""
+    authz.active_membership(session, actor_id, clan_id)
+    drop = session.execute(
+        select(Drop)
+        .where(Drop.id == drop_id, Drop.clan_id == clan_id)
+        .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
+    ).scalar_one_or_none()
+    if drop is None:
+        raise NotFound("no such item in this clan")
+    return drop
+
+
+def list_drops(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    statuses: tuple[DropStatus, ...] | None = None,
+    holder_character_id: int | None = None,
+    limit: int = 200,
+) -> list[Drop]:
+    """Items of the clan, oldest first, filtered by status and holder (constant queries)."""
+    authz.active_membership(session, actor_id, clan_id)
+    query = (
+        select(Drop)
+        .where(Drop.clan_id == clan_id)
+        .order_by(Drop.created_at, Drop.id)
+        .limit(limit)
+        .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
+    )
+    if statuses:
+        query = query.where(Drop.status.in_(statuses))
+    if holder_character_id is not None:
+        query = query.where(Drop.holder_character_id == holder_character_id)
+    return list(session.execute(query).scalars())
+
+
+def list_drop(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    asking_price: int,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Drop:
+    """Put an item on the exchange at ``asking_price`` (also relists an unsold item)."""
+    drop = lock_drop(session, clan_id, drop_id)
+    require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
+    require_price(asking_price, "asking_price", "asking price")
+    check_version(drop, expected_version)
+    require_transition(drop, DropStatus.LISTED)
+    audit.set_actor(session, actor_id)
+    if drop.status == DropStatus.UNSOLD:
+        drop.relist_count += 1
+    drop.status = DropStatus.LISTED
+    drop.asking_price = asking_price
+    drop.listed_at = now or utcnow()
+    commit_drop(session, f"{drop.name} changed meanwhile: reload and try again")
+    return drop
+
+
+def mark_unsold(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    expected_version: int | None = None,
+) -> Drop:
+    """The listing ran out without a buyer: the item is back with its holder, unsold."""
+    return _move(session, actor_id, clan_id, drop_id, DropStatus.UNSOLD, expected_version)
+
+
+def store_drop(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    expected_version: int | None = None,
+) -> Drop:
+    """Put the item into clan storage (no diamonds move)."""
+    return _move(session, actor_id, clan_id, drop_id, DropStatus.STORED, expected_version)
+
+
+def _move(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    target: DropStatus,
+    expected_version: int | None,
+) -> Drop:
+    drop = lock_drop(session, clan_id, drop_id)
+    require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
+    check_version(drop, expected_version)
+    require_transition(drop, target)
+    audit.set_actor(session, actor_id)
+    drop.status = target
+    commit_drop(session, f"{drop.name} changed meanwhile: reload and try again")
+    return drop

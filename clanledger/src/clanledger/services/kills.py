@@ -1,0 +1,425 @@
+"""Boss kills and their roll call: the editable boss list, recording a kill with weighted
+participants, member check-in with the kill's code, and the roll-call lock.
+
+A participant's weight is an exact :class:`~fractions.Fraction` (full 1, half 1/2, or a
+custom value such as 5/4). The clan's caller bonus is copied onto the kill when it is
+recorded and added to the caller's weight when a drop of the kill is sold.
+
+Before the roll call locks, officers edit it freely and members add themselves with the
+check-in code. After it locks, only officers change it, with a reason; every change is in
+the audit log (automatically), and drops already sold are re-posted (a reversing entry plus
+a new distribution) so balances follow the corrected roll call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from clanledger.domain.errors import DomainError
+from clanledger.domain.split import parse_weight
+from clanledger.models import Attendance, Boss, Character, Clan, DropStatus, Kill, Role
+from clanledger.models.types import utcnow
+from clanledger.services import audit, authz
+from clanledger.services.errors import Conflict, NotFound, ValidationError
+
+# No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 4
+MAX_WEIGHT = Fraction(10)
+WEIGHT_PRESETS = {"full": Fraction(1), "half": Fraction(1, 2)}
+
+
+def _commit(session: Session, conflict_message: str) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(conflict_message) from exc
+
+
+# -- bosses -----------------------------------------------------------------------------
+
+
+def list_bosses(
+    session: Session, actor_id: int, clan_id: int, include_inactive: bool = False
+) -> list[Boss]:
+    """The clan's boss names, alphabetical (inactive ones only when asked)."""
+    authz.active_membership(session, actor_id, clan_id)
+    query = select(Boss).where(Boss.clan_id == clan_id).order_by(Boss.name)
+    if not include_inactive:
+        query = query.where(Boss.active.is_(True))
+    return list(session.execute(query).scalars())
+
+
+def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
+    """Add a boss name to the clan's list (officer)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationError("a boss name is 1 to 64 characters", field="name")
+    audit.set_actor(session, actor_id)
+    boss = Boss(clan_id=clan_id, name=name, active=True)
+    session.add(boss)
+    _commit(session, f"the boss {name!r} is already on the list")
+    return boss
+
+
+def update_boss(
+    session: Session, actor_id: int, clan_id: int, boss_id: int, name: str, active: bool
+) -> Boss:
+    """Rename a boss or take it off the list (officer). Past kills keep their boss."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    boss = _boss(session, clan_id, boss_id)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationError("a boss name is 1 to 64 characters", field="name")
+    audit.set_actor(session, actor_id)
+    boss.name, boss.active = name, active
+    _commit(session, f"the boss {name!r} is already on the list")
+    return boss
+
+
+def _boss(session: Session, clan_id: int, boss_id: int) -> Boss:
+    boss = session.get(Boss, boss_id)
+    if boss is None or boss.clan_id != clan_id:
+        raise NotFound("no such boss in this clan")
+    return boss
+
+
+# -- weights and participants --------------------------------------------------------------
+
+
+def parse_participant_weight(text: str | Fraction | int) -> Fraction:
+    """A weight as typed: ``full``, ``half``, ``1``, ``0.5``, ``1/2``, ``1.25``.
+
+    Raises:
+        ValidationError: not a number, negative, or above :data:`MAX_WEIGHT`.
+    """
+    if isinstance(text, Fraction | int):
+        weight = Fraction(text)
+    else:
+        key = text.strip().lower()
+        if key in WEIGHT_PRESETS:
+            weight = WEIGHT_PRESETS[key]
+        else:
+            try:
+                weight = parse_weight(key)
+            except (DomainError, ValueError, ZeroDivisionError) as exc:
+                raise ValidationError(
+                    f"weight {text!r} is not a number: use 1, 0.5, 1/2 or 1.25",
+                    field="participants",
+                ) from exc
+    if weight < 0 or weight > MAX_WEIGHT:
+        raise ValidationError(f"weight {weight} is outside 0 to {MAX_WEIGHT}", field="participants")
+    return weight
+
+
+def _roll_call(
+    session: Session, clan_id: int, participants: Mapping[int, str | Fraction | int]
+) -> dict[int, Fraction]:
+    """Validate ``{character_id: weight}``: clan characters only, not all weights zero."""
+    weights = {int(cid): parse_participant_weight(w) for cid, w in participants.items()}
+    if weights and sum(weights.values()) == 0:
+        raise ValidationError(
+            "every participant has weight 0: give at least one a share", field="participants"
+        )
+    if weights:
+        found = set(
+            session.execute(
+                select(Character.id).where(
+                    Character.clan_id == clan_id,
+                    Character.id.in_(weights),
+                    Character.active.is_(True),
+                )
+            ).scalars()
+        )
+        unknown = sorted(set(weights) - found)
+        if unknown:
+            raise ValidationError(
+                f"unknown character id(s) {unknown}: pick participants from the clan roster",
+                field="participants",
+            )
+    return weights
+
+
+def _new_code(session: Session, clan_id: int, now: datetime) -> str:
+    """A short code not used by another kill of the clan whose check-in is still open."""
+    open_codes = set(
+        session.execute(
+            select(Kill.checkin_code).where(Kill.clan_id == clan_id, Kill.checkin_until >= now)
+        ).scalars()
+    )
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code not in open_codes:
+            return code
+
+
+# -- kills ------------------------------------------------------------------------------
+
+
+def record_kill(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    *,
+    boss_id: int,
+    killed_at: datetime,
+    participants: Mapping[int, str | Fraction | int],
+    caller_character_id: int | None = None,
+    note: str = "",
+    request_key: str | None = None,
+    now: datetime | None = None,
+) -> Kill:
+    """Record a boss kill with its roll call (officer).
+
+    ``participants`` maps character id to weight; it may be empty when members will check
+    in with the code. ``request_key`` (one per form shown) makes a double submit return
+    the kill already recorded instead of a second one.
+
+    Raises:
+        ValidationError: unknown boss or character, bad weight, all weights zero, a caller
+            who is not a participant, a kill time in the future.
+    """
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    now = now or utcnow()
+    if request_key:
+        existing = session.execute(
+            select(Kill).where(Kill.clan_id == clan_id, Kill.request_key == request_key)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    boss = _boss(session, clan_id, boss_id)
+    if not boss.active:
+        raise ValidationError("this boss is no longer on the list", field="boss_id")
+    if killed_at.tzinfo is None:
+        raise ValidationError("the kill time needs a timezone", field="killed_at")
+    if killed_at > now + timedelta(minutes=5):
+        raise ValidationError("the kill time is in the future", field="killed_at")
+    weights = _roll_call(session, clan_id, participants)
+    if caller_character_id is not None and caller_character_id not in weights:
+        raise ValidationError("the caller must be one of the participants", field="caller")
+    clan = session.get(Clan, clan_id)
+    assert clan is not None
+    audit.set_actor(session, actor_id)
+    opens = max(now, killed_at)
+    checkin_until = opens + timedelta(minutes=clan.checkin_window_minutes)
+    locks_at = max(checkin_until, opens + timedelta(minutes=clan.rollcall_lock_minutes))
+    kill = Kill(
+        clan_id=clan_id,
+        boss_id=boss.id,
+        killed_at=killed_at,
+        checkin_code=_new_code(session, clan_id, now),
+        checkin_until=checkin_until,
+        rollcall_locked_at=locks_at,
+        caller_character_id=caller_character_id,
+        caller_bonus=parse_weight(clan.caller_bonus or "0") if caller_character_id else 0,
+        note=note.strip()[:200],
+        request_key=request_key,
+        created_by_id=actor_id,
+    )
+    kill.attendance = [
+        Attendance(clan_id=clan_id, character_id=cid, weight=w, source="officer")
+        for cid, w in weights.items()
+    ]
+    session.add(kill)
+    _commit(session, "this kill was already recorded (the form was sent twice)")
+    return kill
+
+
+def get_kill(session: Session, actor_id: int, clan_id: int, kill_id: int) -> Kill:
+    """One kill of the clan with its boss, roll call and drops loaded."""
+    authz.active_membership(session, actor_id, clan_id)
+    kill = session.execute(
+        select(Kill)
+        .where(Kill.id == kill_id, Kill.clan_id == clan_id)
+        .options(
+            selectinload(Kill.boss),
+            selectinload(Kill.attendance),
+            selectinload(Kill.drops),
+        )
+    ).scalar_one_or_none()
+    if kill is None:
+        raise NotFound("no such kill in this clan")
+    return kill
+
+
+def list_kills(
+    session: Session, actor_id: int, clan_id: int, limit: int = 50, offset: int = 0
+) -> list[Kill]:
+    """The clan's kills, newest first, with boss, roll call and drops (constant queries)."""
+    authz.active_membership(session, actor_id, clan_id)
+    return list(
+        session.execute(
+            select(Kill)
+            .where(Kill.clan_id == clan_id)
+            .order_by(Kill.killed_at.desc(), Kill.id.desc())
+            .limit(limit)
+            .offset(offset)
+            .options(
+                selectinload(Kill.boss),
+                selectinload(Kill.attendance),
+                selectinload(Kill.drops),
+            )
+        ).scalars()
+    )
+
+
+def is_locked(kill: Kill, now: datetime | None = None) -> bool:
+    """Whether the roll call is past its lock time."""
+    return kill.rollcall_locked_at is not None and (now or utcnow()) >= kill.rollcall_locked_at
+
+
+def checkin_open(kill: Kill, now: datetime | None = None) -> bool:
+    """Whether members can still check in with the code."""
+    return kill.checkin_until is not None and (now or utcnow()) <= kill.checkin_until
+
+
+def check_in(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    code: str,
+    character_id: int | None = None,
+    now: datetime | None = None,
+) -> Attendance:
+    """A member adds their character to a kill's roll call with the kill's code.
+
+    ``character_id`` picks which of the member's characters (needed only with alts).
+
+    Raises:
+        ValidationError: wrong or expired code, or a character that is not the member's.
+        Conflict: the character is already on the roll call.
+    """
+    authz.active_membership(session, actor_id, clan_id)
+    now = now or utcnow()
+    code = code.strip().upper()
+    kill = session.execute(
+        select(Kill).where(
+            Kill.clan_id == clan_id, Kill.checkin_code == code, Kill.checkin_until >= now
+        )
+    ).scalar_one_or_none()
+    if kill is None:
+        raise ValidationError(
+            "no kill is open for check-in with this code (wrong code, or the window closed)",
+            field="code",
+        )
+    mine = list(
+        session.execute(
+            select(Character).where(
+                Character.clan_id == clan_id,
+                Character.user_id == actor_id,
+                Character.active.is_(True),
+            )
+        ).scalars()
+    )
+    if character_id is None:
+        if len(mine) != 1:
+            raise ValidationError(
+                "pick which of your characters was there"
+                if mine
+                else "you have no character in this clan yet",
+                field="character_id",
+            )
+        character = mine[0]
+    else:
+        character = next((c for c in mine if c.id == character_id), None)
+        if character is None:
+            raise ValidationError("that is not one of your characters", field="character_id")
+    audit.set_actor(session, actor_id)
+    attendance = Attendance(
+        clan_id=clan_id, kill_id=kill.id, character_id=character.id, weight=1, source="checkin"
+    )
+    session.add(attendance)
+    _commit(session, f"{character.name} is already on this kill's roll call")
+    return attendance
+
+
+def kill_weights(kill: Kill) -> dict[int, Fraction]:
+    """``{character_id: weight}`` used to split the kill's drops: each participant's
+    weight, plus the caller bonus for the caller."""
+    weights = {a.character_id: Fraction(a.weight) for a in kill.attendance}
+    if kill.caller_character_id in weights and kill.caller_bonus:
+        weights[kill.caller_character_id] += Fraction(kill.caller_bonus)
+    return weights
+
+
+def set_roll_call(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    kill_id: int,
+    participants: Mapping[int, str | Fraction | int],
+    caller_character_id: int | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Kill:
+    """Replace a kill's roll call (officer).
+
+    After the lock a reason is required; drops of the kill already sold are re-posted
+    (reversal plus a new distribution) in the open period, with that reason.
+    """
+    from clanledger.services import sales  # sales imports this module
+
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    now = now or utcnow()
+    kill = session.execute(
+        select(Kill)
+        .where(Kill.id == kill_id, Kill.clan_id == clan_id)
+        .with_for_update()
+        .options(selectinload(Kill.attendance), selectinload(Kill.drops))
+    ).scalar_one_or_none()
+    if kill is None:
+        raise NotFound("no such kill in this clan")
+    locked = is_locked(kill, now)
+    has_sales = any(d.status in (DropStatus.SOLD, DropStatus.BOUGHT) for d in kill.drops)
+    reason = reason.strip()
+    if locked and not reason:
+        raise ValidationError(
+            "the roll call is locked: give a reason for the change", field="reason"
+        )
+    if has_sales and not reason:
+        raise ValidationError(
+            "items of this kill are already sold and will be re-posted: give a reason",
+            field="reason",
+        )
+    weights = _roll_call(session, clan_id, participants)
+    if not weights:
+        raise ValidationError("a kill needs at least one participant", field="participants")
+    if caller_character_id is not None and caller_character_id not in weights:
+        raise ValidationError("the caller must be one of the participants", field="caller")
+    audit.set_actor(session, actor_id)
+    current = {a.character_id: a for a in kill.attendance}
+    for cid, row in current.items():
+        if cid not in weights:
+            kill.attendance.remove(row)
+    for cid, weight in weights.items():
+        if cid in current:
+            if current[cid].weight != weight:
+                current[cid].weight = weight
+        else:
+            kill.attendance.append(
+                Attendance(clan_id=clan_id, kill_id=kill.id, character_id=cid, weight=weight)
+            )
+    if caller_character_id != kill.caller_character_id:
+        clan = session.get(Clan, clan_id)
+        assert clan is not None
+        kill.caller_character_id = caller_character_id
+        if caller_character_id is None:
+            kill.caller_bonus = Fraction(0)
+        elif not kill.caller_bonus:
+            kill.caller_bonus = parse_weight(clan.caller_bonus or "0")
+    session.flush()
+    if has_sales:
+        sales.repost_kill_sales(
+            session, actor_id, kill, reason=f"roll call changed: {reason}", now=now
+        )
+    _commit(session, "the roll call changed meanwhile: reload and try again")
+    return kill

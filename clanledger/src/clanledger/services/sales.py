@@ -1,0 +1,442 @@
+"""Selling a drop, buying one internally, and correcting a sale.
+
+A sale on the exchange posts one balanced journal entry through the domain core: the holder
+received the diamonds, so the holder owes them (debit); each participant of the kill is
+credited their share by weight and the clan fund its cut (:func:`distribute_sale` +
+:func:`sale_postings`). An internal purchase posts the same distribution against the buyer's
+balance, with no exchange fee.
+
+Posting is idempotent, enforced by the database: ``sales.drop_id`` is unique and the entry's
+idempotency key is derived from the item's version, so a double-submitted form loses the race
+with an :class:`IntegrityError`, reported as a :class:`Conflict`. Corrections are reversing
+entries with a reason, never edits of an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from clanledger.domain import ledger as dl
+from clanledger.domain.distribution import SaleDistribution, distribute_sale
+from clanledger.domain.errors import DomainError
+from clanledger.domain.fees import received_from
+from clanledger.domain.money import Rate, RateSchedule
+from clanledger.models import (
+    Clan,
+    ClanRate,
+    Drop,
+    DropStatus,
+    EntryKind,
+    JournalEntry,
+    Kill,
+    RateKind,
+    Role,
+    Sale,
+)
+from clanledger.models.types import utcnow
+from clanledger.services import audit, authz
+from clanledger.services.drops import (
+    check_version,
+    clan_character,
+    commit_drop,
+    lock_drop,
+    require_holder_or_officer,
+    require_price,
+    require_transition,
+)
+from clanledger.services.errors import Conflict, NotFound, ValidationError
+from clanledger.services.kills import kill_weights
+from clanledger.services.ledger import lines_from_domain, post_entry
+from clanledger.services.periods import local_day
+
+ALREADY_SOLD = "this item has already been sold: the sale was recorded once, not twice"
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The exchange fee and clan-fund cut in force on one day."""
+
+    day: date
+    fee: Rate
+    fund_cut: Rate
+
+
+def rates_on(session: Session, clan_id: int, day: date) -> Rates:
+    """The clan's exchange fee and fund cut in force on ``day`` (clan timezone).
+
+    Raises:
+        ValidationError: no rate had started yet on that day.
+    """
+    rows = session.execute(select(ClanRate).where(ClanRate.clan_id == clan_id)).scalars().all()
+    found = {}
+    for kind in (RateKind.EXCHANGE_FEE, RateKind.FUND_CUT):
+        entries = [(r.effective_from, Rate(r.bps)) for r in rows if r.kind == kind]
+        if not entries:
+            found[kind] = Rate(0)
+            continue
+        try:
+            found[kind] = RateSchedule.of(entries).rate_on(day)
+        except DomainError as exc:
+            raise ValidationError(str(exc), field="sold_at") from exc
+    return Rates(day, found[RateKind.EXCHANGE_FEE], found[RateKind.FUND_CUT])
+
+
+def expected_received(gross: int, rates: Rates) -> int:
+    """What the exchange should pay for a sale at ``gross`` with the fee in force."""
+    return received_from(gross, rates.fee)
+
+
+def is_mismatch(sale: Sale) -> bool:
+    """Whether the diamonds typed in differ from what the fee rate predicts."""
+    return sale.expected_received is not None and sale.received != sale.expected_received
+
+
+def _weights(session: Session, kill_id: int) -> dict[dl.Account, Fraction]:
+    kill = session.execute(
+        select(Kill).where(Kill.id == kill_id).options(selectinload(Kill.attendance))
+    ).scalar_one()
+    return {dl.member(cid): w for cid, w in kill_weights(kill).items()}
+
+
+def _distribution(
+    session: Session, drop: Drop, received: int, fund_cut: Rate
+) -> SaleDistribution[dl.Account]:
+    weights = _weights(session, drop.kill_id)
+    if not weights:
+        raise ValidationError(
+            "the kill of this item has nobody on its roll call: add the participants first",
+            field="received",
+        )
+    try:
+        return distribute_sale(received, fund_cut, weights, seed=drop.id)
+    except DomainError as exc:
+        raise ValidationError(str(exc), field="received") from exc
+
+
+def _sold_at(clan: Clan, sold_at: datetime | None, now: datetime) -> datetime:
+    sold_at = sold_at or now
+    if sold_at.tzinfo is None:
+        raise ValidationError("the sale time needs a timezone", field="sold_at")
+    if sold_at > now + timedelta(minutes=5):
+        raise ValidationError("the sale time is in the future", field="sold_at")
+    return sold_at
+
+
+def _post_sale(
+    session: Session,
+    clan: Clan,
+    drop: Drop,
+    sale: Sale,
+    distribution: SaleDistribution[dl.Account],
+    actor_id: int,
+    occurred_at: datetime,
+    key: str,
+    reason: str = "",
+) -> JournalEntry:
+    if sale.kind == "internal":
+        assert sale.buyer_character_id is not None
+        postings = dl.internal_purchase_postings(dl.member(sale.buyer_character_id), distribution)
+        kind = EntryKind.INTERNAL_PURCHASE
+    else:
+        postings = dl.sale_postings(dl.member(drop.holder_character_id), distribution)
+        kind = EntryKind.SALE
+    return post_entry(
+        session,
+        clan,
+        kind=kind,
+        lines=lines_from_domain(postings),
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        memo=drop.name[:200],
+        reason=reason,
+        source=("drop", drop.id),
+        idempotency_key=key,
+    )
+
+
+def record_sale(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    *,
+    received: int,
+    gross_price: int | None = None,
+    sold_at: datetime | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Sale:
+    """Record that a listed item sold on the exchange and post its distribution.
+
+    Args:
+        received: diamonds actually received, as shown in the game.
+        gross_price: the price it sold at (defaults to the asking price).
+        sold_at: when it sold (defaults to now); the fee and cut in force that day apply.
+        expected_version: the item version the form was built from (stale form -> Conflict).
+
+    Raises:
+        ValidationError: bad amount, no participants, all weights zero.
+        PermissionDenied: the actor is neither the holder nor an officer.
+        Conflict: already sold (double submit), not listed, changed meanwhile, closed period.
+    """
+    now = now or utcnow()
+    clan = authz.get_clan(session, actor_id, clan_id)
+    drop = lock_drop(session, clan_id, drop_id)
+    require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
+    if drop.status == DropStatus.SOLD or drop.sale is not None:
+        raise Conflict(ALREADY_SOLD)
+    check_version(drop, expected_version)
+    require_transition(drop, DropStatus.SOLD)
+    gross = require_price(
+        gross_price if gross_price is not None else drop.asking_price, "gross_price", "sale price"
+    )
+    if isinstance(received, bool) or not isinstance(received, int) or received < 0:
+        raise ValidationError("diamonds received is a whole number, 0 or more", field="received")
+    if received > gross:
+        raise ValidationError(
+            f"received {received} is more than the sale price {gross}", field="received"
+        )
+    sold_at = _sold_at(clan, sold_at, now)
+    rates = rates_on(session, clan_id, local_day(clan, sold_at))
+    distribution = _distribution(session, drop, received, rates.fund_cut)
+    audit.set_actor(session, actor_id)
+    sale = Sale(
+        clan_id=clan_id,
+        drop_id=drop.id,
+        kind="exchange",
+        gross_price=gross,
+        received=received,
+        expected_received=expected_received(gross, rates),
+        fee_bps=rates.fee.bps,
+        fund_cut_bps=rates.fund_cut.bps,
+        sold_at=sold_at,
+        created_by_id=actor_id,
+    )
+    session.add(sale)
+    entry = _post_sale(
+        session, clan, drop, sale, distribution, actor_id, sold_at, f"sale:{drop.id}:{drop.version}"
+    )
+    sale.entry_id = entry.id
+    drop.status = DropStatus.SOLD
+    commit_drop(session, ALREADY_SOLD)
+    return sale
+
+
+def record_internal_purchase(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    *,
+    buyer_character_id: int,
+    price: int,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Sale:
+    """A member buys the item from the clan at an agreed price: no exchange fee; the
+    buyer's balance pays and the participants and fund are credited as for a sale."""
+    now = now or utcnow()
+    clan = authz.get_clan(session, actor_id, clan_id)
+    drop = lock_drop(session, clan_id, drop_id)
+    require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
+    if drop.status == DropStatus.BOUGHT or drop.sale is not None:
+        raise Conflict(ALREADY_SOLD)
+    check_version(drop, expected_version)
+    require_transition(drop, DropStatus.BOUGHT)
+    buyer = clan_character(session, clan_id, buyer_character_id, "buyer_character_id")
+    require_price(price, "price", "agreed price")
+    rates = rates_on(session, clan_id, local_day(clan, now))
+    distribution = _distribution(session, drop, price, rates.fund_cut)
+    audit.set_actor(session, actor_id)
+    sale = Sale(
+        clan_id=clan_id,
+        drop_id=drop.id,
+        kind="internal",
+        gross_price=price,
+        received=price,
+        expected_received=price,
+        fee_bps=0,
+        fund_cut_bps=rates.fund_cut.bps,
+        buyer_character_id=buyer.id,
+        sold_at=now,
+        created_by_id=actor_id,
+    )
+    session.add(sale)
+    entry = _post_sale(
+        session, clan, drop, sale, distribution, actor_id, now, f"sale:{drop.id}:{drop.version}"
+    )
+    sale.entry_id = entry.id
+    drop.status = DropStatus.BOUGHT
+    commit_drop(session, ALREADY_SOLD)
+    return sale
+
+
+def _domain_postings(entry: JournalEntry) -> list[dl.Posting]:
+    return [
+        dl.Posting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
+        for p in entry.postings
+    ]
+
+
+def reverse_entry(
+    session: Session, clan: Clan, entry: JournalEntry, actor_id: int, reason: str, now: datetime
+) -> JournalEntry:
+    """Post the reversal of ``entry`` into the open period, with ``reason``. The database
+    allows one reversal per entry (``reverses_id`` is unique)."""
+    return post_entry(
+        session,
+        clan,
+        kind=EntryKind.REVERSAL,
+        lines=lines_from_domain(dl.reversal_postings(_domain_postings(entry))),
+        occurred_at=now,
+        actor_id=actor_id,
+        memo=entry.memo,
+        reason=reason,
+        source=(entry.source_type, entry.source_id) if entry.source_type else None,
+        idempotency_key=f"reverse:{entry.id}",
+        reverses=entry,
+    )
+
+
+def _sale_for_update(session: Session, clan_id: int, drop_id: int) -> tuple[Drop, Sale]:
+    drop = lock_drop(session, clan_id, drop_id)
+    sale = session.execute(
+        select(Sale).where(Sale.drop_id == drop.id).with_for_update()
+    ).scalar_one_or_none()
+    if sale is None or sale.entry_id is None:
+        raise NotFound("this item has no sale to correct")
+    return drop, sale
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("a correction needs a reason", field="reason")
+    return reason[:500]
+
+
+def correct_sale(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    *,
+    received: int,
+    reason: str,
+    gross_price: int | None = None,
+    now: datetime | None = None,
+) -> Sale:
+    """Correct the amount of a recorded sale (officer): the old entry is reversed and the
+    corrected distribution posted, both in the open period and both with ``reason``."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    now = now or utcnow()
+    clan = authz.get_clan(session, actor_id, clan_id)
+    reason = _require_reason(reason)
+    drop, sale = _sale_for_update(session, clan_id, drop_id)
+    gross = require_price(
+        gross_price if gross_price is not None else sale.gross_price, "gross_price", "sale price"
+    )
+    if isinstance(received, bool) or not isinstance(received, int) or received < 0:
+        raise ValidationError("diamonds received is a whole number, 0 or more", field="received")
+    if received > gross:
+        raise ValidationError(
+            f"received {received} is more than the sale price {gross}", field="received"
+        )
+    audit.set_actor(session, actor_id)
+    rates = rates_on(session, clan_id, local_day(clan, sale.sold_at))
+    sale.gross_price = gross
+    sale.received = received
+    if sale.kind == "internal":
+        sale.expected_received = received
+    else:
+        sale.expected_received = expected_received(gross, rates)
+    _repost(session, clan, drop, sale, actor_id, reason, now)
+    commit_drop(session, "this sale was corrected meanwhile: reload and try again")
+    return sale
+
+
+def _repost(
+    session: Session,
+    clan: Clan,
+    drop: Drop,
+    sale: Sale,
+    actor_id: int,
+    reason: str,
+    now: datetime,
+) -> None:
+    old = session.get(JournalEntry, sale.entry_id)
+    assert old is not None
+    reverse_entry(session, clan, old, actor_id, reason, now)
+    distribution = _distribution(session, drop, sale.received, Rate(sale.fund_cut_bps))
+    new = _post_sale(
+        session, clan, drop, sale, distribution, actor_id, now, f"repost:{old.id}", reason
+    )
+    sale.entry_id = new.id
+
+
+def void_sale(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    drop_id: int,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> Drop:
+    """Undo a sale recorded by mistake (officer): its entry is reversed with ``reason``, the
+    sale row removed (the audit log keeps it) and the item goes back to listed (exchange)
+    or held (internal purchase)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    now = now or utcnow()
+    clan = authz.get_clan(session, actor_id, clan_id)
+    reason = _require_reason(reason)
+    drop, sale = _sale_for_update(session, clan_id, drop_id)
+    old = session.get(JournalEntry, sale.entry_id)
+    assert old is not None
+    audit.set_actor(session, actor_id)
+    reverse_entry(session, clan, old, actor_id, reason, now)
+    drop.status = DropStatus.LISTED if sale.kind == "exchange" else DropStatus.HELD
+    session.delete(sale)
+    commit_drop(session, "this sale was changed meanwhile: reload and try again")
+    return drop
+
+
+def repost_kill_sales(
+    session: Session, actor_id: int, kill: Kill, reason: str, now: datetime
+) -> int:
+    """After a roll-call change, re-post every sold drop of ``kill`` with the new weights.
+    Flushes; the caller commits. Returns how many sales were re-posted."""
+    clan = session.get(Clan, kill.clan_id)
+    assert clan is not None
+    session.expire(kill, ["attendance"])
+    sales = session.execute(
+        select(Sale)
+        .join(Drop, Drop.id == Sale.drop_id)
+        .where(Drop.kill_id == kill.id, Sale.entry_id.is_not(None))
+        .order_by(Sale.id)
+    ).scalars()
+    count = 0
+    for sale in sales:
+        drop = session.get(Drop, sale.drop_id)
+        assert drop is not None
+        _repost(session, clan, drop, sale, actor_id, reason, now)
+        count += 1
+    session.flush()
+    return count
+
+
+def sales_in(session: Session, clan_id: int, period_id: int) -> Iterable[Sale]:
+    """Sales whose current entry is in ``period_id``, with their drops, oldest first."""
+    return session.execute(
+        select(Sale)
+        .join(JournalEntry, JournalEntry.id == Sale.entry_id)
+        .where(Sale.clan_id == clan_id, JournalEntry.period_id == period_id)
+        .order_by(Sale.sold_at, Sale.id)
+        .options(selectinload(Sale.drop))
+    ).scalars()
