@@ -1,0 +1,168 @@
+"""``yolov3 data convert|check|stats``: dataset tools over :mod:`yolov3.data`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMAT_CHOICES = ("yolo", "voc", "coco")
+FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMAT_CHOICES,
+        help=f"source format, detected when left out: {FORMAT_HELP}",
+    )
+    parser.add_argument(
+        "--split",
+        help="split to read: images/<split> (yolo), ImageSets/Main/<split>.txt (voc), "
+        "annotations/instances_<split>.json (coco)",
+    )
+    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser(
+        "data",
+        help="convert, check and describe detection datasets",
+        description="Dataset tools for YOLO txt, Pascal VOC XML and COCO JSON.",
+    )
+    sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    convert = sub.add_parser(
+        "convert",
+        help="convert a dataset between yolo, voc and coco",
+        description="Convert a dataset to another format, copying the images into the new "
+        "layout. Class names, category ids and image order are kept; integer-pixel VOC "
+        "rounds box corners once. YOLO txt has no difficult flag.",
+    )
+    _add_source(convert)
+    convert.add_argument("out", type=Path, help="output folder (must not be the source)")
+    convert.add_argument("--to", required=True, choices=FORMAT_CHOICES, help="output format")
+    convert.add_argument("--out-split", help="split name to write (default: --split)")
+    convert.add_argument(
+        "--link", action="store_true", help="symlink images instead of copying them"
+    )
+    convert.set_defaults(func=run_convert)
+
+    check = sub.add_parser(
+        "check",
+        help="list every problem with file and line/object; exit 1 if any error",
+        description="Check a dataset: missing or unreadable images, size mismatches, boxes "
+        "out of bounds, degenerate and duplicate boxes, unknown classes, unparseable lines. "
+        "Empty label files are legitimate and only counted. Exits 1 when there are errors.",
+    )
+    _add_source(check)
+    check.add_argument("--deep", action="store_true", help="decode every image (slower)")
+    check.add_argument(
+        "--fix",
+        type=Path,
+        metavar="OUT",
+        help="write a cleaned copy to OUT (the source is never modified)",
+    )
+    check.add_argument(
+        "--fix-format", choices=FORMAT_CHOICES, help="format of the cleaned copy (default: same)"
+    )
+    check.set_defaults(func=run_check)
+
+    stats = sub.add_parser(
+        "stats",
+        help="images, boxes per class, box sizes and aspects: a PNG plot and a text table",
+        description="Describe a dataset: images, boxes per class, box-size and aspect-ratio "
+        "distributions. Writes stats.png and stats.txt to --out and prints the table.",
+    )
+    _add_source(stats)
+    stats.add_argument("--out", type=Path, default=Path("runs/stats"), help="output folder")
+    stats.add_argument(
+        "--img-size", type=int, default=416, help="input size for the letterboxed box sizes"
+    )
+    stats.set_defaults(func=run_stats)
+
+
+def _read(args: argparse.Namespace):
+    from yolov3.data import read_dataset
+
+    return read_dataset(args.source, args.fmt, args.split, args.names)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from yolov3.data import DatasetError, write_dataset
+
+    try:
+        data = _read(args)
+        lost = [p for p in data.problems if p.severity == "error"]
+        if lost:
+            raise DatasetError(
+                f"{len(lost)} lines or objects cannot be read and would be lost; fix them or "
+                "write a cleaned copy with `yolov3 data check --fix OUT`:\n"
+                + "\n".join(str(p) for p in lost)
+            )
+        write_dataset(data, args.out, args.to, args.out_split or args.split, _images(args))
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    difficult = sum(int(r.difficult.sum()) for r in data.records)
+    print(
+        f"wrote {len(data.records)} images, {data.num_boxes} boxes, {data.num_classes} classes "
+        f"as {args.to} to {args.out}"
+    )
+    if difficult and args.to == "yolo":
+        print(f"note: YOLO txt has no difficult flag; {difficult} difficult boxes are plain boxes")
+    return 0
+
+
+def _images(args: argparse.Namespace) -> str:
+    return "link" if getattr(args, "link", False) else "copy"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from yolov3.data import DatasetError, check_dataset, fix_dataset, write_dataset
+
+    try:
+        data = _read(args)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    report = check_dataset(data, deep=args.deep, progress=sys.stderr.isatty())
+    print(report.format())
+    if args.fix is not None:
+        fmt = args.fix_format or args.fmt or _detected(args.source)
+        cleaned, actions = fix_dataset(data)
+        try:
+            write_dataset(cleaned, args.fix, fmt, args.split)
+        except DatasetError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print("\n".join(f"fix: {a}" for a in actions))
+        print(f"wrote a cleaned copy ({len(cleaned.records)} images) as {fmt} to {args.fix}")
+    return 0 if report.ok else 1
+
+
+def _detected(source: Path) -> str:
+    from yolov3.data import detect_format
+
+    return detect_format(source)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from yolov3.data import DatasetError
+    from yolov3.data.stats import compute_stats, plot_stats
+
+    try:
+        data = _read(args)
+    except DatasetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    stats = compute_stats(data, args.img_size)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = stats.table()
+    (args.out / "stats.txt").write_text(table + "\n", encoding="utf-8")
+    plot_stats(stats, args.out / "stats.png")
+    print(table)
+    print(f"wrote {args.out / 'stats.txt'} and {args.out / 'stats.png'}")
+    return 0
