@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,9 +25,29 @@ TEST_PASSWORD = "correct horse 42"
 _counter = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def server_database_url() -> Iterator[str | None]:
+    """``TEST_DATABASE_URL`` narrowed to a schema of this test process's own, so parallel
+    runs against one PostgreSQL database never see each other's rows; dropped at the end."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        yield url
+        return
+    schema = f"pytest_{os.getpid()}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture
-def app(tmp_path) -> Iterator[Flask]:
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def app(tmp_path, server_database_url) -> Iterator[Flask]:
+    url = server_database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
     app = create_app(
         {
             "TESTING": True,
