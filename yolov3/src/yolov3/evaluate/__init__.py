@@ -8,13 +8,18 @@ from yolov3.evaluate.cocojson import (
     to_coco_results,
     write_json,
 )
+from yolov3.evaluate.curves import F1Point, confusion_matrix
+from yolov3.evaluate.voc import voc_ap
 
 __all__ = [
     "EvalResult",
+    "F1Point",
+    "confusion_matrix",
     "evaluate_detections",
     "evaluate_with_pycocotools",
     "pycocotools_stats",
     "to_coco_ground_truth",
     "to_coco_results",
+    "voc_ap",
     "write_json",
 ]

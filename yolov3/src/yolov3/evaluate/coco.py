@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from yolov3.evaluate.curves import F1Point, best_f1
 from yolov3.evaluate.matching import Table, build_table, match_coco
 
 # The very arrays pycocotools builds, so that thresholds compare bit for bit.
@@ -52,12 +53,17 @@ class EvalResult:
             -1 where undefined (no ground truth in that area range), as pycocotools.
         per_class: AP50:95 of each class that has ground truth, by class name.
         per_class_ap50: AP50 of each class that has ground truth.
-        num_gt, num_det (np.ndarray[K] int64): per class, non-ignored truths and detections.
+        num_gt, num_det (np.ndarray[K] int64): per class, non-ignored truths and evaluated
+            detections (at most 100 per image and class).
         precision (np.ndarray[T, R, K, A, M]): interpolated precision at each IoU threshold,
             recall threshold, class, area range and max-detections setting; -1 if undefined.
         recall (np.ndarray[T, K, A, M]): final recall, -1 if undefined.
         class_names: names, index = class id.
-        extras: further metrics added by callers (VOC AP, best-F1 point, ...).
+        best_f1: class-mean precision, recall and F1 at the score threshold that maximises
+            F1 (IoU 0.5).
+        f1_curves (np.ndarray[3, 1001]): class-mean precision, recall and F1 against the
+            score threshold ``yolov3.evaluate.curves.CONF_GRID``.
+        extras: further metrics added by callers (VOC AP, ...).
     """
 
     stats: dict[str, float]
@@ -68,6 +74,8 @@ class EvalResult:
     precision: np.ndarray
     recall: np.ndarray
     class_names: list[str]
+    best_f1: F1Point
+    f1_curves: np.ndarray
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -231,8 +239,11 @@ def evaluate_detections(
     precision, recall = accumulate(dt, gt, num_classes, matched, matched_ignored)
     ap = _class_ap(precision[..., 0, -1][..., None])
     ap50 = _class_ap(precision[:1, :, :, 0, -1][..., None])
-    has_gt = np.bincount(gt.label[~gt.ignore], minlength=num_classes)
-    result = EvalResult(
+    has_gt = np.bincount(gt.label[~gt_ignore[0]], minlength=num_classes)
+    tp50 = matched[0, 0] & ~matched_ignored[0, 0]
+    fp50 = ~matched[0, 0] & ~area_ignore(dt)[0]
+    f1_point, f1_curves = best_f1(dt.score, dt.label, tp50, fp50, has_gt)
+    return EvalResult(
         stats=summarize(precision, recall),
         per_class={names[k]: float(ap[k]) for k in range(num_classes) if has_gt[k]},
         per_class_ap50={names[k]: float(ap50[k]) for k in range(num_classes) if has_gt[k]},
@@ -241,6 +252,6 @@ def evaluate_detections(
         precision=precision,
         recall=recall,
         class_names=names,
+        best_f1=f1_point,
+        f1_curves=f1_curves,
     )
-    result.extras["_tables"] = (dt, gt, matched, matched_ignored)
-    return result

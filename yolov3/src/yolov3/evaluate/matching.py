@@ -149,8 +149,11 @@ class Block:
     iou: np.ndarray
 
 
-def iou_blocks(dt: Table, gt: Table, num_classes: int) -> Iterator[Block]:
-    """Yield the IoU blocks of every (image, class) pair with detections and ground truth."""
+def iou_blocks(dt: Table, gt: Table, num_classes: int, crowd: bool = True) -> Iterator[Block]:
+    """Yield the IoU blocks of every (image, class) pair with detections and ground truth.
+
+    With ``crowd``, ignored truths are COCO crowd regions (see :func:`box_iou_xywh`).
+    """
     dkeys, dstart, dcount = _groups(dt, num_classes)
     gkeys, gstart, gcount = _groups(gt, num_classes)
     _, di, gi = np.intersect1d(dkeys, gkeys, assume_unique=True, return_indices=True)
@@ -164,7 +167,7 @@ def iou_blocks(dt: Table, gt: Table, num_classes: int) -> Iterator[Block]:
         width = np.maximum.accumulate(gcount[i:])
         size = np.arange(1, len(width) + 1) * width
         j = i + max(1, int(np.searchsorted(size, limit, side="right")))
-        yield _block(dt, gt, dstart[i:j], dcount[i:j], gstart[i:j], gcount[i:j])
+        yield _block(dt, gt, dstart[i:j], dcount[i:j], gstart[i:j], gcount[i:j], crowd)
         i = j
 
 
@@ -175,13 +178,14 @@ def _block(
     dcount: np.ndarray,
     gstart: np.ndarray,
     gcount: np.ndarray,
+    crowd: bool,
 ) -> Block:
     d_off, g_off = np.arange(dcount.max()), np.arange(gcount.max())
     det_valid = d_off[None] < dcount[:, None]
     gt_valid = g_off[None] < gcount[:, None]
     dets = np.where(det_valid, dstart[:, None] + d_off[None], 0)
     gts = np.where(gt_valid, gstart[:, None] + g_off[None], 0)
-    iou = box_iou_xywh(dt.xywh[dets], gt.xywh[gts], gt.ignore[gts] & gt_valid)
+    iou = box_iou_xywh(dt.xywh[dets], gt.xywh[gts], gt.ignore[gts] & gt_valid if crowd else None)
     iou[~np.broadcast_to(gt_valid[:, None, :], iou.shape)] = -1.0
     return Block(dets, det_valid, dcount, gts, gt_valid, iou)
 
