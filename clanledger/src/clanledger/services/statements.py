@@ -1,0 +1,366 @@
+"""Member statements: the running balance of a member's character(s) in a period, every line
+linked to the kill, item or adjustment behind it, and "explain my balance": the whole
+balanced entry behind each line (who else got what, the weights, the fund cut).
+
+Members read their own characters' statements; officers read everyone's. Every function here
+runs a fixed number of queries whatever the number of lines (no N+1).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clanledger.models import (
+    Attendance,
+    Boss,
+    Character,
+    Clan,
+    Drop,
+    EntryKind,
+    JournalEntry,
+    Kill,
+    Period,
+    PeriodStatus,
+    Posting,
+    Role,
+    Sale,
+)
+from clanledger.models.types import utcnow
+from clanledger.services import authz
+from clanledger.services.errors import NotFound, PermissionDenied
+from clanledger.services.periods import local_day, period_bounds
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an entry is about: an item (with its kill) or something else."""
+
+    type: str | None
+    id: int | None
+    item_name: str | None = None
+    item_grade: str | None = None
+    kill_id: int | None = None
+    boss_name: str | None = None
+    killed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    occurred_at: datetime
+    kind: EntryKind
+    role: str  # sale_received | purchase_price | share | fund_cut | reversal | other
+    character_id: int
+    amount: int
+    running: int
+    memo: str
+    reason: str
+    source: Source
+    reverses_id: int | None
+
+
+@dataclass
+class Statement:
+    clan: Clan
+    period: Period
+    periods: list[Period]
+    characters: list[Character]
+    lines: list[StatementLine]
+    by_character: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def balance(self) -> int:
+        """> 0: the clan owes these characters; < 0: they hold diamonds owed to others."""
+        return sum(self.by_character.values())
+
+    @property
+    def credits(self) -> int:
+        return sum(line.amount for line in self.lines if line.amount > 0)
+
+    @property
+    def debits(self) -> int:
+        return sum(line.amount for line in self.lines if line.amount < 0)
+
+
+@dataclass(frozen=True)
+class EntryPosting:
+    account_kind: str
+    character_id: int | None
+    character_name: str | None
+    amount: int
+    weight: Fraction | None  # the participant's weight, for a sale share
+    is_mine: bool
+
+
+@dataclass(frozen=True)
+class EntryExplanation:
+    """One entry behind a balance, complete: all its postings sum to zero."""
+
+    entry_id: int
+    occurred_at: datetime
+    kind: EntryKind
+    memo: str
+    reason: str
+    source: Source
+    postings: list[EntryPosting]
+    my_amount: int
+    sale: Sale | None
+    total_weight: Fraction | None
+
+
+def _role(kind: EntryKind, account_kind: str, amount: int, is_buyer: bool) -> str:
+    if kind == EntryKind.SALE:
+        return "sale_received" if amount < 0 else "share"
+    if kind == EntryKind.INTERNAL_PURCHASE:
+        return "purchase_price" if amount < 0 and is_buyer else "share"
+    return kind.value
+
+
+def _characters(
+    session: Session, actor_id: int, clan_id: int, character_id: int | None
+) -> list[Character]:
+    membership = authz.active_membership(session, actor_id, clan_id)
+    if character_id is None:
+        return list(
+            session.execute(
+                select(Character)
+                .where(Character.clan_id == clan_id, Character.user_id == actor_id)
+                .order_by(Character.name)
+            ).scalars()
+        )
+    character = session.get(Character, character_id)
+    if character is None or character.clan_id != clan_id:
+        raise NotFound("no such character in this clan")
+    if character.user_id != actor_id and membership.role.rank < Role.OFFICER.rank:
+        raise PermissionDenied("members read their own statement; officers read everyone's")
+    return [character]
+
+
+def period_containing(session: Session, clan: Clan, day: date) -> Period:
+    """The clan's period containing ``day``; a new, unsaved open one if nothing was posted
+    in it yet (reading a page never writes)."""
+    start, end = period_bounds(clan, day)
+    found = session.execute(
+        select(Period).where(Period.clan_id == clan.id, Period.starts_on == start)
+    ).scalar_one_or_none()
+    return found or Period(clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN)
+
+
+def _period(session: Session, clan: Clan, period_id: int | None) -> tuple[Period, list[Period]]:
+    periods = list(
+        session.execute(
+            select(Period).where(Period.clan_id == clan.id).order_by(Period.starts_on.desc())
+        ).scalars()
+    )
+    if period_id is None:
+        today = local_day(clan, utcnow())
+        current = next((p for p in periods if p.starts_on <= today <= p.ends_on), None)
+        if current is None:
+            start, end = period_bounds(clan, today)
+            current = Period(
+                clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN
+            )
+            periods.insert(0, current)
+        return current, periods
+    found = next((p for p in periods if p.id == period_id), None)
+    if found is None:
+        raise NotFound("no such period in this clan")
+    return found, periods
+
+
+def sources(session: Session, entries: list[JournalEntry]) -> dict[tuple[str, int], Source]:
+    """The item and kill behind each entry that is about a drop (one query)."""
+    drop_ids = {e.source_id for e in entries if e.source_type == "drop" and e.source_id}
+    found: dict[tuple[str, int], Source] = {}
+    if drop_ids:
+        rows = session.execute(
+            select(Drop.id, Drop.name, Drop.grade, Kill.id, Boss.name, Kill.killed_at)
+            .join(Kill, Kill.id == Drop.kill_id)
+            .join(Boss, Boss.id == Kill.boss_id)
+            .where(Drop.id.in_(drop_ids))
+        )
+        for drop_id, name, grade, kill_id, boss, killed_at in rows:
+            found[("drop", drop_id)] = Source(
+                "drop", drop_id, name, grade, kill_id, boss, killed_at
+            )
+    for e in entries:
+        if e.source_type and e.source_id is not None:
+            found.setdefault((e.source_type, e.source_id), Source(e.source_type, e.source_id))
+    return found
+
+
+def _source(found: dict[tuple[str, int], Source], entry: JournalEntry) -> Source:
+    if entry.source_type and entry.source_id is not None:
+        return found[(entry.source_type, entry.source_id)]
+    return Source(None, None)
+
+
+def statement(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    character_id: int | None = None,
+    period_id: int | None = None,
+) -> Statement:
+    """The running balance of the actor's characters (or of ``character_id``) in the period
+    (the one containing today unless ``period_id`` is given), oldest line first."""
+    clan = authz.get_clan(session, actor_id, clan_id)
+    characters = _characters(session, actor_id, clan_id, character_id)
+    period, periods = _period(session, clan, period_id)
+    ids = [c.id for c in characters]
+    rows = (
+        session.execute(
+            select(Posting, JournalEntry)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(
+                Posting.clan_id == clan_id,
+                Posting.period_id == period.id,
+                Posting.account_kind == "member",
+                Posting.character_id.in_(ids),
+            )
+            .order_by(JournalEntry.occurred_at, JournalEntry.id, Posting.id)
+        ).all()
+        if ids
+        else []
+    )
+    found = sources(session, [entry for _, entry in rows])
+    buyers = _buyers(session, [entry for _, entry in rows])
+    lines, running = [], 0
+    by_character: dict[int, int] = defaultdict(int)
+    for posting, entry in rows:
+        running += posting.amount
+        by_character[posting.character_id] += posting.amount
+        is_buyer = buyers.get(entry.id) == posting.character_id
+        lines.append(
+            StatementLine(
+                entry_id=entry.id,
+                occurred_at=entry.occurred_at,
+                kind=entry.kind,
+                role=_role(entry.kind, posting.account_kind, posting.amount, is_buyer),
+                character_id=posting.character_id,
+                amount=posting.amount,
+                running=running,
+                memo=entry.memo,
+                reason=entry.reason,
+                source=_source(found, entry),
+                reverses_id=entry.reverses_id,
+            )
+        )
+    for c in characters:
+        by_character.setdefault(c.id, 0)
+    return Statement(clan, period, periods, characters, lines, dict(by_character))
+
+
+def _buyers(session: Session, entries: list[JournalEntry]) -> dict[int, int]:
+    """Entry id -> buyer character of internal purchases among ``entries`` (one query)."""
+    ids = [e.id for e in entries if e.kind == EntryKind.INTERNAL_PURCHASE]
+    if not ids:
+        return {}
+    drop_ids = {e.source_id for e in entries if e.kind == EntryKind.INTERNAL_PURCHASE}
+    by_drop = dict(
+        session.execute(
+            select(Sale.drop_id, Sale.buyer_character_id).where(Sale.drop_id.in_(drop_ids))
+        ).all()
+    )
+    return {
+        e.id: by_drop.get(e.source_id)
+        for e in entries
+        if e.kind == EntryKind.INTERNAL_PURCHASE and by_drop.get(e.source_id)
+    }
+
+
+def explain(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    character_id: int,
+    period_id: int | None = None,
+) -> tuple[Statement, list[EntryExplanation]]:
+    """Every entry behind the character's balance with all of its postings: for a sale, the
+    amount received, the fund's cut, each participant's weight and share."""
+    stmt = statement(session, actor_id, clan_id, character_id, period_id)
+    entry_ids = list(dict.fromkeys(line.entry_id for line in stmt.lines))
+    if not entry_ids:
+        return stmt, []
+    entries = {
+        e.id: e
+        for e in session.execute(
+            select(JournalEntry).where(JournalEntry.id.in_(entry_ids))
+        ).scalars()
+    }
+    postings = session.execute(
+        select(Posting, Character.name)
+        .outerjoin(Character, Character.id == Posting.character_id)
+        .where(Posting.entry_id.in_(entry_ids))
+        .order_by(Posting.entry_id, Posting.id)
+    ).all()
+    drop_ids = {e.source_id for e in entries.values() if e.source_type == "drop"}
+    sales = {
+        s.drop_id: s
+        for s in session.execute(select(Sale).where(Sale.drop_id.in_(drop_ids))).scalars()
+    }
+    weights = _kill_weights(session, drop_ids)
+    found = sources(session, list(entries.values()))
+    grouped: dict[int, list[tuple[Posting, str | None]]] = defaultdict(list)
+    for posting, name in postings:
+        grouped[posting.entry_id].append((posting, name))
+    result = []
+    for entry_id in entry_ids:
+        entry = entries[entry_id]
+        w = weights.get(entry.source_id, {}) if entry.source_type == "drop" else {}
+        is_sale = entry.kind in (EntryKind.SALE, EntryKind.INTERNAL_PURCHASE)
+        lines = [
+            EntryPosting(
+                p.account_kind,
+                p.character_id,
+                name,
+                p.amount,
+                w.get(p.character_id) if is_sale and p.amount > 0 else None,
+                p.account_kind == "member" and p.character_id == character_id,
+            )
+            for p, name in grouped[entry_id]
+        ]
+        result.append(
+            EntryExplanation(
+                entry_id=entry.id,
+                occurred_at=entry.occurred_at,
+                kind=entry.kind,
+                memo=entry.memo,
+                reason=entry.reason,
+                source=_source(found, entry),
+                postings=lines,
+                my_amount=sum(p.amount for p in lines if p.is_mine),
+                sale=sales.get(entry.source_id) if entry.source_type == "drop" else None,
+                total_weight=sum(w.values(), Fraction(0)) if is_sale and w else None,
+            )
+        )
+    return stmt, result
+
+
+def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
+    """Drop id -> {character id: weight incl. caller bonus} of the drop's kill (one query)."""
+    if not drop_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Drop.id,
+            Attendance.character_id,
+            Attendance.weight,
+            Kill.caller_character_id,
+            Kill.caller_bonus,
+        )
+        .join(Kill, Kill.id == Drop.kill_id)
+        .join(Attendance, Attendance.kill_id == Kill.id)
+        .where(Drop.id.in_(drop_ids))
+    ).all()
+    out: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    for drop_id, cid, weight, caller, bonus in rows:
+        extra = Fraction(bonus or 0) if cid == caller else Fraction(0)
+        out[drop_id][cid] = Fraction(weight) + extra
+    return out
