@@ -1,0 +1,401 @@
+"""Monthly netting: turn net balances into the fewest fee-aware transfers.
+
+Sign convention: balance > 0 is a creditor (receives), < 0 a debtor (pays). The balances
+given to :func:`plan_settlement` must sum to exactly 0: include the clan fund as an account
+(settle it to a treasurer's character, or list it in ``carry_accounts`` to leave it in the
+hands of the members who hold it). A non-zero sum raises :class:`UnbalancedEntry`.
+
+How a plan is built:
+
+1. **Carry-forward.** Accounts in ``carry_accounts`` and balances with
+   ``0 < |balance| < carry_threshold`` do not move this period. What they leave unbalanced
+   is carried by the largest balances on the other side (largest first, ties in key order):
+   if small creditors worth 12 wait, the largest debtors pay 12 less now and open the next
+   period owing it. Everything else is settled exactly.
+2. **Groups.** The balances to settle are split into the largest number of disjoint
+   zero-sum groups (:mod:`~clanledger.domain.grouping`): exact for up to 20 non-zero
+   balances after opposite pairs are taken out, a heuristic above that which is never worse
+   than greedy. A group of ``m`` members needs ``m - 1`` transfers, so this is the fewest.
+3. **Transfers in a group** follow the "north-west corner" rule: debtors and creditors in key
+   order, each debtor paying the next creditors in turn. Paying any one transfer early only
+   removes that transfer from the rule's output, which keeps the rest of the plan stable.
+4. **Fees.** Each transfer of ``net`` gets its listing price and fee from
+   :func:`~clanledger.domain.fees.transfer_terms`: the receiver lists a junk item at
+   ``gross``, the payer buys it, the exchange keeps ``fee``.
+
+Re-planning with ``previous=`` keeps the previous plan's transfers (amounts updated, paid
+ones dropped) whenever they still settle the new balances exactly with the fewest transfers.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, NamedTuple, TypeVar
+
+from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
+from clanledger.domain.fees import FeePolicy, transfer_terms
+from clanledger.domain.grouping import EXACT_LIMIT, exact_groups, heuristic_groups
+from clanledger.domain.money import Rate, require_diamonds
+from clanledger.domain.ordering import canonical_order
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Payment(NamedTuple, Generic[K]):
+    """``payer`` pays ``amount`` to ``receiver`` (no fee involved)."""
+
+    payer: K
+    receiver: K
+    amount: int
+
+
+@dataclass(frozen=True)
+class Transfer(Generic[K]):
+    """One settlement transfer through the exchange.
+
+    The receiver lists a junk item at ``gross``; the payer buys it; the exchange keeps
+    ``fee``; the receiver gets :attr:`received`.
+
+    Attributes:
+        payer: the debtor who buys the listing.
+        receiver: the creditor who lists the item.
+        net: the balance this transfer settles (the payer's debt to the receiver).
+        gross: the listing price the payer pays.
+        fee: what the exchange keeps from ``gross``.
+    """
+
+    payer: K
+    receiver: K
+    net: int
+    gross: int
+    fee: int
+
+    @property
+    def received(self) -> int:
+        """What the receiver ends with: ``net`` (PAYER, FUND) or ``net - fee`` (RECEIVER)."""
+        return self.gross - self.fee
+
+
+@dataclass(frozen=True)
+class SettlementPlan(Generic[K]):
+    """The transfers that settle a period, and what waits for the next one.
+
+    Attributes:
+        transfers: the transfers, group by group.
+        carried: account -> balance left for the next period (sums to 0 with nothing else).
+        groups: the zero-sum groups settled, each as account -> balance; every transfer runs
+            inside one group (see :func:`explain_transfer`).
+        rate: the exchange fee rate used for the prices.
+        policy: who bears the fee.
+        method: ``"exact"`` (proven fewest), ``"heuristic"`` or ``"greedy"``.
+    """
+
+    transfers: tuple[Transfer[K], ...]
+    carried: dict[K, int]
+    groups: tuple[dict[K, int], ...]
+    rate: Rate = field(default_factory=lambda: Rate(0))
+    policy: FeePolicy = FeePolicy.PAYER
+    method: str = "exact"
+
+    @property
+    def total_fees(self) -> int:
+        """Diamonds the exchange keeps over the whole plan."""
+        return sum(t.fee for t in self.transfers)
+
+    @property
+    def settled(self) -> dict[K, int]:
+        """The balances this plan settles (the input minus what is carried)."""
+        return {k: v for group in self.groups for k, v in group.items()}
+
+    def transfers_of(self, account: K) -> tuple[Transfer[K], ...]:
+        """The transfers ``account`` pays or receives."""
+        return tuple(t for t in self.transfers if account in (t.payer, t.receiver))
+
+
+def greedy_transfers(balances: Mapping[K, int]) -> list[Payment[K]]:
+    """The classic greedy: the largest debtor pays the largest creditor, repeat.
+
+    Ties go to the earlier key. Used as the baseline the planner must never lose to, and as
+    the fallback for very large inputs. Balances must sum to 0.
+    """
+    order = {k: i for i, k in enumerate(canonical_order(balances))}
+    debtors = [(v, order[k], k) for k, v in balances.items() if v < 0]
+    creditors = [(-v, order[k], k) for k, v in balances.items() if v > 0]
+    heapq.heapify(debtors)
+    heapq.heapify(creditors)
+    payments = []
+    while debtors and creditors:
+        debt, i, payer = heapq.heappop(debtors)
+        credit, j, receiver = heapq.heappop(creditors)
+        amount = min(-debt, -credit)
+        payments.append(Payment(payer, receiver, amount))
+        if debt + amount:
+            heapq.heappush(debtors, (debt + amount, i, payer))
+        if credit + amount:
+            heapq.heappush(creditors, (credit + amount, j, receiver))
+    return payments
+
+
+def corner_transfers(balances: Mapping[K, int]) -> list[Payment[K]]:
+    """Settle a zero-sum group by the north-west corner rule, in key order.
+
+    Debtors and creditors are lined up in key order; each debtor pays the current creditor
+    until one of them is settled, then moves on. At most ``m - 1`` payments for ``m``
+    non-zero balances, exactly ``m - 1`` when no proper subgroup sums to zero, and paying
+    one payment early leaves the others unchanged when the rule is run again.
+    """
+    keys = canonical_order(k for k, v in balances.items() if v)
+    debtors = [[k, -balances[k]] for k in keys if balances[k] < 0]
+    creditors = [[k, balances[k]] for k in keys if balances[k] > 0]
+    payments = []
+    d = c = 0
+    while d < len(debtors) and c < len(creditors):
+        amount = min(debtors[d][1], creditors[c][1])
+        payments.append(Payment(debtors[d][0], creditors[c][0], amount))
+        debtors[d][1] -= amount
+        creditors[c][1] -= amount
+        d += debtors[d][1] == 0
+        c += creditors[c][1] == 0
+    return payments
+
+
+def min_transfers_exact(balances: Mapping[K, int]) -> list[Payment[K]]:
+    """The fewest payments that settle ``balances`` (exact; up to 20 non-zero balances after
+    opposite pairs ``+x``/``-x`` are taken out).
+
+    Raises:
+        UnbalancedEntry: the balances do not sum to 0.
+        InvalidAmount: too many balances for the exact search (use :func:`plan_settlement`).
+    """
+    _check_sum(balances)
+    groups = _groups(balances, exact=True, time_budget=0.0)
+    return [p for group in groups for p in _group_payments(group)]
+
+
+def plan_settlement(
+    balances: Mapping[K, int],
+    rate: Rate,
+    policy: FeePolicy,
+    carry_threshold: int = 0,
+    time_budget: float = 1.0,
+    *,
+    carry_accounts: Collection[K] = (),
+    previous: SettlementPlan[K] | None = None,
+) -> SettlementPlan[K]:
+    """Plan the fewest fee-aware transfers that settle ``balances``.
+
+    Args:
+        balances: account -> balance (> 0 receives, < 0 pays); must sum to 0.
+        rate: the exchange fee rate in force.
+        policy: who bears the fee (see :class:`~clanledger.domain.fees.FeePolicy`).
+        carry_threshold: balances with ``0 < |balance| < carry_threshold`` wait for the next
+            period instead of moving (0 carries nothing).
+        time_budget: seconds the heuristic may search when there are more than 20 non-zero
+            balances; the exact search ignores it.
+        carry_accounts: accounts that never move this period, whatever their size (the clan
+            fund when it has no character of its own).
+        previous: an earlier plan for the same accounts; its transfers are kept, updated and
+            minus those already paid, as long as they still settle exactly and no plan with
+            fewer transfers exists.
+
+    Raises:
+        UnbalancedEntry: the balances do not sum to 0.
+        InvalidAmount: a balance is not a whole number, or ``carry_threshold`` is negative.
+    """
+    _check_sum(balances)
+    require_diamonds(carry_threshold, "carry threshold")
+    carried = _carried(balances, carry_threshold, carry_accounts)
+    to_settle = {k: v - carried.get(k, 0) for k, v in balances.items() if v != carried.get(k, 0)}
+    method = "exact" if _exact_fits(to_settle.values()) else "heuristic"
+    parts = [
+        (group, _group_payments(group))
+        for group in _groups(to_settle, exact=method == "exact", time_budget=time_budget)
+    ]
+    if method == "heuristic":
+        greedy = greedy_transfers(to_settle)
+        if len(greedy) < _count(parts):
+            method, parts = "greedy", _parts(to_settle, greedy)
+    if previous is not None:
+        kept = _reuse(previous, to_settle)
+        if kept is not None and _count(kept) <= _count(parts):
+            parts = kept
+    transfers = tuple(
+        Transfer(p.payer, p.receiver, p.amount, *transfer_terms(p.amount, rate, policy))
+        for _, payments in parts
+        for p in payments
+    )
+    groups = tuple(group for group, _ in parts)
+    return SettlementPlan(transfers, carried, groups, rate, FeePolicy(policy), method)
+
+
+def explain_transfer(plan: SettlementPlan[K], transfer: Transfer[K]) -> dict[K, int]:
+    """The balances a transfer helps settle: the zero-sum group it belongs to.
+
+    This answers "why do I pay someone I never traded with?": the payer's debt and the
+    receiver's credit sit in one group whose balances cancel out, and the plan settles the
+    group in ``len(group) - 1`` transfers instead of one per pair of traders.
+
+    Raises:
+        InvalidAmount: the transfer is not part of the plan.
+    """
+    if transfer not in plan.transfers:
+        raise InvalidAmount(f"{transfer} is not a transfer of this plan")
+    for group in plan.groups:
+        if transfer.payer in group and transfer.receiver in group:
+            return dict(group)
+    raise AssertionError("every planned transfer lies inside one group")  # pragma: no cover
+
+
+def _check_sum(balances: Mapping[K, int]) -> None:
+    for key, value in balances.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidAmount(f"the balance of {key} must be whole diamonds, got {value!r}")
+    total = sum(balances.values())
+    if total:
+        raise UnbalancedEntry(
+            f"balances to settle must sum to 0 but sum to {total:+d}: include every account, "
+            "the clan fund too (list it in carry_accounts to leave it where it is)"
+        )
+
+
+def _carried(
+    balances: Mapping[K, int], threshold: int, carry_accounts: Collection[K]
+) -> dict[K, int]:
+    """What waits for the next period: the carried accounts, the small balances, and the
+    share of the largest opposite balances that keeps the rest summing to 0."""
+    keys = canonical_order(balances)
+    carried = {
+        k: balances[k]
+        for k in keys
+        if balances[k] and (k in carry_accounts or abs(balances[k]) < threshold)
+    }
+    residue = sum(carried.values())  # the rest sums to -residue; the other side absorbs it
+    sign = -1 if residue > 0 else 1
+    absorbers = sorted(
+        (k for k in keys if k not in carried and balances[k] * sign > 0),
+        key=lambda k: -abs(balances[k]),
+    )
+    for k in absorbers:
+        if residue == 0:
+            break
+        part = sign * min(abs(balances[k]), abs(residue))
+        carried[k] = part
+        residue += part
+    return carried
+
+
+def _exact_fits(values: Iterable[int]) -> bool:
+    counts: dict[int, int] = {}
+    for v in values:
+        if v:
+            counts[v] = counts.get(v, 0) + 1
+    paired = sum(2 * min(n, counts.get(-v, 0)) for v, n in counts.items() if v > 0)
+    return sum(counts.values()) - paired <= EXACT_LIMIT
+
+
+def _groups(balances: Mapping[K, int], exact: bool, time_budget: float) -> list[dict[K, int]]:
+    """The zero-sum groups, in order of their first key."""
+    keys = canonical_order(k for k, v in balances.items() if v)
+    values = [balances[k] for k in keys]
+    if exact:
+        if not _exact_fits(values):
+            raise InvalidAmount(
+                f"{len(values)} balances are too many for the exact search "
+                f"(at most {EXACT_LIMIT} after opposite pairs); use plan_settlement"
+            )
+        index_groups = exact_groups(values)
+    else:
+        index_groups = heuristic_groups(values, time_budget)
+    groups = [{keys[i]: values[i] for i in sorted(group)} for group in index_groups]
+    return sorted(groups, key=lambda g: keys.index(next(iter(g))))
+
+
+def _group_payments(group: Mapping[K, int]) -> list[Payment[K]]:
+    """The corner rule (stable), unless greedy finds fewer in a group that is not minimal
+    (only the heuristic's last group can be)."""
+    corner = corner_transfers(group)
+    if len(corner) <= 2:
+        return corner
+    greedy = greedy_transfers(group)
+    return greedy if len(greedy) < len(corner) else corner
+
+
+Part = tuple[dict[K, int], list[Payment[K]]]
+
+
+def _count(parts: Sequence[Part[K]]) -> int:
+    return sum(len(payments) for _, payments in parts)
+
+
+def _parts(balances: Mapping[K, int], payments: Sequence[Payment[K]]) -> list[Part[K]]:
+    """Split ``payments`` into the groups they settle: the connected components of
+    payer-receiver links, in key order, each with its own payments in their order."""
+    parent = {k: k for k, v in balances.items() if v}
+
+    def root(k: K) -> K:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for p in payments:
+        parent[root(p.payer)] = root(p.receiver)
+    members: dict[K, list[K]] = {}
+    for k in canonical_order(parent):
+        members.setdefault(root(k), []).append(k)
+    return [
+        ({k: balances[k] for k in group}, [p for p in payments if p.payer in group])
+        for group in members.values()
+    ]
+
+
+def _reuse(previous: SettlementPlan[K], balances: Mapping[K, int]) -> list[Part[K]] | None:
+    """The previous plan's transfers, updated to ``balances``, if they still settle them.
+
+    Each group's transfers form a tree, so the amount on every transfer follows from the new
+    balances; a transfer whose amount falls to 0 was paid and is dropped. A balance outside
+    the previous groups, or an amount that would turn negative, rules the reuse out.
+    """
+    covered = {k for group in previous.groups for k in group}
+    if any(v and k not in covered for k, v in balances.items()):
+        return None
+    parts: list[Part[K]] = []
+    for group in previous.groups:
+        links = [t for t in previous.transfers if t.payer in group]
+        current = {k: balances.get(k, 0) for k in group}
+        flows = _tree_flows(current, links)
+        if flows is None:
+            return None
+        live = [Payment(t.payer, t.receiver, f) for t, f in zip(links, flows, strict=True) if f]
+        parts.extend(_parts(current, live))
+    return parts
+
+
+def _tree_flows(balances: dict[K, int], links: Sequence[Transfer[K]]) -> list[int] | None:
+    """The amount on each link (payer -> receiver) that settles ``balances`` exactly, or
+    None when the links cannot do it with non-negative amounts."""
+    left = dict(balances)
+    flows: dict[int, int] = {}
+    pending = set(range(len(links)))
+    while pending:
+        ends: dict[K, list[int]] = {}
+        for i in sorted(pending):
+            ends.setdefault(links[i].payer, []).append(i)
+            ends.setdefault(links[i].receiver, []).append(i)
+        leaves = [(ids[0], k) for k, ids in ends.items() if len(ids) == 1]
+        if not leaves:
+            return None  # a cycle: not a plan this module made
+        i, k = min(leaves, key=lambda leaf: leaf[0])
+        link = links[i]
+        amount = -left[k] if k == link.payer else left[k]
+        if amount < 0:
+            return None
+        flows[i] = amount
+        left[link.payer] += amount
+        left[link.receiver] -= amount
+        pending.remove(i)
+    if any(left.values()):
+        return None
+    return [flows[i] for i in range(len(links))]
