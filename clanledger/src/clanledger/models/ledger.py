@@ -252,6 +252,9 @@ class Transfer(db.Model):
     net: Mapped[int] = mapped_column(BigInteger)  # what the receiver must end up with
     gross: Mapped[int] = mapped_column(BigInteger)  # the listing price
     fee: Mapped[int] = mapped_column(BigInteger)
+    # The terms it was planned under, so a later settings change cannot alter it.
+    fee_bps: Mapped[int] = mapped_column(Integer, default=0)
+    fee_policy: Mapped[str] = mapped_column(String(16), default="payer")
     status: Mapped[TransferStatus] = mapped_column(
         _enum(TransferStatus), default=TransferStatus.PLANNED
     )
@@ -261,7 +264,7 @@ class Transfer(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
     # "Why": the balances of the zero-sum group this transfer settles, as planned:
-    # ``{"group": [[account_kind, character_id, balance], ...]}``.
+    # ``{"group": [[account name, balance], ...]}`` (names as they were at the close).
     why: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.models import Clan, EntryKind, JournalEntry, Period, PeriodStatus, Posting
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.periods import local_day, period_for_day
+from clanledger.services.periods import local_day, lock_period, period_for_day
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ def post_entry(
         raise ValidationError(f"entry does not balance: postings sum to {total}, not 0")
     if period is None:
         period = period_for_day(session, clan, local_day(clan, occurred_at))
+    # A shared row lock: a close of this period waits for this entry, or this entry waits
+    # for the close and then sees the period closed (see periods.lock_period).
+    period = lock_period(session, period.id)
     if period.status != PeriodStatus.OPEN:
         raise Conflict(
             f"the period {period.starts_on:%Y-%m} is closed; "

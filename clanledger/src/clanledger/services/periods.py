@@ -1,15 +1,37 @@
-"""Settlement periods: a calendar month in the clan's timezone (the default period)."""
+"""Settlement periods: a calendar month in the clan's timezone (the default period).
+
+A closed period is locked: :func:`_guard_closed_periods` refuses, at flush time, any insert,
+update or delete of its journal entries and postings, and :func:`lock_period` lets writers and
+the close take row locks so a sale racing a close cannot slip in.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import Clan, Period, PeriodStatus
+from clanledger.models import (
+    Clan,
+    JournalEntry,
+    Period,
+    PeriodStatus,
+    Posting,
+    Role,
+    Transfer,
+    TransferStatus,
+)
+from clanledger.services import authz
+from clanledger.services.errors import Conflict, NotFound
+
+
+class PeriodLocked(Conflict):
+    """A write into the journal of a closed period."""
 
 
 def local_day(clan: Clan, when: datetime) -> date:
@@ -44,3 +66,112 @@ def current_open_period(session: Session, clan: Clan) -> Period | None:
         .order_by(Period.starts_on)
         .limit(1)
     ).scalar_one_or_none()
+
+
+def lock_period(session: Session, period_id: int, *, exclusive: bool = False) -> Period:
+    """Read the period row under a lock and refresh it from the database.
+
+    Writers into a period take a shared lock (``FOR SHARE`` on PostgreSQL) and the close takes
+    an exclusive one (``FOR UPDATE``): a sale that races a close either commits before the
+    close reads the balances, or waits and then sees the period closed. SQLite has no row
+    locks; it serialises writers on the whole database instead.
+    """
+    query = (
+        select(Period)
+        .where(Period.id == period_id)
+        .with_for_update(read=not exclusive)
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(query).scalar_one()
+
+
+def next_period(session: Session, clan: Clan, period: Period) -> Period:
+    """The period after ``period`` (created open if needed)."""
+    return period_for_day(session, clan, period.ends_on + relativedelta(days=1))
+
+
+def previous_period(session: Session, clan: Clan, period: Period) -> Period | None:
+    """The period before ``period``, if it exists."""
+    start, _ = period_bounds(clan, period.starts_on - relativedelta(days=1))
+    return session.execute(
+        select(Period).where(Period.clan_id == clan.id, Period.starts_on == start)
+    ).scalar_one_or_none()
+
+
+def _touched_periods(session: Session) -> set[int]:
+    """Periods whose journal rows this flush inserts, changes or deletes."""
+    ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, JournalEntry | Posting):
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        history = inspect(obj).attrs.period_id.history
+        ids.update(pid for pid in (*history.added, *history.unchanged, *history.deleted) if pid)
+        if obj.period_id is not None:
+            ids.add(obj.period_id)
+    return ids
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse any flush that would insert, change or delete journal rows of a closed period.
+
+    This is the last line of defence under the services: whatever code path tries it, the
+    postings of a closed period never change. A period counts as closed if it is closed in the
+    database or in this session.
+    """
+    ids = _touched_periods(session)
+    if not ids:
+        return
+    with session.no_autoflush:
+        closed = set(
+            session.execute(
+                select(Period.id).where(Period.id.in_(ids), Period.status == PeriodStatus.CLOSED)
+            ).scalars()
+        )
+        for obj in session.identity_map.values():
+            if isinstance(obj, Period) and obj.id in ids and obj.status == PeriodStatus.CLOSED:
+                closed.add(obj.id)
+    if closed:
+        raise PeriodLocked(
+            "the journal of a closed period cannot change; "
+            "post a correction into the open period instead"
+        )
+
+
+def load_period(session: Session, clan_id: int, period_id: int) -> Period:
+    period = session.get(Period, period_id)
+    if period is None or period.clan_id != clan_id:
+        raise NotFound()
+    return period
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    period: Period
+    entries: int
+    outstanding: int
+
+
+def list_periods(session: Session, actor_id: int, clan_id: int) -> list[PeriodRow]:
+    """Every period of the clan, newest first, with entry and outstanding transfer counts."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    entries = dict(
+        session.execute(
+            select(JournalEntry.period_id, func.count(JournalEntry.id))
+            .where(JournalEntry.clan_id == clan_id)
+            .group_by(JournalEntry.period_id)
+        ).all()
+    )
+    outstanding = dict(
+        session.execute(
+            select(Transfer.period_id, func.count(Transfer.id))
+            .where(Transfer.clan_id == clan_id, Transfer.status != TransferStatus.CONFIRMED)
+            .group_by(Transfer.period_id)
+        ).all()
+    )
+    periods = session.execute(
+        select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
+    ).scalars()
+    return [PeriodRow(p, entries.get(p.id, 0), outstanding.get(p.id, 0)) for p in periods]

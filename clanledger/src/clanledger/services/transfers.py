@@ -1,0 +1,349 @@
+"""Settlement transfers: planned -> paid (the payer marks it) -> confirmed (the receiver).
+
+The receiver lists a junk item on the exchange at the planned gross price and the payer buys
+it. The journal entry of a transfer is posted when the receiver confirms it, at the price
+actually paid, into the open period of that day: a transfer paid at another price leaves the
+difference on both balances there, so the next close carries or settles it (never lost).
+
+The payer may attach a screenshot of the purchase: a PNG, JPEG or WebP image of at most
+:data:`MAX_SCREENSHOT_BYTES`, checked by decoding it (Pillow), stored in the instance folder
+under a random name.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
+
+from clanledger.domain.errors import DomainError
+from clanledger.domain.fees import FeePolicy, exchange_fee
+from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
+from clanledger.domain.money import Rate
+from clanledger.models import (
+    Character,
+    Clan,
+    EntryKind,
+    JournalEntry,
+    Period,
+    PeriodStatus,
+    Role,
+    Transfer,
+    TransferStatus,
+)
+from clanledger.models.types import utcnow
+from clanledger.services import audit, authz
+from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from clanledger.services.ledger import Line, lines_from_domain, post_entry
+
+MAX_SCREENSHOT_BYTES = 5 * 1024 * 1024
+SCREENSHOT_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+SCREENSHOT_DIR = "uploads/transfers"
+
+
+def account_of(kind: str, character_id: int | None) -> Account:
+    return member(character_id) if kind == AccountKind.MEMBER else Account(AccountKind(kind))
+
+
+def transfer_terms_paid(transfer: Transfer) -> tuple[int, int]:
+    """``(gross, fee)`` of the transfer: as planned, or at the price actually paid."""
+    if transfer.paid_gross is None or transfer.paid_gross == transfer.gross:
+        return transfer.gross, transfer.fee
+    return transfer.paid_gross, exchange_fee(transfer.paid_gross, Rate(transfer.fee_bps))
+
+
+def transfer_lines(transfer: Transfer) -> list[Line]:
+    """The journal lines of ``transfer`` at the price paid, under the policy it was planned with."""
+    gross, fee = transfer_terms_paid(transfer)
+    postings = transfer_postings(
+        member(transfer.payer_character_id),
+        member(transfer.receiver_character_id),
+        gross,
+        fee,
+        FeePolicy(transfer.fee_policy),
+    )
+    return lines_from_domain(postings)
+
+
+def transfer_effect(transfer: Transfer) -> dict[Account, int]:
+    """How posting ``transfer`` moves each balance."""
+    effect: dict[Account, int] = defaultdict(int)
+    for line in transfer_lines(transfer):
+        effect[account_of(line.account_kind, line.character_id)] += line.amount
+    return effect
+
+
+def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Account, int]:
+    """Balance changes of transfers planned up to ``period`` whose entries are not posted in
+    ``period`` or before: the plan of ``period`` settles the rest around them."""
+    rows = session.execute(
+        select(Transfer, Period.starts_on)
+        .join(Period, Period.id == Transfer.period_id)
+        .outerjoin(JournalEntry, JournalEntry.id == Transfer.entry_id)
+        .where(Transfer.clan_id == clan.id, Period.starts_on <= period.starts_on)
+        .add_columns(JournalEntry.period_id)
+    ).all()
+    if not rows:
+        return {}
+    later = _later_period_ids(session, clan, period)
+    totals: dict[Account, int] = defaultdict(int)
+    for transfer, _start, entry_period in rows:
+        if entry_period is not None and entry_period not in later:
+            continue  # already in the balances
+        for account, amount in transfer_effect(transfer).items():
+            totals[account] += amount
+    return {a: v for a, v in totals.items() if v}
+
+
+def _later_period_ids(session: Session, clan: Clan, period: Period) -> set[int]:
+    return set(
+        session.execute(
+            select(Period.id).where(Period.clan_id == clan.id, Period.starts_on > period.starts_on)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """A transfer with names, for lists and the dashboard to-do."""
+
+    transfer: Transfer
+    period: Period
+    payer: str
+    receiver: str
+    mine_to_pay: bool
+    mine_to_confirm: bool
+
+
+def _load(session: Session, clan_id: int, transfer_id: int, *, lock: bool = False) -> Transfer:
+    query = select(Transfer).where(Transfer.id == transfer_id, Transfer.clan_id == clan_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    transfer = session.execute(query).scalar_one_or_none()
+    if transfer is None:
+        raise NotFound()
+    return transfer
+
+
+def _owns(session: Session, user_id: int, character_id: int | None) -> bool:
+    owner = session.execute(
+        select(Character.user_id).where(Character.id == character_id)
+    ).scalar_one_or_none()
+    return owner is not None and owner == user_id
+
+
+def _require_party(session: Session, actor_id: int, clan_id: int, character_id: int | None) -> None:
+    """The character's player, or an officer acting for a roster character."""
+    membership = authz.active_membership(session, actor_id, clan_id)
+    if not _owns(session, actor_id, character_id) and membership.role.rank < Role.OFFICER.rank:
+        raise PermissionDenied("only the player of this character or an officer can do this")
+
+
+def validate_screenshot(data: bytes, filename: str = "upload") -> str:
+    """Check an uploaded screenshot and return its file extension.
+
+    Raises:
+        ValidationError: too large, or not a PNG, JPEG or WebP image.
+    """
+    if len(data) > MAX_SCREENSHOT_BYTES:
+        raise ValidationError(
+            f"{filename} is {len(data) // 1024} KiB; a screenshot can be at most "
+            f"{MAX_SCREENSHOT_BYTES // (1024 * 1024)} MiB",
+            field="screenshot",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            f"{filename} is not a readable image; upload a PNG, JPEG or WebP screenshot",
+            field="screenshot",
+        ) from exc
+    if kind not in SCREENSHOT_FORMATS:
+        raise ValidationError(
+            f"{filename} is a {kind} image; upload a PNG, JPEG or WebP screenshot",
+            field="screenshot",
+        )
+    return SCREENSHOT_FORMATS[kind]
+
+
+def mark_paid(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    transfer_id: int,
+    paid_gross: int | None = None,
+    screenshot: bytes | None = None,
+    upload_root: Path | None = None,
+    filename: str = "upload",
+) -> Transfer:
+    """The payer bought the receiver's listing at ``paid_gross`` (default: the planned price).
+
+    Raises:
+        ValidationError: a negative price or a bad screenshot.
+        Conflict: the transfer is not planned any more (paid twice, or already confirmed).
+    """
+    audit.set_actor(session, actor_id)
+    transfer = _load(session, clan_id, transfer_id, lock=True)
+    _require_party(session, actor_id, clan_id, transfer.payer_character_id)
+    paid = transfer.gross if paid_gross is None else paid_gross
+    if isinstance(paid, bool) or not isinstance(paid, int) or paid <= 0:
+        raise ValidationError("the price paid is a whole number of diamonds above 0", "paid_gross")
+    if transfer.status != TransferStatus.PLANNED:
+        session.rollback()
+        raise Conflict("this transfer is already marked paid")
+    stored = None
+    if screenshot:
+        if upload_root is None:
+            raise ValidationError("screenshots cannot be stored here", field="screenshot")
+        extension = validate_screenshot(screenshot, filename)
+        stored = f"{SCREENSHOT_DIR}/{clan_id}/{transfer.id}-{secrets.token_hex(8)}.{extension}"
+        path = upload_root / stored
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(screenshot)
+    transfer.paid_gross = paid
+    transfer.paid_at = utcnow()
+    transfer.screenshot = stored
+    transfer.status = TransferStatus.PAID
+    session.commit()
+    return transfer
+
+
+def _posting_period(session: Session, clan: Clan, transfer: Transfer) -> Period:
+    """The open period the transfer's entry goes into: the first open one after the
+    transfer's own period, where the close put the opening balances it settles."""
+    own = session.get(Period, transfer.period_id)
+    candidate = session.execute(
+        select(Period)
+        .where(
+            Period.clan_id == clan.id,
+            Period.status == PeriodStatus.OPEN,
+            Period.starts_on > own.starts_on,  # type: ignore[union-attr]
+        )
+        .order_by(Period.starts_on)
+        .limit(1)
+    ).scalar_one_or_none()
+    if candidate is None:
+        raise Conflict("there is no open period to record the transfer in")
+    return candidate
+
+
+def confirm_received(session: Session, actor_id: int, clan_id: int, transfer_id: int) -> Transfer:
+    """The receiver got the diamonds: post the transfer's entry at the price paid.
+
+    A transfer still "planned" can be confirmed directly (the payer forgot to mark it): it is
+    taken as paid at the planned price.
+
+    Raises:
+        Conflict: already confirmed.
+    """
+    audit.set_actor(session, actor_id)
+    transfer = _load(session, clan_id, transfer_id, lock=True)
+    _require_party(session, actor_id, clan_id, transfer.receiver_character_id)
+    if transfer.status == TransferStatus.CONFIRMED:
+        session.rollback()
+        raise Conflict("this transfer is already confirmed")
+    clan = session.get(Clan, clan_id)
+    try:
+        if transfer.paid_gross is None:
+            transfer.paid_gross = transfer.gross
+            transfer.paid_at = utcnow()
+        entry = post_entry(
+            session,
+            clan,  # type: ignore[arg-type]
+            kind=EntryKind.TRANSFER,
+            lines=transfer_lines(transfer),
+            occurred_at=utcnow(),
+            actor_id=actor_id,
+            memo=f"transfer {transfer.seq}",
+            source=("transfer", transfer.id),
+            idempotency_key=f"transfer:{transfer.id}",
+            period=_posting_period(session, clan, transfer),  # type: ignore[arg-type]
+        )
+    except DomainError as exc:
+        session.rollback()
+        raise ValidationError(str(exc)) from exc
+    transfer.entry_id = entry.id
+    transfer.status = TransferStatus.CONFIRMED
+    transfer.confirmed_at = utcnow()
+    session.commit()
+    return transfer
+
+
+def list_transfers(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    period_id: int | None = None,
+    *,
+    outstanding_only: bool = False,
+    mine_only: bool = False,
+) -> list[TransferRow]:
+    """Transfers of the clan (officers) or of the actor's characters (members)."""
+    membership = authz.active_membership(session, actor_id, clan_id)
+    payer, receiver = aliased(Character), aliased(Character)
+    query = (
+        select(Transfer, Period, payer, receiver)
+        .join(Period, Period.id == Transfer.period_id)
+        .join(payer, payer.id == Transfer.payer_character_id)
+        .join(receiver, receiver.id == Transfer.receiver_character_id)
+        .where(Transfer.clan_id == clan_id)
+        .order_by(Period.starts_on.desc(), Transfer.close_round.desc(), Transfer.seq)
+    )
+    if period_id is not None:
+        query = query.where(Transfer.period_id == period_id)
+    if outstanding_only:
+        query = query.where(Transfer.status != TransferStatus.CONFIRMED)
+    if mine_only or membership.role.rank < Role.OFFICER.rank:
+        query = query.where(or_(payer.user_id == actor_id, receiver.user_id == actor_id))
+    return [
+        TransferRow(
+            transfer=t,
+            period=p,
+            payer=pc.name,
+            receiver=rc.name,
+            mine_to_pay=pc.user_id == actor_id and t.status == TransferStatus.PLANNED,
+            mine_to_confirm=rc.user_id == actor_id and t.status != TransferStatus.CONFIRMED,
+        )
+        for t, p, pc, rc in session.execute(query)
+    ]
+
+
+def my_todo(session: Session, actor_id: int, clan_id: int) -> list[TransferRow]:
+    """The actor's transfers still to pay or to confirm (the dashboard to-do)."""
+    rows = list_transfers(session, actor_id, clan_id, outstanding_only=True, mine_only=True)
+    return [row for row in rows if row.mine_to_pay or row.mine_to_confirm]
+
+
+def outstanding_by_member(session: Session, actor_id: int, clan_id: int) -> dict[str, int]:
+    """Officers: diamonds still to pay per payer, over every unconfirmed transfer."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    totals: dict[str, int] = defaultdict(int)
+    for row in list_transfers(session, actor_id, clan_id, outstanding_only=True):
+        totals[row.payer] += row.transfer.gross
+    return dict(sorted(totals.items()))
+
+
+def screenshot_file(
+    session: Session, actor_id: int, clan_id: int, transfer_id: int, upload_root: Path
+) -> Path:
+    """The stored screenshot, for the two players of the transfer and officers."""
+    transfer = _load(session, clan_id, transfer_id)
+    membership = authz.active_membership(session, actor_id, clan_id)
+    parties = {transfer.payer_character_id, transfer.receiver_character_id}
+    mine = any(_owns(session, actor_id, c) for c in parties)
+    if not mine and membership.role.rank < Role.OFFICER.rank:
+        raise PermissionDenied("only the two players and officers can see this screenshot")
+    if not transfer.screenshot:
+        raise NotFound()
+    path = (upload_root / transfer.screenshot).resolve()
+    if upload_root.resolve() not in path.parents or not path.is_file():
+        raise NotFound()
+    return path
