@@ -9,12 +9,14 @@ from yolov3.config import TrainConfig
 
 
 def parameter_groups(model: nn.Module) -> tuple[list, list, list]:
-    """Split parameters into (decayed conv weights, norm weights, biases)."""
+    """Split parameters into (decayed conv weights, norm weights, biases).
+
+    Frozen parameters are included: they get no gradient, so the optimizer leaves them alone
+    until they are unfrozen.
+    """
     decay, norm, bias = [], [], []
     for module in model.modules():
         for name, param in module.named_parameters(recurse=False):
-            if not param.requires_grad:
-                continue
             if name == "bias":
                 bias.append(param)
             elif isinstance(module, nn.modules.batchnorm._NormBase | nn.GroupNorm | nn.LayerNorm):

@@ -1,7 +1,9 @@
 """Learning-rate schedule per batch: Darknet burn-in, then cosine or step decay.
 
-The schedule is a pure function of the batch iteration, wrapped in ``LambdaLR`` so that its
-state (the iteration count) is saved in checkpoints and a resumed run continues exactly.
+The schedule is a pure function of the batch iteration; the trainer sets the learning rate
+from it before every optimizer step, so a resumed run (which restores the iteration count)
+continues exactly. Being stateless it also never complains when accumulation means several
+batches pass between optimizer steps.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import math
 
 import numpy as np
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LambdaLR
 
 from yolov3.config import TrainConfig
 
@@ -55,9 +56,9 @@ def burn_in_iters(config: TrainConfig, batches_per_epoch: int) -> int:
     return min(config.burn_in_max_iters, round(config.burn_in_epochs * batches_per_epoch))
 
 
-def build_scheduler(optimizer: Optimizer, config: TrainConfig, batches_per_epoch: int) -> LambdaLR:
-    """The per-batch ``LambdaLR`` for a run of ``config.epochs`` epochs."""
-    schedule = BurnInDecay(
+def build_schedule(config: TrainConfig, batches_per_epoch: int) -> BurnInDecay:
+    """The schedule of a run of ``config.epochs`` epochs of ``batches_per_epoch`` batches."""
+    return BurnInDecay(
         total_iters=config.epochs * batches_per_epoch,
         burn_in_iters=burn_in_iters(config, batches_per_epoch),
         shape=config.burn_in,
@@ -66,7 +67,11 @@ def build_scheduler(optimizer: Optimizer, config: TrainConfig, batches_per_epoch
         steps=config.lr_steps,
         gamma=config.lr_step_gamma,
     )
-    return LambdaLR(optimizer, schedule)
+
+
+def set_learning_rate(optimizer: Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def accumulation_steps(it: int, warmup: int, target: int) -> int:

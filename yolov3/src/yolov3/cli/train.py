@@ -1,0 +1,156 @@
+"""``yolov3 train``: train or fine-tune a detector (also under ``torchrun`` for DDP)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+EXAMPLES = """\
+examples:
+  yolov3 train --data ../shared/data/coco128 --val-split val2017 --train-split train2017 \\
+      --arch yolov3-tiny --epochs 50 --batch-size 16
+  yolov3 train --data raccoon/ --weights yolov3-tiny.weights --weights-cutoff 13 \\
+      --freeze-epochs 2 --arch yolov3-tiny
+  yolov3 train --resume runs/train/last.pt
+  torchrun --nproc_per_node 4 -m yolov3 train --data coco/ --batch-size 16
+  yolov3 train --data d/ --set box_loss=giou --set label_smoothing=0.1
+"""
+
+# Options with their own flag; every other TrainConfig field is reachable through --set.
+_FLAGS = {
+    "data": "dataset folder or file (YOLO txt, VOC or COCO JSON)",
+    "data_format": "force the format: yolo, voc or coco (default: detect)",
+    "train_split": "split to train on, e.g. train or train2017 ('none' = whole dataset)",
+    "val_data": "validation dataset (default: --data)",
+    "val_split": "validation split ('none' = whole validation dataset)",
+    "img_size": "input size in pixels, a multiple of 32",
+    "epochs": "passes over the training set",
+    "batch_size": "images per forward pass and process",
+    "nominal_batch": "accumulate gradients up to this many images per optimizer step",
+    "optimizer": "sgd (Nesterov), adam or adamw",
+    "lr0": "peak learning rate after burn-in",
+    "workers": "data-loading processes per rank",
+    "out": "run folder for checkpoints, logs and plots",
+    "seed": "random seed",
+    "weights": "start from a .pt checkpoint or Darknet .weights",
+    "weights_cutoff": "Darknet weights: load only the first N convolutions (backbone)",
+    "freeze_epochs": "keep the backbone frozen for the first N epochs",
+    "val_interval": "validate every k epochs",
+    "box_loss": "ciou, giou or mse",
+}
+
+
+def _field_types() -> dict[str, typing.Any]:
+    from yolov3.config import TrainConfig
+
+    hints = typing.get_type_hints(TrainConfig)
+    return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
+
+
+def _parse_value(name: str, text: str, kind: typing.Any) -> typing.Any:
+    """Convert ``text`` to the type of TrainConfig field ``name``."""
+    if text.lower() == "none" and "None" in str(kind):
+        return None
+    base = str(kind)
+    try:
+        if "bool" in base:
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1", "yes")
+        if "tuple" in base:
+            return tuple(float(v) for v in text.split(",") if v)
+        if "int" in base and "float" not in base:
+            return int(text)
+        if "float" in base:
+            return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}={text!r}: expected {base}") from None
+    return text
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train or fine-tune YOLOv3 / YOLOv3-tiny on a dataset",
+        description=(
+            "Train a detector. Writes last.pt, best.pt (best validation AP50 of the EMA "
+            "weights), results.csv, results.png and TensorBoard scalars to --out. Under "
+            "torchrun it trains with DistributedDataParallel."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from yolov3.config import TrainConfig
+
+    defaults = TrainConfig()
+    parser.add_argument(
+        "--arch", default="yolov3", choices=("yolov3", "yolov3-tiny"), help="(default: yolov3)"
+    )
+    for name, text in _FLAGS.items():
+        help_text = f"{text} (default: {getattr(defaults, name)})"
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, help=help_text)
+    parser.add_argument("--multi-scale", action="store_true", help="vary the input size per batch")
+    parser.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    parser.add_argument("--mosaic", action="store_true", help="4-image mosaic augmentation")
+    parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if any)")
+    parser.add_argument("--resume", default=None, help="continue a run exactly from its last.pt")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set any other TrainConfig field, e.g. --set label_smoothing=0.1 (repeatable)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def build_train_config(args: argparse.Namespace) -> typing.Any:
+    """The TrainConfig that the parsed arguments describe."""
+    from yolov3.config import TrainConfig
+
+    types = _field_types()
+    values: dict[str, typing.Any] = {}
+    for name in _FLAGS:
+        text = getattr(args, name)
+        if text is not None:
+            values[name] = _parse_value(name, text, types[name])
+    for item in args.overrides:
+        key, sep, text = item.partition("=")
+        if not sep or key not in types:
+            raise SystemExit(
+                f"--set {item!r}: expected KEY=VALUE with KEY one of: {', '.join(sorted(types))}"
+            )
+        values[key] = _parse_value(key, text, types[key])
+    values.setdefault("multi_scale", args.multi_scale)
+    values.setdefault("mosaic", args.mosaic)
+    if args.no_augment:
+        values["augment"] = False
+    if args.no_amp:
+        values["amp"] = False
+    if args.no_progress:
+        values["progress"] = False
+    try:
+        return TrainConfig(**values)
+    except ValueError as exc:
+        raise SystemExit(f"yolov3 train: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from yolov3.checkpoint import CheckpointError
+    from yolov3.data import DatasetError
+    from yolov3.train import TrainingDiverged, fit
+
+    config = build_train_config(args)
+    if args.resume is None and not config.data:
+        raise SystemExit("yolov3 train: give --data PATH (or --resume runs/.../last.pt)")
+    try:
+        result = fit(config, arch=args.arch, resume=args.resume, device=args.device)
+    except (TrainingDiverged, DatasetError, CheckpointError, FileNotFoundError) as exc:
+        raise SystemExit(f"yolov3 train: {exc}") from None
+    if result["history"]:
+        print(f"best validation AP50 {result['best_ap50']:.4f}; weights in {result['out']}/")
+    return 0

@@ -1,0 +1,275 @@
+"""One training run, as ``yolov3.train.fit`` executes it.
+
+Steps: join the process group (torchrun) -> seed -> read and check the data -> build the
+network (prior biases, optional pretrained weights, optional frozen backbone) -> optimizer,
+schedule, EMA, AMP -> restore a checkpoint when resuming -> per epoch: train, validate the
+EMA weights (rank 0), log, write ``last.pt`` and, when AP50 improves, ``best.pt``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
+from tqdm import tqdm
+
+from yolov3.checkpoint import (
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+    seed_everything,
+)
+from yolov3.config import ModelConfig, TrainConfig
+from yolov3.distributed import barrier, cleanup_distributed, setup_distributed
+from yolov3.ema import ModelEMA, unwrap
+from yolov3.loss import YoloLoss, init_head_biases
+from yolov3.optimizer import build_optimizer
+from yolov3.run_log import RunLog
+from yolov3.scheduler import build_schedule
+from yolov3.train import TrainState, amp_settings, train_one_epoch, validate
+from yolov3.transfer import load_pretrained, set_backbone_frozen
+
+
+def multiscale_range(img_size: int) -> tuple[int, int]:
+    """About 0.75x..1.5x ``img_size`` in multiples of 32 (320..608 for 416)."""
+    return max(32, round(img_size * 0.77 / 32) * 32), round(img_size * 1.46 / 32) * 32
+
+
+class Run:
+    """A training run; ``execute()`` trains it and returns its summary."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        model_config: ModelConfig | None = None,
+        arch: str = "yolov3",
+        resume: str | Path | None = None,
+        device: str | None = None,
+        stop_after: int | None = None,
+    ) -> None:
+        self.checkpoint = load_checkpoint(resume) if resume else None
+        if self.checkpoint is not None:
+            config = TrainConfig.from_dict(self.checkpoint["train_config"])
+            model_config = ModelConfig.from_dict(self.checkpoint["model_config"])
+        self.config, self.arch, self.stop_after = config, arch, stop_after
+        self.model_config = model_config
+        self.dist = setup_distributed()
+        if device is None:
+            device = f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.out = Path(config.out)
+
+    def say(self, message: str) -> None:
+        if self.dist.is_main:
+            tqdm.write(message)
+
+    # --- setup -------------------------------------------------------------------------
+    def _read_data(self) -> tuple[Any, Any]:
+        from yolov3.data import ensure_valid, read_dataset
+
+        cfg = self.config
+        if not cfg.data:
+            raise ValueError("no training data: set TrainConfig.data (yolov3 train --data PATH)")
+        train = read_dataset(cfg.data, cfg.data_format, cfg.train_split)
+        ensure_valid(train)
+        val = read_dataset(cfg.val_data or cfg.data, cfg.data_format, cfg.val_split)
+        ensure_valid(val)
+        self.say(
+            f"data: {len(train.records)} training images ({cfg.train_split or 'all'}), "
+            f"{len(val.records)} validation images ({cfg.val_split or 'all'}), "
+            f"{len(train.class_names)} classes"
+        )
+        return train, val
+
+    def _resolve_model_config(self, class_names: list[str]) -> ModelConfig:
+        mc = self.model_config
+        if mc is None:
+            names = tuple(class_names)
+            if self.arch == "yolov3-tiny":
+                return ModelConfig.tiny(num_classes=len(names), class_names=names)
+            return ModelConfig(arch=self.arch, num_classes=len(names), class_names=names)
+        if mc.num_classes != len(class_names):
+            raise ValueError(
+                f"the model has {mc.num_classes} classes but the dataset {self.config.data} has "
+                f"{len(class_names)} ({', '.join(class_names)})"
+            )
+        return mc
+
+    def _build_model(self, model_config: ModelConfig) -> torch.nn.Module:
+        from yolov3.model import build_model
+
+        model = build_model(model_config)
+        init_head_biases(model, self.config.img_size)
+        if self.config.weights and self.checkpoint is None:
+            self.say(load_pretrained(model, self.config.weights, self.config.weights_cutoff))
+        return model.to(self.device)
+
+    def _build_loaders(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
+        from yolov3.data import DetectionDataset, build_loader
+
+        cfg, dist = self.config, self.dist
+        dataset = DetectionDataset(
+            train_data, cfg.img_size, augment=cfg.augment, mosaic=cfg.mosaic, seed=cfg.seed
+        )
+        # A seeded per-epoch permutation (also with one process), so resumes replay exactly.
+        sampler = DistributedSampler(
+            dataset, num_replicas=dist.world_size, rank=dist.rank, shuffle=True, seed=cfg.seed
+        )
+        pin = self.device.type == "cuda"
+        loader = build_loader(
+            dataset,
+            cfg.batch_size,
+            workers=cfg.workers,
+            seed=cfg.seed,
+            multiscale=multiscale_range(cfg.img_size) if cfg.multi_scale else None,
+            sampler=sampler,
+            pin_memory=pin,
+        )
+        val_set = DetectionDataset(val_data, cfg.img_size, augment=False, seed=cfg.seed)
+        val_loader = build_loader(val_set, cfg.batch_size, workers=cfg.workers, pin_memory=pin)
+        return loader, val_loader
+
+    def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        if not self.dist.enabled:
+            return model
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def _set_frozen(self, state: TrainState, frozen: bool) -> None:
+        plain = unwrap(state.model)
+        if getattr(plain, "_backbone_frozen", False) == frozen:
+            return
+        set_backbone_frozen(plain, frozen)
+        plain._backbone_frozen = frozen
+        state.model = self._wrap(plain)  # DDP must be rebuilt when trainable params change
+        self.say("backbone frozen" if frozen else "backbone unfrozen")
+
+    def _build_state(self, model: torch.nn.Module, model_config: ModelConfig, loader: Any):
+        cfg, world = self.config, self.dist.world_size
+        accumulate = max(1, round(cfg.nominal_batch / (cfg.batch_size * world)))
+        amp_dtype, needs_scaler = amp_settings(cfg, self.device)
+        return TrainState(
+            model=self._wrap(model),
+            criterion=YoloLoss(model_config, cfg).to(self.device),
+            optimizer=build_optimizer(model, cfg, cfg.batch_size * world, accumulate),
+            schedule=build_schedule(cfg, len(loader)),
+            config=cfg,
+            accumulate=accumulate,
+            device=self.device,
+            dist=self.dist,
+            ema=ModelEMA(model, cfg.ema_decay, cfg.ema_tau) if cfg.ema else None,
+            scaler=torch.amp.GradScaler("cuda") if needs_scaler else None,
+            amp_dtype=amp_dtype,
+        )
+
+    def _restore(self, state: TrainState) -> tuple[int, float, list[dict]]:
+        ck = self.checkpoint
+        if ck is None:
+            return 0, -1.0, []
+        unwrap(state.model).load_state_dict(ck["model"])
+        state.optimizer.load_state_dict(ck["optimizer"])
+        if state.ema is not None and ck.get("ema") is not None:
+            state.ema.module.load_state_dict(ck["ema"])
+            state.ema.updates = int(ck["ema_updates"])
+        if state.scaler is not None and ck.get("scaler"):
+            state.scaler.load_state_dict(ck["scaler"])
+        state.iteration = int(ck["iteration"])
+        state.bad_total = int(ck.get("bad_total", 0))
+        restore_rng_state(ck["rng"])
+        self.say(f"resumed from epoch {ck['epoch']} of {self.config.epochs}")
+        return int(ck["epoch"]), float(ck["best_fitness"]), list(ck.get("history", []))
+
+    # --- the loop ------------------------------------------------------------------------
+    def execute(self) -> dict[str, Any]:
+        try:
+            return self._execute()
+        finally:
+            cleanup_distributed()
+
+    def _execute(self) -> dict[str, Any]:
+        cfg = self.config
+        seed_everything(cfg.seed + self.dist.rank, cfg.deterministic)
+        train_data, val_data = self._read_data()
+        model_config = self._resolve_model_config(list(train_data.class_names))
+        model = self._build_model(model_config)
+        loader, val_loader = self._build_loaders(train_data, val_data)
+        state = self._build_state(model, model_config, loader)
+        start, best, history = self._restore(state)
+        log = RunLog(self.out, history) if self.dist.is_main else None
+        last, best_path = self.out / "last.pt", self.out / "best.pt"
+        self.say(
+            f"{model_config.arch}, {model_config.num_classes} classes, {cfg.img_size}px, "
+            f"batch {cfg.batch_size} x {self.dist.world_size} process(es), accumulate "
+            f"{state.accumulate}, {len(loader)} batches per epoch, device {self.device}"
+        )
+        for epoch in range(start, cfg.epochs):
+            t0 = time.perf_counter()
+            self._set_frozen(state, epoch < cfg.freeze_epochs)
+            loader.batch_sampler.set_epoch(epoch)
+            row = {"epoch": epoch + 1, **train_one_epoch(state, loader, epoch)}
+            row.update(val_ap50="", val_ap="")
+            if self.dist.is_main and (
+                (epoch + 1) % cfg.val_interval == 0 or epoch + 1 == cfg.epochs
+            ):
+                net = state.ema.module if state.ema is not None else unwrap(state.model)
+                result = validate(net, val_loader, self.device, cfg)
+                row.update(val_ap50=result.ap50, val_ap=result.ap)
+            row["seconds"] = time.perf_counter() - t0
+            if log is not None:
+                improved = row["val_ap50"] != "" and row["val_ap50"] > best
+                best = max(best, row["val_ap50"]) if improved else best
+                log.log_epoch(row)
+                ck = self._checkpoint(state, model_config, epoch + 1, best, log.history)
+                save_checkpoint(ck, last)
+                if improved:
+                    save_checkpoint(ck, best_path)
+                self.say(_epoch_line(row, cfg.epochs))
+            barrier(self.dist)
+            if self.stop_after is not None and epoch + 1 - start >= self.stop_after:
+                break
+        if log is not None:
+            log.close()
+        return {
+            "best_ap50": best,
+            "last": last,
+            "best": best_path if best_path.exists() else last,
+            "epochs": cfg.epochs,
+            "history": log.history if log is not None else [],
+            "out": self.out,
+            "skipped_steps": state.bad_total,
+        }
+
+    def _checkpoint(self, state, model_config, epoch, best, history) -> dict[str, Any]:
+        return {
+            "model_config": model_config.to_dict(),
+            "train_config": self.config.to_dict(),
+            "model": unwrap(state.model).state_dict(),
+            "ema": state.ema.module.state_dict() if state.ema is not None else None,
+            "ema_updates": state.ema.updates if state.ema is not None else 0,
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": {**vars(state.schedule), "iteration": state.iteration},
+            "scaler": state.scaler.state_dict() if state.scaler is not None else None,
+            "epoch": epoch,
+            "iteration": state.iteration,
+            "best_fitness": best,
+            "bad_total": state.bad_total,
+            "rng": capture_rng_state(),
+            "history": history,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+
+def _epoch_line(row: dict[str, Any], epochs: int) -> str:
+    val = f"  AP50 {row['val_ap50']:.3f}  AP {row['val_ap']:.3f}" if row["val_ap50"] != "" else ""
+    skipped = f"  skipped {row['skipped']}" if row["skipped"] else ""
+    return (
+        f"epoch {row['epoch']}/{epochs}  loss {row['total']:.4f} (box {row['box']:.4f} "
+        f"obj {row['obj']:.4f} cls {row['cls']:.4f})  lr {row['lr']:.2e}  "
+        f"{row['images_per_s']:.1f} img/s{val}{skipped}  {row['seconds']:.0f}s"
+    )

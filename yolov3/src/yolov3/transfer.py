@@ -1,0 +1,107 @@
+"""Start training from existing weights: a checkpoint or a Darknet ``.weights`` file.
+
+A full Darknet file trained on another class count (e.g. COCO's 80) is read into a network
+of its own shape and every tensor whose shape matches is copied; the prediction convs that
+differ keep their prior-based initialisation. A backbone cut-off reads only the first
+``cutoff`` convolutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from yolov3.config import ModelConfig
+
+
+def _float_count(model: nn.Module) -> int:
+    """Floats a Darknet weights file holds for ``model`` (conv weights, biases, BN params)."""
+    return sum(
+        t.numel()
+        for name, t in model.state_dict().items()
+        if t.dtype.is_floating_point and not name.endswith("num_batches_tracked")
+    )
+
+
+def darknet_num_classes(path: str | Path, config: ModelConfig) -> int:
+    """Class count of a full Darknet weights file for ``config``'s architecture, from its size.
+
+    The float count is linear in the class count, so two probe networks give the answer.
+    """
+    from yolov3.model import build_model
+
+    path = Path(path)
+    raw = path.read_bytes()[:12]
+    major, minor = (int(v) for v in torch.frombuffer(bytearray(raw[:8]), dtype=torch.int32))
+    header = 20 if major * 10 + minor >= 2 else 16
+    floats = (path.stat().st_size - header) // 4
+    n1 = _float_count(build_model(replace(config, num_classes=1, class_names=())))
+    n2 = _float_count(build_model(replace(config, num_classes=2, class_names=())))
+    per_class = n2 - n1
+    classes, rest = divmod(floats - n1, per_class)
+    if rest or classes < 0:
+        raise ValueError(
+            f"{path}: {floats} floats do not match a full {config.arch} with any class count "
+            "(wrong architecture? pass a backbone cut-off to load only the first layers)"
+        )
+    return classes + 1
+
+
+def copy_matching(target: nn.Module, source: dict[str, torch.Tensor]) -> list[str]:
+    """Copy every tensor of ``source`` whose name and shape match; return the names skipped."""
+    own = target.state_dict()
+    matched = {k: v for k, v in source.items() if k in own and own[k].shape == v.shape}
+    own.update(matched)
+    target.load_state_dict(own)
+    return sorted(k for k in own if k not in matched)
+
+
+def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = None) -> str:
+    """Initialise ``model`` from ``path`` (``.pt`` checkpoint or Darknet ``.weights``).
+
+    Returns:
+        A one-line summary for the log (what was loaded, what was re-initialised).
+    """
+    from yolov3.model import build_model
+    from yolov3.model.darknet_io import load_darknet_weights
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: weights file not found")
+    if path.suffix == ".pt":
+        from yolov3.checkpoint import load_checkpoint
+
+        state = load_checkpoint(path)
+        weights = state.get("ema") or state["model"]
+        skipped = copy_matching(model, weights)
+        return f"{path.name}: copied {len(model.state_dict()) - len(skipped)} tensors, " + (
+            f"re-initialised {len(skipped)} (class count differs)" if skipped else "all matched"
+        )
+    if cutoff is not None:
+        load_darknet_weights(model, path, cutoff=cutoff)
+        return f"{path.name}: loaded the first {cutoff} convolutions (backbone)"
+    config: ModelConfig = model.config
+    classes = darknet_num_classes(path, config)
+    if classes == config.num_classes:
+        load_darknet_weights(model, path)
+        return f"{path.name}: loaded every layer"
+    source = build_model(replace(config, num_classes=classes, class_names=()))
+    load_darknet_weights(source, path)
+    skipped = copy_matching(model, source.state_dict())
+    return (
+        f"{path.name}: loaded every layer but the {len(skipped)} prediction tensors, "
+        f"re-initialised for {config.num_classes} classes instead of {classes}"
+    )
+
+
+def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
+    """Freeze (no gradients, BatchNorm statistics fixed) or unfreeze ``model.backbone``."""
+    backbone: nn.Module = model.backbone
+    backbone.requires_grad_(not frozen)
+    if frozen:
+        backbone.eval()
+    elif model.training:
+        backbone.train()
