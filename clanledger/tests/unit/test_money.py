@@ -51,7 +51,7 @@ def test_rate_schedule_picks_rate_in_force():
 
 
 def test_rate_schedule_rejects_duplicate_days():
-    with pytest.raises(InvalidRate, match="same day"):
+    with pytest.raises(InvalidRate, match="two rates start on 2026-01-01"):
         RateSchedule.of([(date(2026, 1, 1), Rate(1)), (date(2026, 1, 1), Rate(2))])
     with pytest.raises(NoRateInForce):
         RateSchedule.of([])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from itertools import pairwise
 
 from clanledger.domain.errors import InvalidAmount, InvalidRate, NoRateInForce
 
@@ -107,25 +108,30 @@ ZERO_RATE = Rate(0)
 class RateSchedule:
     """Rates with the day each takes effect; a rate holds until the next one starts.
 
-    Build it with :meth:`of`; ``entries`` is kept sorted by day and has no duplicate days.
+    ``entries`` are ``(effective_from, rate)`` pairs in any order (any iterable); they are
+    stored sorted by day as a tuple. Two rates cannot start on the same day.
     """
 
     entries: tuple[tuple[date, Rate], ...]
 
     def __post_init__(self) -> None:
-        days = [day for day, _ in self.entries]
-        if not days:
+        entries = tuple(sorted(self.entries, key=lambda entry: entry[0]))
+        object.__setattr__(self, "entries", entries)
+        if not entries:
             raise NoRateInForce("a rate schedule needs at least one rate with its start day")
-        if days != sorted(days) or len(set(days)) != len(days):
-            raise InvalidRate(
-                "rate schedule days must be strictly increasing; "
-                "two rates cannot start on the same day"
-            )
+        for (day, _), (next_day, _) in pairwise(entries):
+            if day == next_day:
+                raise InvalidRate(
+                    f"two rates start on {day.isoformat()}; keep one rate per start day"
+                )
+        for day, rate in entries:
+            if not isinstance(rate, Rate):
+                raise InvalidRate(f"the rate starting {day.isoformat()} must be a Rate")
 
     @classmethod
     def of(cls, entries: Iterable[tuple[date, Rate]]) -> RateSchedule:
         """Build a schedule from ``(effective_from, rate)`` pairs in any order."""
-        return cls(tuple(sorted(entries, key=lambda entry: entry[0])))
+        return cls(tuple(entries))
 
     def rate_on(self, day: date) -> Rate:
         """The rate in force on ``day``.

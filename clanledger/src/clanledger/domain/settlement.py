@@ -83,7 +83,8 @@ class SettlementPlan(Generic[K]):
     """The transfers that settle a period, and what waits for the next one.
 
     Attributes:
-        transfers: the transfers, group by group.
+        transfers: the transfers, ordered by payer then receiver (in key order), so that
+            removing a paid transfer leaves the others in place.
         carried: account -> balance left for the next period (sums to 0 with nothing else).
         groups: the zero-sum groups settled, each as account -> balance; every transfer runs
             inside one group (see :func:`explain_transfer`).
@@ -221,9 +222,13 @@ def plan_settlement(
         kept = _reuse(previous, to_settle)
         if kept is not None and _count(kept) <= _count(parts):
             parts = kept
+    rank = {k: i for i, k in enumerate(canonical_order(to_settle))}
+    payments = sorted(
+        (p for _, group_payments in parts for p in group_payments),
+        key=lambda p: (rank[p.payer], rank[p.receiver]),
+    )
     transfers = tuple(
         Transfer(p.payer, p.receiver, p.amount, *transfer_terms(p.amount, rate, policy))
-        for _, payments in parts
         for p in payments
     )
     groups = tuple(group for group, _ in parts)
