@@ -5,8 +5,8 @@ Lifecycle (sales and internal purchases are in :mod:`clanledger.services.sales`)
     held ──list──> listed ──sell──> sold
       │              │
       │           unsold ──list (relist)──> listed
-      ├──buy internally──> bought          (also from unsold or stored)
-      └──store──> stored ──list──> listed  (also from unsold)
+      ├──buy internally──> bought   (also from listed, unsold or stored)
+      └──store──> stored ──list──> listed   (also from listed or unsold)
 
 The holder (the member who plays the holding character) or an officer moves an item. Every
 change is a row update, so the audit log records it; the row's version column makes two
@@ -34,7 +34,7 @@ MAX_PRICE = 10**12
 
 TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
     DropStatus.HELD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
-    DropStatus.LISTED: {DropStatus.SOLD, DropStatus.UNSOLD},
+    DropStatus.LISTED: {DropStatus.SOLD, DropStatus.UNSOLD, DropStatus.BOUGHT, DropStatus.STORED},
     DropStatus.UNSOLD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
     DropStatus.STORED: {DropStatus.LISTED, DropStatus.BOUGHT},
     DropStatus.SOLD: set(),
