@@ -1,7 +1,7 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clanledger.domain.distribution import distribute_sale, fund_cut_of
@@ -22,6 +22,7 @@ def test_distribute_sale_example():
     assert d.shares == {"ann": 720, "bob": 720, "cid": 360}
 
 
+@settings(max_examples=60, deadline=None)
 @given(
     st.integers(0, 10**8),
     st.integers(0, 9_999).map(Rate),

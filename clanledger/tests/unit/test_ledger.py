@@ -116,7 +116,7 @@ transfer_events = st.tuples(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.one_of(sale_events, transfer_events), max_size=25),
     st.integers(0, 3000).map(Rate),

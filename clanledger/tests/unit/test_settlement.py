@@ -71,7 +71,7 @@ def test_issue_example_greedy_four_optimum_three():
     assert len(min_transfers_exact(balances)) == 3
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(zero_sum_balances(2, 8, -30, 30))
 def test_exact_equals_brute_force_up_to_eight_members(balances):
     payments = min_transfers_exact(balances)
@@ -79,8 +79,8 @@ def test_exact_equals_brute_force_up_to_eight_members(balances):
     assert len(payments) == brute_force_min(tuple(balances.values()))
 
 
-@settings(max_examples=40)
-@given(zero_sum_balances(2, 20, -(10**6), 10**6))
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(zero_sum_balances(2, 20, -(10**6), 10**6), zero_sum_balances(12, 20, -12, 12)))
 def test_exact_up_to_twenty_never_worse_than_greedy(balances):
     plan = plan_settlement(balances, FIVE, FeePolicy.PAYER)
     assert plan.method == "exact"
@@ -88,7 +88,7 @@ def test_exact_up_to_twenty_never_worse_than_greedy(balances):
     assert len(plan.transfers) <= len(greedy_transfers(balances))
 
 
-@settings(max_examples=15)
+@settings(max_examples=15, deadline=None)
 @given(zero_sum_balances(21, 70, -3000, 3000))
 def test_heuristic_never_worse_than_greedy(balances):
     plan = plan_settlement(balances, FIVE, FeePolicy.RECEIVER, time_budget=0.05)
@@ -98,7 +98,7 @@ def test_heuristic_never_worse_than_greedy(balances):
         assert sum(group.values()) == 0
 
 
-@settings(max_examples=80)
+@settings(max_examples=80, deadline=None)
 @given(
     zero_sum_balances(1, 14, -500, 500),
     st.integers(0, 9_999).map(Rate),
@@ -159,7 +159,7 @@ def balances_of(postings):
     return balances(postings)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(zero_sum_balances(2, 16, -400, 400), st.data())
 def test_paying_one_transfer_does_not_reshuffle_the_rest(balances, data):
     plan = plan_settlement(balances, FIVE, FeePolicy.PAYER)

@@ -2,7 +2,7 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clanledger.domain.errors import (
@@ -21,6 +21,7 @@ weight_maps = st.dictionaries(st.integers(1, 50), weight_values, min_size=1, max
 )
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10**7), weight_maps, st.integers(0, 10**6))
 def test_split_sums_exactly_and_rounds_each_quota(amount, weights, seed):
     shares = split_by_weight(amount, weights, seed)
