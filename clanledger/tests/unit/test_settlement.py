@@ -229,3 +229,32 @@ def test_empty_and_zero_balances():
     plan = plan_settlement({"a": 0, "b": 0}, FIVE, FeePolicy.PAYER)
     assert plan == SettlementPlan((), {}, (), FIVE, FeePolicy.PAYER, "exact")
     assert plan.total_fees == 0
+
+
+def test_late_entry_replans_only_the_group_it_touches():
+    balances = {"a": 10, "b": 6, "c": -9, "d": -7, "e": 50, "f": -20, "g": -30}
+    plan = plan_settlement(balances, FIVE, FeePolicy.PAYER)
+    stored = list(plan.transfers)  # what a service keeps in its database
+    late = {**balances, "a": 13, "h": -3}  # a late sale: h now owes a 3
+    replanned = plan_settlement(late, FIVE, FeePolicy.PAYER, previous=stored)
+    assert set(settle(late, replanned.transfers).values()) == {0}
+    efg = [t for t in plan.transfers if t.receiver == "e"]
+    assert [t for t in replanned.transfers if t.receiver == "e"] == efg
+    assert len(replanned.transfers) == len(plan_settlement(late, FIVE, FeePolicy.PAYER).transfers)
+
+
+@settings(max_examples=60, deadline=None)
+@given(zero_sum_balances(2, 12, -300, 300), st.data())
+def test_replanning_with_a_hint_stays_exact_and_optimal(balances, data):
+    plan = plan_settlement(balances, FIVE, FeePolicy.PAYER)
+    changed = dict(balances)
+    for _ in range(data.draw(st.integers(0, 3))):
+        a = data.draw(st.sampled_from(sorted(changed)))
+        b = data.draw(st.sampled_from([*sorted(changed), 100, 101]))
+        amount = data.draw(st.integers(-50, 50))
+        changed[a] = changed.get(a, 0) + amount
+        changed[b] = changed.get(b, 0) - amount
+    replanned = plan_settlement(changed, FIVE, FeePolicy.PAYER, previous=plan)
+    assert set(settle(changed, replanned.transfers).values()) <= {0}
+    fresh = plan_settlement(changed, FIVE, FeePolicy.PAYER)
+    assert len(replanned.transfers) == len(fresh.transfers)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy, transfer_terms
@@ -183,7 +183,7 @@ def plan_settlement(
     time_budget: float = 1.0,
     *,
     carry_accounts: Collection[K] = (),
-    previous: SettlementPlan[K] | None = None,
+    previous: SettlementPlan[K] | Iterable[Transfer[K]] | None = None,
 ) -> SettlementPlan[K]:
     """Plan the fewest fee-aware transfers that settle ``balances``.
 
@@ -197,9 +197,13 @@ def plan_settlement(
             balances; the exact search ignores it.
         carry_accounts: accounts that never move this period, whatever their size (the clan
             fund when it has no character of its own).
-        previous: an earlier plan for the same accounts; its transfers are kept, updated and
-            minus those already paid, as long as they still settle exactly and no plan with
-            fewer transfers exists.
+        previous: an earlier plan, or just its transfers as stored. Its transfers are kept
+            where they still apply: amounts follow the new balances, paid ones drop out, and
+            only the groups that no longer add up (a late sale, a payment off the plan) are
+            planned afresh. The result is used unless a fresh plan needs fewer transfers.
+            Without ``previous`` the plan is a deterministic function of the balances, and
+            usually, but not always, equal to the previous plan minus what was paid (when
+            several groupings are equally good, a payment can tip the choice).
 
     Raises:
         UnbalancedEntry: the balances do not sum to 0.
@@ -209,18 +213,11 @@ def plan_settlement(
     require_diamonds(carry_threshold, "carry threshold")
     carried = _carried(balances, carry_threshold, carry_accounts)
     to_settle = {k: v - carried.get(k, 0) for k, v in balances.items() if v != carried.get(k, 0)}
-    method = "exact" if _exact_fits(to_settle.values()) else "heuristic"
-    parts = [
-        (group, _group_payments(group))
-        for group in _groups(to_settle, exact=method == "exact", time_budget=time_budget)
-    ]
-    if method == "heuristic":
-        greedy = greedy_transfers(to_settle)
-        if len(greedy) < _count(parts):
-            method, parts = "greedy", _parts(to_settle, greedy)
+    method, parts = _fresh_parts(to_settle, time_budget)
     if previous is not None:
-        kept = _reuse(previous, to_settle)
-        if kept is not None and _count(kept) <= _count(parts):
+        links = previous.transfers if isinstance(previous, SettlementPlan) else tuple(previous)
+        kept = _reuse(links, to_settle, time_budget)
+        if _count(kept) <= _count(parts):
             parts = kept
     rank = {k: i for i, k in enumerate(canonical_order(to_settle))}
     payments = sorted(
@@ -231,7 +228,7 @@ def plan_settlement(
         Transfer(p.payer, p.receiver, p.amount, *transfer_terms(p.amount, rate, policy))
         for p in payments
     )
-    groups = tuple(group for group, _ in parts)
+    groups = tuple(sorted((g for g, _ in parts), key=lambda g: min(rank[k] for k in g)))
     return SettlementPlan(transfers, carried, groups, rate, FeePolicy(policy), method)
 
 
@@ -335,9 +332,24 @@ def _count(parts: Sequence[Part[K]]) -> int:
 
 
 def _parts(balances: Mapping[K, int], payments: Sequence[Payment[K]]) -> list[Part[K]]:
-    """Split ``payments`` into the groups they settle: the connected components of
-    payer-receiver links, in key order, each with its own payments in their order."""
-    parent = {k: k for k, v in balances.items() if v}
+    """Split ``payments`` into the groups they settle (see :func:`_components`)."""
+    return _components({k: v for k, v in balances.items() if v}, payments)
+
+
+class _Link(Protocol[K]):
+    payer: K
+    receiver: K
+
+
+L = TypeVar("L", bound=_Link[Any])
+
+
+def _components(
+    accounts: Mapping[K, int], links: Sequence[L]
+) -> list[tuple[dict[K, int], list[L]]]:
+    """The connected components of payer-receiver ``links`` over ``accounts``, in key order,
+    each with the balances of its accounts and its own links in their order."""
+    parent = {k: k for k in accounts}
 
     def root(k: K) -> K:
         while parent[k] != k:
@@ -345,36 +357,52 @@ def _parts(balances: Mapping[K, int], payments: Sequence[Payment[K]]) -> list[Pa
             k = parent[k]
         return k
 
-    for p in payments:
-        parent[root(p.payer)] = root(p.receiver)
+    for link in links:
+        parent[root(link.payer)] = root(link.receiver)
     members: dict[K, list[K]] = {}
-    for k in canonical_order(parent):
+    for k in canonical_order(accounts):
         members.setdefault(root(k), []).append(k)
     return [
-        ({k: balances[k] for k in group}, [p for p in payments if p.payer in group])
+        ({k: accounts[k] for k in group}, [link for link in links if link.payer in group])
         for group in members.values()
     ]
 
 
-def _reuse(previous: SettlementPlan[K], balances: Mapping[K, int]) -> list[Part[K]] | None:
-    """The previous plan's transfers, updated to ``balances``, if they still settle them.
+def _fresh_parts(balances: Mapping[K, int], time_budget: float) -> tuple[str, list[Part[K]]]:
+    """Plan ``balances`` from scratch: exact when it fits, else the heuristic or greedy,
+    whichever needs fewer transfers."""
+    method = "exact" if _exact_fits(balances.values()) else "heuristic"
+    groups = _groups(balances, exact=method == "exact", time_budget=time_budget)
+    parts = [(group, _group_payments(group)) for group in groups]
+    if method == "heuristic":
+        greedy = greedy_transfers(balances)
+        if len(greedy) < _count(parts):
+            method, parts = "greedy", _parts(balances, greedy)
+    return method, parts
 
-    Each group's transfers form a tree, so the amount on every transfer follows from the new
-    balances; a transfer whose amount falls to 0 was paid and is dropped. A balance outside
-    the previous groups, or an amount that would turn negative, rules the reuse out.
+
+def _reuse(
+    links: Sequence[Transfer[K]], balances: Mapping[K, int], time_budget: float
+) -> list[Part[K]]:
+    """The previous transfers, updated to ``balances`` where they still settle them.
+
+    The previous transfers form trees (one per group), so the amount on every transfer
+    follows from the new balances; a transfer whose amount falls to 0 was paid and drops
+    out. A group that no longer sums to 0, or whose amounts would turn negative, is planned
+    afresh together with any balance the previous transfers did not cover.
     """
-    covered = {k for group in previous.groups for k in group}
-    if any(v and k not in covered for k, v in balances.items()):
-        return None
+    everyone = {k: balances.get(k, 0) for t in links for k in (t.payer, t.receiver)}
     parts: list[Part[K]] = []
-    for group in previous.groups:
-        links = [t for t in previous.transfers if t.payer in group]
-        current = {k: balances.get(k, 0) for k in group}
-        flows = _tree_flows(current, links)
+    dirty = {k: v for k, v in balances.items() if v and k not in everyone}
+    for group, group_links in _components(everyone, links):
+        flows = _tree_flows(group, group_links) if sum(group.values()) == 0 else None
         if flows is None:
-            return None
-        live = [Payment(t.payer, t.receiver, f) for t, f in zip(links, flows, strict=True) if f]
-        parts.extend(_parts(current, live))
+            dirty.update((k, v) for k, v in group.items() if v)
+            continue
+        live = [Payment(t.payer, t.receiver, f) for t, f in zip(group_links, flows, strict=True)]
+        parts.extend(_parts(group, [p for p in live if p.amount]))
+    if dirty:
+        parts.extend(_fresh_parts(dirty, time_budget)[1])
     return parts
 
 
