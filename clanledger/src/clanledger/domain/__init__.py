@@ -8,6 +8,7 @@ Modules, in the order money flows through them:
 * :mod:`.distribution`: one sale: the floored clan-fund cut, then the shares.
 * :mod:`.ledger`: accounts and postings that always sum to zero; balances from postings.
 * :mod:`.period`: open and closed accounting periods.
+* :mod:`.payments`: greedy and north-west-corner payments; components; tree re-flows.
 * :mod:`.grouping`: zero-sum groups (exact subset search and a heuristic for big inputs).
 * :mod:`.settlement`: the fewest fee-aware transfers, carry-forward, explanations.
 * :mod:`.savings`: fees of per-sale payouts against the netted plan.

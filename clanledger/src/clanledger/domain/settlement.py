@@ -29,26 +29,24 @@ ones dropped) whenever they still settle the new balances exactly with the fewes
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.grouping import EXACT_LIMIT, exact_groups, heuristic_groups
 from clanledger.domain.money import Rate, require_diamonds
 from clanledger.domain.ordering import canonical_order
+from clanledger.domain.payments import (
+    Payment,
+    components,
+    corner_transfers,
+    greedy_transfers,
+    tree_flows,
+)
 
 K = TypeVar("K", bound=Hashable)
-
-
-class Payment(NamedTuple, Generic[K]):
-    """``payer`` pays ``amount`` to ``receiver`` (no fee involved)."""
-
-    payer: K
-    receiver: K
-    amount: int
 
 
 @dataclass(frozen=True)
@@ -113,53 +111,6 @@ class SettlementPlan(Generic[K]):
     def transfers_of(self, account: K) -> tuple[Transfer[K], ...]:
         """The transfers ``account`` pays or receives."""
         return tuple(t for t in self.transfers if account in (t.payer, t.receiver))
-
-
-def greedy_transfers(balances: Mapping[K, int]) -> list[Payment[K]]:
-    """The classic greedy: the largest debtor pays the largest creditor, repeat.
-
-    Ties go to the earlier key. Used as the baseline the planner must never lose to, and as
-    the fallback for very large inputs. Balances must sum to 0.
-    """
-    order = {k: i for i, k in enumerate(canonical_order(balances))}
-    debtors = [(v, order[k], k) for k, v in balances.items() if v < 0]
-    creditors = [(-v, order[k], k) for k, v in balances.items() if v > 0]
-    heapq.heapify(debtors)
-    heapq.heapify(creditors)
-    payments = []
-    while debtors and creditors:
-        debt, i, payer = heapq.heappop(debtors)
-        credit, j, receiver = heapq.heappop(creditors)
-        amount = min(-debt, -credit)
-        payments.append(Payment(payer, receiver, amount))
-        if debt + amount:
-            heapq.heappush(debtors, (debt + amount, i, payer))
-        if credit + amount:
-            heapq.heappush(creditors, (credit + amount, j, receiver))
-    return payments
-
-
-def corner_transfers(balances: Mapping[K, int]) -> list[Payment[K]]:
-    """Settle a zero-sum group by the north-west corner rule, in key order.
-
-    Debtors and creditors are lined up in key order; each debtor pays the current creditor
-    until one of them is settled, then moves on. At most ``m - 1`` payments for ``m``
-    non-zero balances, exactly ``m - 1`` when no proper subgroup sums to zero, and paying
-    one payment early leaves the others unchanged when the rule is run again.
-    """
-    keys = canonical_order(k for k, v in balances.items() if v)
-    debtors = [[k, -balances[k]] for k in keys if balances[k] < 0]
-    creditors = [[k, balances[k]] for k in keys if balances[k] > 0]
-    payments = []
-    d = c = 0
-    while d < len(debtors) and c < len(creditors):
-        amount = min(debtors[d][1], creditors[c][1])
-        payments.append(Payment(debtors[d][0], creditors[c][0], amount))
-        debtors[d][1] -= amount
-        creditors[c][1] -= amount
-        d += debtors[d][1] == 0
-        c += creditors[c][1] == 0
-    return payments
 
 
 def min_transfers_exact(balances: Mapping[K, int]) -> list[Payment[K]]:
@@ -333,39 +284,7 @@ def _count(parts: Sequence[Part[K]]) -> int:
 
 def _parts(balances: Mapping[K, int], payments: Sequence[Payment[K]]) -> list[Part[K]]:
     """Split ``payments`` into the groups they settle (see :func:`_components`)."""
-    return _components({k: v for k, v in balances.items() if v}, payments)
-
-
-class _Link(Protocol[K]):
-    payer: K
-    receiver: K
-
-
-L = TypeVar("L", bound=_Link[Any])
-
-
-def _components(
-    accounts: Mapping[K, int], links: Sequence[L]
-) -> list[tuple[dict[K, int], list[L]]]:
-    """The connected components of payer-receiver ``links`` over ``accounts``, in key order,
-    each with the balances of its accounts and its own links in their order."""
-    parent = {k: k for k in accounts}
-
-    def root(k: K) -> K:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for link in links:
-        parent[root(link.payer)] = root(link.receiver)
-    members: dict[K, list[K]] = {}
-    for k in canonical_order(accounts):
-        members.setdefault(root(k), []).append(k)
-    return [
-        ({k: accounts[k] for k in group}, [link for link in links if link.payer in group])
-        for group in members.values()
-    ]
+    return components({k: v for k, v in balances.items() if v}, payments)
 
 
 def _fresh_parts(balances: Mapping[K, int], time_budget: float) -> tuple[str, list[Part[K]]]:
@@ -394,8 +313,8 @@ def _reuse(
     everyone = {k: balances.get(k, 0) for t in links for k in (t.payer, t.receiver)}
     parts: list[Part[K]] = []
     dirty = {k: v for k, v in balances.items() if v and k not in everyone}
-    for group, group_links in _components(everyone, links):
-        flows = _tree_flows(group, group_links) if sum(group.values()) == 0 else None
+    for group, group_links in components(everyone, links):
+        flows = tree_flows(group, group_links) if sum(group.values()) == 0 else None
         if flows is None:
             dirty.update((k, v) for k, v in group.items() if v)
             continue
@@ -406,29 +325,13 @@ def _reuse(
     return parts
 
 
-def _tree_flows(balances: dict[K, int], links: Sequence[Transfer[K]]) -> list[int] | None:
-    """The amount on each link (payer -> receiver) that settles ``balances`` exactly, or
-    None when the links cannot do it with non-negative amounts."""
-    left = dict(balances)
-    flows: dict[int, int] = {}
-    pending = set(range(len(links)))
-    while pending:
-        ends: dict[K, list[int]] = {}
-        for i in sorted(pending):
-            ends.setdefault(links[i].payer, []).append(i)
-            ends.setdefault(links[i].receiver, []).append(i)
-        leaves = [(ids[0], k) for k, ids in ends.items() if len(ids) == 1]
-        if not leaves:
-            return None  # a cycle: not a plan this module made
-        i, k = min(leaves, key=lambda leaf: leaf[0])
-        link = links[i]
-        amount = -left[k] if k == link.payer else left[k]
-        if amount < 0:
-            return None
-        flows[i] = amount
-        left[link.payer] += amount
-        left[link.receiver] -= amount
-        pending.remove(i)
-    if any(left.values()):
-        return None
-    return [flows[i] for i in range(len(links))]
+__all__ = [
+    "Payment",
+    "SettlementPlan",
+    "Transfer",
+    "corner_transfers",
+    "explain_transfer",
+    "greedy_transfers",
+    "min_transfers_exact",
+    "plan_settlement",
+]
