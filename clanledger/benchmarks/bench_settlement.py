@@ -101,8 +101,8 @@ def bench_exact_hard(seeds: int, repeats: int) -> None:
             plans.append(len(plan.transfers))
             greedies.append(len(greedy_transfers(b)))
         print(
-            f"{spread:>7} {'/'.join(sorted(methods)):>7} {statistics.median(walls):>9.4f} {max(walls):>7.3f} "
-            f"{statistics.mean(plans):>6.1f} {statistics.mean(greedies):>7.1f}"
+            f"{spread:>7} {'/'.join(sorted(methods)):>7} {statistics.median(walls):>9.4f} "
+            f"{max(walls):>7.3f} {statistics.mean(plans):>6.1f} {statistics.mean(greedies):>7.1f}"
         )
 
 
