@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -18,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy
+from clanledger.domain.savings import Savings, netting_savings
+from clanledger.domain.settlement import plan_settlement
 from clanledger.models import (
     Attendance,
     Character,
@@ -32,12 +33,10 @@ from clanledger.models import (
 from clanledger.models.types import utcnow
 from clanledger.services import authz
 from clanledger.services.drops import OPEN_STATUSES
+from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
 from clanledger.services.sales import rates_on
 from clanledger.services.statements import period_containing
-
-if TYPE_CHECKING:
-    from clanledger.domain.savings import Savings
 
 
 @dataclass
@@ -195,6 +194,31 @@ def _sales_by_day(clan: Clan, period: Period, sales: list[Sale]) -> list[Bar]:
     ]
 
 
+def _per_sale_payments(
+    session: Session, clan_id: int, period: Period, treasurer: int | None
+) -> list[tuple[int | str, int | str, int]]:
+    """``(payer, receiver, net)`` if every share of the period's standing sales had been
+    paid right after the sale: the holder (or internal buyer) pays each other participant,
+    and the fund's cut to the treasurer (one query; corrected sales count once)."""
+    rows = session.execute(
+        select(Posting.entry_id, Posting.account_kind, Posting.character_id, Posting.amount)
+        .join(Sale, Sale.entry_id == Posting.entry_id)
+        .where(Posting.clan_id == clan_id, Posting.period_id == period.id)
+        .order_by(Posting.entry_id, Posting.id)
+    ).all()
+    by_entry: dict[int, list[tuple[str, int | None, int]]] = defaultdict(list)
+    for entry_id, kind, cid, amount in rows:
+        by_entry[entry_id].append((kind, cid, amount))
+    payments: list[tuple[int | str, int | str, int]] = []
+    for postings in by_entry.values():
+        payer = next(cid for kind, cid, amount in postings if kind == "member" and amount < 0)
+        for kind, cid, amount in postings:
+            receiver = cid if kind == "member" else (treasurer or "fund")
+            if amount > 0 and receiver is not None and receiver != payer:
+                payments.append((payer, receiver, amount))
+    return payments
+
+
 def _savings(
     session: Session,
     clan: Clan,
@@ -202,27 +226,34 @@ def _savings(
     balances: dict[tuple[str, int | None], int],
     now: datetime,
 ) -> tuple[Savings | None, str | None]:
-    """Fees if every share were paid right after each sale, against the netted plan."""
-    from clanledger.domain.savings import netting_savings
-    from clanledger.domain.settlement import plan_settlement
-    from clanledger.services.close import per_sale_payments, treasurer_of
+    """Fees if every share were paid right after each sale, against the netted plan.
+
+    As at the close, the fund's balance is settled to the treasurer's character; a clan
+    without one keeps the fund's diamonds where they are (carried, not moved).
+    """
+    from clanledger.services.close import treasurer_of
 
     treasurer = treasurer_of(session, clan)
-    payments = per_sale_payments(session, period.id, treasurer)
+    payments = _per_sale_payments(session, clan.id, period, treasurer)
     netted: dict[int | str, int] = defaultdict(int)
     for (kind, cid), amount in balances.items():
-        if kind == "member":
+        if kind == "member" and cid is not None:
             netted[cid] += amount
         elif kind == "fund":
             netted[treasurer if treasurer is not None else "fund"] += amount
-    netted = {k: v for k, v in netted.items() if v}
     try:
         rate = rates_on(session, clan.id, local_day(clan, now)).fee
         policy = FeePolicy(clan.fee_policy)
-        plan = plan_settlement(netted, rate, policy, carry_threshold=clan.carry_threshold)
+        plan = plan_settlement(
+            {k: v for k, v in netted.items() if v},
+            rate,
+            policy,
+            carry_threshold=clan.carry_threshold,
+            carry_accounts=("fund",),
+        )
         return netting_savings(payments, plan, rate, policy), None
-    except DomainError as exc:
-        return None, str(exc)
+    except (DomainError, ServiceError) as exc:
+        return None, exc.message if isinstance(exc, ServiceError) else str(exc)
 
 
 def dashboard(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from clanledger.i18n import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -31,6 +32,7 @@ OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
 
 MAX_PRICE = 10**12
+CHANGED_MEANWHILE = N_("This item changed meanwhile: reload the page and try again.")
 
 TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
     DropStatus.HELD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
@@ -46,18 +48,18 @@ def require_transition(drop: Drop, target: DropStatus) -> None:
     """Raise :class:`Conflict` unless ``drop`` may move to ``target``."""
     if target not in TRANSITIONS[drop.status]:
         if drop.status in (DropStatus.SOLD, DropStatus.BOUGHT):
-            raise Conflict(f"{drop.name} is already {drop.status.value}: nothing more to record")
-        raise Conflict(f"{drop.name} is {drop.status.value}; it cannot become {target.value}")
+            raise Conflict(N_("This item has already been sold: nothing more to record."))
+        raise Conflict(N_("This item cannot go from its current state to the one asked for."))
 
 
-def require_price(value: object, field: str, what: str = "price") -> int:
+def require_price(value: object, field: str) -> int:
     """A positive whole number of diamonds, or :class:`ValidationError` on ``field``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"the {what} is a whole number of diamonds", field=field)
+        raise ValidationError(N_("A price is a whole number of diamonds."), field=field)
     if value <= 0:
-        raise ValidationError(f"the {what} must be above 0 diamonds, got {value}", field=field)
+        raise ValidationError(N_("A price must be above 0 diamonds."), field=field)
     if value > MAX_PRICE:
-        raise ValidationError(f"the {what} is too large", field=field)
+        raise ValidationError(N_("This price is too large."), field=field)
     return value
 
 
@@ -66,7 +68,7 @@ def clan_character(session: Session, clan_id: int, character_id: int, field: str
     character = session.get(Character, character_id)
     if character is None or character.clan_id != clan_id or not character.active:
         raise ValidationError(
-            f"unknown character id {character_id}: pick one from the clan roster", field=field
+            N_("An unknown character was picked: choose one from the clan roster."), field=field
         )
     return character
 
@@ -80,7 +82,7 @@ def require_holder_or_officer(
         return membership
     holder = session.get(Character, holder_character_id)
     if holder is None or holder.user_id != actor_id:
-        raise PermissionDenied("only the holder of the item or an officer can do this")
+        raise PermissionDenied(N_("Only the holder of the item or an officer can do this."))
     return membership
 
 
@@ -90,14 +92,14 @@ def lock_drop(session: Session, clan_id: int, drop_id: int) -> Drop:
         select(Drop).where(Drop.id == drop_id, Drop.clan_id == clan_id).with_for_update()
     ).scalar_one_or_none()
     if drop is None:
-        raise NotFound("no such item in this clan")
+        raise NotFound()
     return drop
 
 
 def check_version(drop: Drop, expected_version: int | None) -> None:
     """A form shown for an older version of the item is a conflict, not a silent overwrite."""
     if expected_version is not None and drop.version != expected_version:
-        raise Conflict(f"{drop.name} changed since the form was opened: reload and try again")
+        raise Conflict(N_("This item changed since the form was opened: reload and try again."))
 
 
 def commit_drop(session: Session, message: str) -> None:
@@ -134,12 +136,12 @@ def record_drop(
             return existing
     kill = session.get(Kill, kill_id)
     if kill is None or kill.clan_id != clan_id:
-        raise ValidationError("no such kill in this clan", field="kill_id")
+        raise ValidationError(N_("No such kill in this clan."), field="kill_id")
     name, grade = name.strip(), grade.strip()
     if not name or len(name) > 100:
-        raise ValidationError("an item name is 1 to 100 characters", field="name")
+        raise ValidationError(N_("An item name is 1 to 100 characters."), field="name")
     if len(grade) > 32:
-        raise ValidationError("a grade is at most 32 characters", field="grade")
+        raise ValidationError(N_("A grade is at most 32 characters."), field="grade")
     audit.set_actor(session, actor_id)
     drop = Drop(
         clan_id=clan_id,
@@ -151,7 +153,7 @@ def record_drop(
         request_key=request_key,
     )
     session.add(drop)
-    commit_drop(session, "this item was already recorded (the form was sent twice)")
+    commit_drop(session, N_("This item was already recorded (the form was sent twice)."))
     return drop
 
 
@@ -164,7 +166,7 @@ def get_drop(session: Session, actor_id: int, clan_id: int, drop_id: int) -> Dro
         .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
     ).scalar_one_or_none()
     if drop is None:
-        raise NotFound("no such item in this clan")
+        raise NotFound()
     return drop
 
 
@@ -204,7 +206,7 @@ def list_drop(
     """Put an item on the exchange at ``asking_price`` (also relists an unsold item)."""
     drop = lock_drop(session, clan_id, drop_id)
     require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
-    require_price(asking_price, "asking_price", "asking price")
+    require_price(asking_price, "asking_price")
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.LISTED)
     audit.set_actor(session, actor_id)
@@ -213,7 +215,7 @@ def list_drop(
     drop.status = DropStatus.LISTED
     drop.asking_price = asking_price
     drop.listed_at = now or utcnow()
-    commit_drop(session, f"{drop.name} changed meanwhile: reload and try again")
+    commit_drop(session, CHANGED_MEANWHILE)
     return drop
 
 
@@ -253,5 +255,5 @@ def _move(
     require_transition(drop, target)
     audit.set_actor(session, actor_id)
     drop.status = target
-    commit_drop(session, f"{drop.name} changed meanwhile: reload and try again")
+    commit_drop(session, CHANGED_MEANWHILE)
     return drop

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
 from clanledger.domain.split import parse_weight
+from clanledger.i18n import N_
 from clanledger.models import Attendance, Boss, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -34,6 +35,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
 MAX_WEIGHT = Fraction(10)
 WEIGHT_PRESETS = {"full": Fraction(1), "half": Fraction(1, 2)}
+BOSS_TAKEN = N_("This boss is already on the list.")
+CALLER_NOT_THERE = N_("The caller must be one of the participants.")
 
 
 def _commit(session: Session, conflict_message: str) -> None:
@@ -63,11 +66,11 @@ def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     name = name.strip()
     if not name or len(name) > 64:
-        raise ValidationError("a boss name is 1 to 64 characters", field="name")
+        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
     audit.set_actor(session, actor_id)
     boss = Boss(clan_id=clan_id, name=name, active=True)
     session.add(boss)
-    _commit(session, f"the boss {name!r} is already on the list")
+    _commit(session, BOSS_TAKEN)
     return boss
 
 
@@ -79,17 +82,17 @@ def update_boss(
     boss = _boss(session, clan_id, boss_id)
     name = name.strip()
     if not name or len(name) > 64:
-        raise ValidationError("a boss name is 1 to 64 characters", field="name")
+        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
     audit.set_actor(session, actor_id)
     boss.name, boss.active = name, active
-    _commit(session, f"the boss {name!r} is already on the list")
+    _commit(session, BOSS_TAKEN)
     return boss
 
 
 def _boss(session: Session, clan_id: int, boss_id: int) -> Boss:
     boss = session.get(Boss, boss_id)
     if boss is None or boss.clan_id != clan_id:
-        raise NotFound("no such boss in this clan")
+        raise NotFound()
     return boss
 
 
@@ -113,11 +116,11 @@ def parse_participant_weight(text: str | Fraction | int) -> Fraction:
                 weight = parse_weight(key)
             except (DomainError, ValueError, ZeroDivisionError) as exc:
                 raise ValidationError(
-                    f"weight {text!r} is not a number: use 1, 0.5, 1/2 or 1.25",
+                    N_("A weight is a number such as 1, 0.5, 1/2 or 1.25."),
                     field="participants",
                 ) from exc
     if weight < 0 or weight > MAX_WEIGHT:
-        raise ValidationError(f"weight {weight} is outside 0 to {MAX_WEIGHT}", field="participants")
+        raise ValidationError(N_("A weight is between 0 and 10."), field="participants")
     return weight
 
 
@@ -128,7 +131,8 @@ def _roll_call(
     weights = {int(cid): parse_participant_weight(w) for cid, w in participants.items()}
     if weights and sum(weights.values()) == 0:
         raise ValidationError(
-            "every participant has weight 0: give at least one a share", field="participants"
+            N_("Every participant has weight 0: give at least one of them a share."),
+            field="participants",
         )
     if weights:
         found = set(
@@ -143,7 +147,7 @@ def _roll_call(
         unknown = sorted(set(weights) - found)
         if unknown:
             raise ValidationError(
-                f"unknown character id(s) {unknown}: pick participants from the clan roster",
+                N_("An unknown character was picked: choose participants from the clan roster."),
                 field="participants",
             )
     return weights
@@ -198,14 +202,14 @@ def record_kill(
             return existing
     boss = _boss(session, clan_id, boss_id)
     if not boss.active:
-        raise ValidationError("this boss is no longer on the list", field="boss_id")
+        raise ValidationError(N_("This boss is no longer on the list."), field="boss_id")
     if killed_at.tzinfo is None:
-        raise ValidationError("the kill time needs a timezone", field="killed_at")
+        raise ValidationError(N_("The kill time needs a timezone."), field="killed_at")
     if killed_at > now + timedelta(minutes=5):
-        raise ValidationError("the kill time is in the future", field="killed_at")
+        raise ValidationError(N_("The kill time is in the future."), field="killed_at")
     weights = _roll_call(session, clan_id, participants)
     if caller_character_id is not None and caller_character_id not in weights:
-        raise ValidationError("the caller must be one of the participants", field="caller")
+        raise ValidationError(CALLER_NOT_THERE, field="caller")
     clan = session.get(Clan, clan_id)
     assert clan is not None
     audit.set_actor(session, actor_id)
@@ -230,7 +234,7 @@ def record_kill(
         for cid, w in weights.items()
     ]
     session.add(kill)
-    _commit(session, "this kill was already recorded (the form was sent twice)")
+    _commit(session, N_("This kill was already recorded (the form was sent twice)."))
     return kill
 
 
@@ -247,7 +251,7 @@ def get_kill(session: Session, actor_id: int, clan_id: int, kill_id: int) -> Kil
         )
     ).scalar_one_or_none()
     if kill is None:
-        raise NotFound("no such kill in this clan")
+        raise NotFound()
     return kill
 
 
@@ -308,7 +312,7 @@ def check_in(
     ).scalar_one_or_none()
     if kill is None:
         raise ValidationError(
-            "no kill is open for check-in with this code (wrong code, or the window closed)",
+            N_("No kill is open for check-in with this code (wrong code, or the window closed)."),
             field="code",
         )
     mine = list(
@@ -323,22 +327,22 @@ def check_in(
     if character_id is None:
         if len(mine) != 1:
             raise ValidationError(
-                "pick which of your characters was there"
+                N_("Pick which of your characters was there.")
                 if mine
-                else "you have no character in this clan yet",
+                else N_("You have no character in this clan yet: add one first."),
                 field="character_id",
             )
         character = mine[0]
     else:
         character = next((c for c in mine if c.id == character_id), None)
         if character is None:
-            raise ValidationError("that is not one of your characters", field="character_id")
+            raise ValidationError(N_("That is not one of your characters."), field="character_id")
     audit.set_actor(session, actor_id)
     attendance = Attendance(
         clan_id=clan_id, kill_id=kill.id, character_id=character.id, weight=1, source="checkin"
     )
     session.add(attendance)
-    _commit(session, f"{character.name} is already on this kill's roll call")
+    _commit(session, N_("This character is already on the roll call of this kill."))
     return attendance
 
 
@@ -377,24 +381,24 @@ def set_roll_call(
         .options(selectinload(Kill.attendance), selectinload(Kill.drops))
     ).scalar_one_or_none()
     if kill is None:
-        raise NotFound("no such kill in this clan")
+        raise NotFound()
     locked = is_locked(kill, now)
     has_sales = any(d.status in (DropStatus.SOLD, DropStatus.BOUGHT) for d in kill.drops)
     reason = reason.strip()
     if locked and not reason:
         raise ValidationError(
-            "the roll call is locked: give a reason for the change", field="reason"
+            N_("The roll call is locked: give a reason for the change."), field="reason"
         )
     if has_sales and not reason:
         raise ValidationError(
-            "items of this kill are already sold and will be re-posted: give a reason",
+            N_("Items of this kill are already sold and will be re-posted: give a reason."),
             field="reason",
         )
     weights = _roll_call(session, clan_id, participants)
     if not weights:
-        raise ValidationError("a kill needs at least one participant", field="participants")
+        raise ValidationError(N_("A kill needs at least one participant."), field="participants")
     if caller_character_id is not None and caller_character_id not in weights:
-        raise ValidationError("the caller must be one of the participants", field="caller")
+        raise ValidationError(CALLER_NOT_THERE, field="caller")
     audit.set_actor(session, actor_id)
     current = {a.character_id: a for a in kill.attendance}
     for cid, row in current.items():
@@ -421,5 +425,5 @@ def set_roll_call(
         sales.repost_kill_sales(
             session, actor_id, kill, reason=f"roll call changed: {reason}", now=now
         )
-    _commit(session, "the roll call changed meanwhile: reload and try again")
+    _commit(session, N_("The roll call changed meanwhile: reload the page and try again."))
     return kill

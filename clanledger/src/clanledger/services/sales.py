@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import ledger as dl
 from clanledger.domain.distribution import SaleDistribution, distribute_sale
-from clanledger.domain.errors import DomainError
+from clanledger.domain.errors import DomainError, ZeroTotalWeight
 from clanledger.domain.fees import received_from
 from clanledger.domain.money import Rate, RateSchedule
+from clanledger.i18n import N_
 from clanledger.models import (
     Clan,
     ClanRate,
@@ -55,7 +56,10 @@ from clanledger.services.kills import kill_weights
 from clanledger.services.ledger import lines_from_domain, post_entry
 from clanledger.services.periods import local_day
 
-ALREADY_SOLD = "this item has already been sold: the sale was recorded once, not twice"
+ALREADY_SOLD = N_("This item has already been sold: the sale was recorded once, not twice.")
+NO_RATE = N_("No exchange fee or fund cut was in force on that day: check the clan settings.")
+NEGATIVE_RECEIVED = N_("Diamonds received is a whole number, 0 or more.")
+TOO_MUCH_RECEIVED = N_("Diamonds received cannot be more than the sale price.")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def rates_on(session: Session, clan_id: int, day: date) -> Rates:
         try:
             found[kind] = RateSchedule.of(entries).rate_on(day)
         except DomainError as exc:
-            raise ValidationError(str(exc), field="sold_at") from exc
+            raise ValidationError(NO_RATE, field="sold_at") from exc
     return Rates(day, found[RateKind.EXCHANGE_FEE], found[RateKind.FUND_CUT])
 
 
@@ -110,21 +114,23 @@ def _distribution(
     weights = _weights(session, drop.kill_id)
     if not weights:
         raise ValidationError(
-            "the kill of this item has nobody on its roll call: add the participants first",
+            N_("The kill of this item has nobody on its roll call: add the participants first."),
             field="received",
         )
     try:
         return distribute_sale(received, fund_cut, weights, seed=drop.id)
-    except DomainError as exc:
-        raise ValidationError(str(exc), field="received") from exc
+    except ZeroTotalWeight as exc:
+        raise ValidationError(
+            N_("Everyone at the kill has weight 0: fix the roll call first."), field="received"
+        ) from exc
 
 
 def _sold_at(clan: Clan, sold_at: datetime | None, now: datetime) -> datetime:
     sold_at = sold_at or now
     if sold_at.tzinfo is None:
-        raise ValidationError("the sale time needs a timezone", field="sold_at")
+        raise ValidationError(N_("The sale time needs a timezone."), field="sold_at")
     if sold_at > now + timedelta(minutes=5):
-        raise ValidationError("the sale time is in the future", field="sold_at")
+        raise ValidationError(N_("The sale time is in the future."), field="sold_at")
     return sold_at
 
 
@@ -194,14 +200,12 @@ def record_sale(
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.SOLD)
     gross = require_price(
-        gross_price if gross_price is not None else drop.asking_price, "gross_price", "sale price"
+        gross_price if gross_price is not None else drop.asking_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:
-        raise ValidationError("diamonds received is a whole number, 0 or more", field="received")
+        raise ValidationError(NEGATIVE_RECEIVED, field="received")
     if received > gross:
-        raise ValidationError(
-            f"received {received} is more than the sale price {gross}", field="received"
-        )
+        raise ValidationError(TOO_MUCH_RECEIVED, field="received")
     sold_at = _sold_at(clan, sold_at, now)
     rates = rates_on(session, clan_id, local_day(clan, sold_at))
     distribution = _distribution(session, drop, received, rates.fund_cut)
@@ -250,7 +254,7 @@ def record_internal_purchase(
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.BOUGHT)
     buyer = clan_character(session, clan_id, buyer_character_id, "buyer_character_id")
-    require_price(price, "price", "agreed price")
+    require_price(price, "price")
     rates = rates_on(session, clan_id, local_day(clan, now))
     distribution = _distribution(session, drop, price, rates.fund_cut)
     audit.set_actor(session, actor_id)
@@ -310,14 +314,14 @@ def _sale_for_update(session: Session, clan_id: int, drop_id: int) -> tuple[Drop
         select(Sale).where(Sale.drop_id == drop.id).with_for_update()
     ).scalar_one_or_none()
     if sale is None or sale.entry_id is None:
-        raise NotFound("this item has no sale to correct")
+        raise NotFound()
     return drop, sale
 
 
 def _require_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("a correction needs a reason", field="reason")
+        raise ValidationError(N_("A correction needs a reason."), field="reason")
     return reason[:500]
 
 
@@ -340,14 +344,12 @@ def correct_sale(
     reason = _require_reason(reason)
     drop, sale = _sale_for_update(session, clan_id, drop_id)
     gross = require_price(
-        gross_price if gross_price is not None else sale.gross_price, "gross_price", "sale price"
+        gross_price if gross_price is not None else sale.gross_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:
-        raise ValidationError("diamonds received is a whole number, 0 or more", field="received")
+        raise ValidationError(NEGATIVE_RECEIVED, field="received")
     if received > gross:
-        raise ValidationError(
-            f"received {received} is more than the sale price {gross}", field="received"
-        )
+        raise ValidationError(TOO_MUCH_RECEIVED, field="received")
     audit.set_actor(session, actor_id)
     rates = rates_on(session, clan_id, local_day(clan, sale.sold_at))
     sale.gross_price = gross

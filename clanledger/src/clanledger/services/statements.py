@@ -16,6 +16,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.i18n import N_
 from clanledger.models import (
     Attendance,
     Boss,
@@ -136,9 +137,9 @@ def _characters(
         )
     character = session.get(Character, character_id)
     if character is None or character.clan_id != clan_id:
-        raise NotFound("no such character in this clan")
+        raise NotFound()
     if character.user_id != actor_id and membership.role.rank < Role.OFFICER.rank:
-        raise PermissionDenied("members read their own statement; officers read everyone's")
+        raise PermissionDenied(N_("Members read their own statement; officers read everyone's."))
     return [character]
 
 
@@ -170,7 +171,7 @@ def _period(session: Session, clan: Clan, period_id: int | None) -> tuple[Period
         return current, periods
     found = next((p for p in periods if p.id == period_id), None)
     if found is None:
-        raise NotFound("no such period in this clan")
+        raise NotFound()
     return found, periods
 
 
