@@ -145,7 +145,9 @@ def plan_settlement(
         carry_threshold: balances with ``0 < |balance| < carry_threshold`` wait for the next
             period instead of moving (0 carries nothing).
         time_budget: seconds the heuristic may search when there are more than 20 non-zero
-            balances; the exact search ignores it.
+            balances; the exact search ignores it. The search is seeded and normally ends on
+            its own well inside the budget; only when the budget cuts it short can a slower
+            machine return a different (still never worse than greedy) plan.
         carry_accounts: accounts that never move this period, whatever their size (the clan
             fund when it has no character of its own).
         previous: an earlier plan, or just its transfers as stored. Its transfers are kept
