@@ -64,15 +64,17 @@ class Residual(nn.Module):
 
 
 class MaxPoolSame(nn.Module):
-    """Darknet's ``[maxpool] size=2 stride=1``: pads one row and column at the bottom right.
+    """Darknet's ``[maxpool] size=2 stride=1``: the window at ``(i, j)`` covers rows ``i, i+1``
+    and columns ``j, j+1``, with one row and column of padding at the bottom right.
 
-    Darknet (and OpenCV's importer) skip the padded positions when taking the maximum, which
-    is what padding with ``-inf`` does; zero padding would differ wherever the border
-    activations are negative (leaky outputs often are).
+    Darknet (and OpenCV's importer) skip padded positions when taking the maximum, as
+    PyTorch's max-pool padding does; zero padding would differ wherever the border activations
+    are negative (leaky outputs often are), by more than 2 on the official tiny weights.
+    Padding all sides and dropping the first row and column gives exactly those windows.
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(F.pad(x, (0, 1, 0, 1), value=float("-inf")), 2, 1)
+        return F.max_pool2d(x, 2, 1, padding=1)[:, :, 1:, 1:]
 
 
 def prediction_conv(in_channels: int, num_anchors: int, num_classes: int) -> nn.Conv2d:

@@ -58,6 +58,8 @@ class DetectorBase(nn.Module):
             bias[:, 5:] = math.log(0.6 / (c - 0.99))
 
     def _check_input(self, x: Tensor) -> None:
+        if torch.jit.is_tracing():  # the ONNX exporter's trace: shapes are not plain ints
+            return
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"expected images of shape (B, 3, H, W), got {tuple(x.shape)}")
         if x.shape[2] % 32 or x.shape[3] % 32:

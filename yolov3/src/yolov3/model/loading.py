@@ -1,0 +1,43 @@
+"""Models from files: a training checkpoint, or a Darknet cfg with its weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from yolov3.config import ModelConfig
+from yolov3.model.darknet_io import DarknetFormatError, load_darknet_weights, model_from_cfg
+from yolov3.model.yolov3 import DetectorBase, build_model
+
+
+def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
+    """The model stored in ``path``, in eval mode, on the CPU.
+
+    Args:
+        path: a checkpoint (``.pt``/``.pth``, as ``yolov3 train`` writes; its EMA weights are
+            preferred) or a Darknet ``.weights`` file (then ``cfg`` is required).
+        cfg: the Darknet ``.cfg`` describing ``path``'s network.
+
+    Raises:
+        ValueError: the file cannot be read as a model (``CheckpointError``,
+            ``DarknetFormatError`` or a missing ``cfg``), with the file named.
+    """
+    path = Path(path)
+    if cfg is not None or path.suffix == ".weights":
+        if cfg is None:
+            raise DarknetFormatError(f"{path}: Darknet weights need their .cfg (pass cfg=...)")
+        model = model_from_cfg(cfg)
+        load_darknet_weights(model, path)
+        return model.eval()
+
+    from yolov3.checkpoint import CheckpointError, load_checkpoint
+
+    state = load_checkpoint(path)
+    config = ModelConfig.from_dict(state["model_config"])
+    model = build_model(config)
+    ema = state.get("ema")
+    weights = ema.get("model", ema) if isinstance(ema, dict) else state["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit {config.arch}: {exc}") from exc
+    return model.eval()
