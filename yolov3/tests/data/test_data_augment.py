@@ -108,3 +108,44 @@ def test_workers_do_not_repeat_streams_and_runs_repeat(tmp_path: Path):
     # identical for any number of workers, and again for the same seed
     for a, b in zip(with_workers, run(0), strict=True):
         assert torch.equal(a, b)
+
+
+def test_hsv_jitter_changes_colour_only_and_follows_the_seed(tmp_path: Path):
+    root = boxed_dataset(tmp_path / "d", [(20, 15, 70, 60)], size=(128, 128))
+    colour = Augmentation(
+        scale=(1.0, 1.0), translate=0, flip_prob=0, hue=0.5, saturation=0.7, brightness=0.4
+    )
+    ds = DetectionDataset(read_dataset(root), img_size=128, augment=True, aug=colour)
+    plain_image, plain_target, _ = DetectionDataset(read_dataset(root), img_size=128)[0]
+    grey = plain_image[:, 100, 100]  # background-free spot: black stays black
+    values = set()
+    for seed in range(5):
+        image, target, _ = ds[(0, 128, seed)]
+        torch.testing.assert_close(target, plain_target)  # boxes untouched
+        assert torch.equal(image[:, 100, 100], grey)
+        white = image[:, 30, 40]  # white: no hue or saturation, value gain clips or darkens
+        assert white[0] == white[1] == white[2]
+        values.add(round(float(white[0]), 3))
+    assert len(values) > 1
+
+
+def test_random_hsv_turns_hue_and_keeps_other_entries():
+    import cv2
+    from torchvision import tv_tensors
+
+    from yolov3.data.transforms import RandomHSV
+
+    green = torch.zeros(3, 8, 8, dtype=torch.uint8)
+    green[1] = 255  # OpenCV hue 60
+    sample = {"image": tv_tensors.Image(green), "labels": torch.tensor([3])}
+    assert torch.equal(RandomHSV(0, 0, 0)(sample)["image"], green)
+    torch.manual_seed(0)
+    hues = set()
+    for _ in range(5):
+        out = RandomHSV(0.5, 0, 0)(sample)
+        assert isinstance(out["image"], tv_tensors.Image) and out["labels"] is sample["labels"]
+        pixel = out["image"][:, 0, 0].numpy().reshape(1, 1, 3)
+        hue = int(cv2.cvtColor(pixel, cv2.COLOR_RGB2HSV)[0, 0, 0])
+        assert 30 - 2 <= hue <= 90 + 2  # 60 * gain, gain in 0.5..1.5
+        hues.add(hue)
+    assert len(hues) > 2
