@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,11 +35,15 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()
+bootstrap = Bootstrap5()
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, REDIS_URL when set).
+limiter = Limiter(get_remote_address)
 
 
 def init_extensions(app: Flask) -> None:
     """Bind every extension to ``app``."""
-    from clanledger import models
+    from clanledger import i18n, models, security
     from clanledger.services import audit  # noqa: F401  (registers the audit listener)
 
     db.init_app(app)
@@ -43,6 +51,13 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:

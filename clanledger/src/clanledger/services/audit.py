@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Mapper, Session
 
-from clanledger.models import AuditLog, Posting
+from clanledger.models import AuditLog, Clan, Posting
 from clanledger.models.types import utcnow
 
 # Rows that are themselves a record of an event, or are covered by their parent's row.
@@ -56,8 +56,22 @@ def _before(obj: Any) -> dict[str, Any]:
     return values
 
 
+def _entity_id(obj: Any) -> Any:
+    """The row's primary key; read from the instance because a row created in this flush
+    has no identity key yet when ``after_flush`` runs."""
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    return values[0] if values else None
+
+
 def _audited(obj: Any) -> bool:
-    return type(obj) not in NOT_AUDITED and hasattr(obj, "clan_id")
+    return type(obj) not in NOT_AUDITED and (isinstance(obj, Clan) or hasattr(obj, "clan_id"))
+
+
+def _clan_id(obj: Any, before: dict | None) -> Any:
+    """The clan a row belongs to; a clan's own settings are audited in the clan itself."""
+    if isinstance(obj, Clan):
+        return obj.id
+    return getattr(obj, "clan_id", None) or (before or {}).get("clan_id")
 
 
 def _ignore(target: Any, value: Any, oldvalue: Any, initiator: Any) -> None:
@@ -67,7 +81,7 @@ def _ignore(target: Any, value: Any, oldvalue: Any, initiator: Any) -> None:
 @event.listens_for(Mapper, "mapper_configured")
 def _keep_old_values(mapper: Mapper, cls: type) -> None:
     """Load the old value when an expired attribute is set, so "before" is never lost."""
-    if cls in NOT_AUDITED or "clan_id" not in mapper.columns:
+    if cls in NOT_AUDITED or ("clan_id" not in mapper.columns and cls is not Clan):
         return
     for attr in mapper.column_attrs:
         event.listen(getattr(cls, attr.key), "set", _ignore, active_history=True)
@@ -80,7 +94,7 @@ def _record_changes(session: Session, flush_context: Any) -> None:
     rows: list[dict[str, Any]] = []
 
     def add(obj: Any, action: str, before: dict | None, after: dict | None) -> None:
-        clan_id = getattr(obj, "clan_id", None) or (before or {}).get("clan_id")
+        clan_id = _clan_id(obj, before)
         if clan_id is None:
             return
         rows.append(
@@ -90,7 +104,7 @@ def _record_changes(session: Session, flush_context: Any) -> None:
                 "at": now,
                 "action": action,
                 "entity_type": type(obj).__name__,
-                "entity_id": inspect(obj).identity[0] if inspect(obj).identity else None,
+                "entity_id": _entity_id(obj),
                 "before": before,
                 "after": after,
             }

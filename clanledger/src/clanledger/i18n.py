@@ -1,0 +1,146 @@
+"""Languages and locale-aware formatting.
+
+Traditional Chinese (``zh_Hant``) is the default and English the alternative. The choice is
+stored on the signed-in user (``User.locale``) and in the session, so it survives a sign-in.
+Dates are shown in the current clan's timezone (``g.clan``), else Asia/Taipei.
+
+Jinja filters: ``diamonds`` (integer with the locale's thousands separator), ``number``,
+``percent_bps`` (basis points as a percentage), ``date``, ``datetime``, ``time`` and
+``timeago`` (a relative time such as "3 hours ago").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, g, has_request_context, session
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_time,
+    format_timedelta,
+    get_locale,
+    lazy_gettext,
+)
+from flask_login import current_user
+
+from clanledger.models.types import utcnow
+
+# Code -> name of the language in that language (for the switcher).
+LANGUAGES: dict[str, str] = {"zh_Hant": "繁體中文", "en": "English"}
+DEFAULT_LOCALE = "zh_Hant"
+DEFAULT_TIMEZONE = "Asia/Taipei"
+SESSION_KEY = "locale"
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else the session's, else Traditional Chinese."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    for choice in (user_locale, session.get(SESSION_KEY)):
+        if choice in LANGUAGES:
+            return choice
+    return DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    """The timezone of the clan being viewed, else Asia/Taipei."""
+    clan = g.get("clan") if has_request_context() else None
+    return getattr(clan, "timezone", None) or DEFAULT_TIMEZONE
+
+
+def remember_locale(locale: str) -> None:
+    """Store the language choice in the session (the caller stores it on the user)."""
+    if locale not in LANGUAGES:
+        raise ValueError(f"unsupported language {locale!r}; choose one of {sorted(LANGUAGES)}")
+    session[SESSION_KEY] = locale
+
+
+def format_diamonds(amount: int | None) -> str:
+    """An integer number of diamonds with the locale's grouping, e.g. ``12,345``.
+
+    Diamonds are whole numbers: a float here is a bug upstream, so it is refused.
+    """
+    if amount is None:
+        return "–"
+    if isinstance(amount, float):
+        raise TypeError("diamonds are integers; got a float")
+    return format_decimal(int(amount), format="#,##0")
+
+
+def format_bps(bps: int | None) -> str:
+    """Basis points as a locale percentage: ``500`` -> ``5%``, ``125`` -> ``1.25%``."""
+    if bps is None:
+        return "–"
+    return format_percent(bps / 10000, format="#,##0.##%")
+
+
+def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A calendar day in the locale; aware datetimes are first moved to the clan timezone."""
+    return "" if value is None else format_date(value, fmt)
+
+
+def format_moment(value: datetime | None, fmt: str = "short") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def format_clock(value: datetime | None, fmt: str = "HH:mm") -> str:
+    return "" if value is None else format_time(value, fmt)
+
+
+def format_ago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_timedelta(value - utcnow(), add_direction=True, granularity="minute")
+
+
+def current_locale_code() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and the template globals used by ``base.html``."""
+    from clanledger.extensions import login_manager
+
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    filters: dict[str, Any] = {
+        "diamonds": format_diamonds,
+        "number": format_decimal,
+        "percent_bps": format_bps,
+        "date": format_day,
+        "datetime": format_moment,
+        "time": format_clock,
+        "timeago": format_ago,
+    }
+    app.jinja_env.filters.update(filters)
+    app.jinja_env.globals["role_label"] = role_label
+
+    @app.context_processor
+    def _languages() -> dict[str, Any]:
+        code = current_locale_code()
+        return {
+            "LANGUAGES": LANGUAGES,
+            "current_locale": code,
+            "html_lang": "zh-Hant-TW" if code == "zh_Hant" else code,
+        }
+
+
+def N_(message: str) -> str:
+    """Mark a service error message for extraction; the view translates it when shown."""
+    return message
+
+
+ROLE_LABELS = {
+    "leader": lazy_gettext("Leader"),
+    "officer": lazy_gettext("Officer"),
+    "member": lazy_gettext("Member"),
+}
+
+
+def role_label(role: Any) -> str:
+    """The translated name of a role (盟主 / 幹部 / 盟員)."""
+    return str(ROLE_LABELS.get(str(getattr(role, "value", role)), role))

@@ -1,0 +1,100 @@
+"""Reading the audit log: who changed what, with readable before/after differences.
+
+The rows are written automatically by :mod:`clanledger.services.audit`; this module only
+reads them, for officers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clanledger.models import AuditLog, Role, User
+from clanledger.services import authz
+
+PAGE_SIZE = 50
+# Columns never shown: secrets (even hashed) and bookkeeping that changes on every update.
+HIDDEN_FIELDS = {"password_hash", "token_hash", "claim_token_hash", "version"}
+REDACTED = "••••"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    row: AuditLog
+    actor: User | None
+    changes: list[FieldChange]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    page: int
+    pages: int
+    total: int
+    entity_types: list[str]
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[FieldChange]:
+    """The fields that differ (all fields of a created or deleted row), secrets masked."""
+    before, after = before or {}, after or {}
+    changes = []
+    for field in sorted(set(before) | set(after)):
+        if field == "id":
+            continue
+        old, new = before.get(field), after.get(field)
+        if before and after and old == new:
+            continue
+        if field.endswith("_hash") or field in HIDDEN_FIELDS:
+            if field == "version":
+                continue
+            old = REDACTED if old else old
+            new = REDACTED if new else new
+        changes.append(FieldChange(field, old, new))
+    return changes
+
+
+def audit_page(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    page: int = 1,
+    entity_type: str | None = None,
+    since: datetime | None = None,
+) -> AuditPage:
+    """One page of the clan's audit log, newest first (officers and the leader)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    where = [AuditLog.clan_id == clan_id]
+    if entity_type:
+        where.append(AuditLog.entity_type == entity_type)
+    if since is not None:
+        where.append(AuditLog.at >= since)
+    total = session.execute(select(func.count()).select_from(AuditLog).where(*where)).scalar_one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        select(AuditLog, User)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(*where)
+        .order_by(AuditLog.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    types = session.execute(
+        select(AuditLog.entity_type)
+        .where(AuditLog.clan_id == clan_id)
+        .distinct()
+        .order_by(AuditLog.entity_type)
+    ).scalars()
+    entries = [AuditEntry(row, user, diff(row.before, row.after)) for row, user in rows]
+    return AuditPage(entries, page, pages, total, list(types))

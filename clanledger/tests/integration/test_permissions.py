@@ -1,0 +1,145 @@
+"""Tenant isolation and roles: every route, every method, five visitors.
+
+What each visitor must get, and how other blueprints declare their sample ids, is
+documented in ``sweep.py`` next to this file. A route added anywhere in the app is swept
+automatically; one the sweep cannot build or has no expectation for fails with a message
+naming what to declare.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import sweep
+from flask import Flask
+from werkzeug.routing import Rule
+
+from clanledger import create_app
+from clanledger.models import Role
+
+# Other blueprints' declarations: every test_*_sweep.py beside this file.
+for _path in sorted(Path(__file__).parent.glob("test_*_sweep.py")):
+    importlib.import_module(_path.stem)
+
+CLAN_PREFIX = "/clans/<int:clan_id>"
+
+
+def _cases() -> list:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "t"})
+    cases = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            cases.append(pytest.param(rule.endpoint, method, id=f"{method} {rule.rule}"))
+    return cases
+
+
+def _rule(app: Flask, endpoint: str) -> Rule:
+    return next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+
+
+def _url(app: Flask, rule: Rule, side: sweep.ClanSide, foreign: sweep.ClanSide | None = None):
+    """The rule's URL for ``side``'s clan; other ids from ``foreign`` when given."""
+    values = {}
+    for param in sorted(rule.arguments):
+        if param == "clan_id":
+            values[param] = side.clan.id
+            continue
+        builder = sweep.builder_for(param, rule.endpoint)
+        if builder is None:
+            pytest.fail(
+                f"{rule.rule} ({rule.endpoint}): no sample for URL parameter {param!r}. "
+                f"Declare one with @sweep.sample({param!r}) in your tests/integration/"
+                "test_<area>_sweep.py (see sweep.py)."
+            )
+        values[param] = builder(foreign or side)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _expected(endpoint: str, method: str, min_role: Role | None, visitor: str) -> object:
+    declared = sweep.expectation_for(endpoint, method) or sweep.Expectation()
+    if visitor in declared.statuses:
+        return declared.statuses[visitor]
+    if min_role is None:
+        return None
+    ok = declared.ok or (200 if method == "GET" else sweep.POST_OK)
+    if visitor == "anonymous":
+        return sweep.LOGIN
+    if visitor == "outsider":
+        return 404
+    return ok if Role(visitor).rank >= min_role.rank else 403
+
+
+def _request(app: Flask, url: str, method: str, user) -> object:
+    client = app.test_client()
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+    response = client.open(url, method=method)
+    response.get_data()
+    response.close()  # static files hold an open file until closed
+    return response
+
+
+def _matches(response, expected: object) -> bool:
+    if expected == sweep.LOGIN:
+        return response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    if isinstance(expected, frozenset):
+        return response.status_code in expected
+    return response.status_code == expected
+
+
+def _check_declared(rule: Rule, method: str, min_role: Role | None) -> None:
+    if rule.rule.startswith(CLAN_PREFIX) and min_role is None:
+        pytest.fail(
+            f"{method} {rule.rule} ({rule.endpoint}) is under {CLAN_PREFIX} but not a "
+            "@clan_view(...) view: decorate it so login, membership and role are checked."
+        )
+    if min_role is None:
+        missing = [v for v in sweep.VISITORS if _expected(rule.endpoint, method, None, v) is None]
+        if missing:
+            pytest.fail(
+                f"{method} {rule.rule} ({rule.endpoint}) has no declared expectation for "
+                f"{', '.join(missing)}. Add sweep.expect({rule.endpoint!r}, ...) in your "
+                "tests/integration/test_<area>_sweep.py (see sweep.py)."
+            )
+
+
+@pytest.mark.parametrize(("endpoint", "method"), _cases())
+def test_route_answers_each_visitor_as_declared(app: Flask, endpoint: str, method: str) -> None:
+    if endpoint in sweep.SKIPPED:
+        pytest.skip(sweep.SKIPPED[endpoint])
+    rule = _rule(app, endpoint)
+    min_role = getattr(app.view_functions[endpoint], "min_role", None)
+    _check_declared(rule, method, min_role)
+    failures = []
+    shared = sweep.build_world() if method == "GET" else None
+    for visitor in sweep.VISITORS:
+        # A POST may change what the next visitor sees: each gets a fresh pair of clans.
+        world = shared or sweep.build_world()
+        url = _url(app, rule, world.home)
+        expected = _expected(endpoint, method, min_role, visitor)
+        response = _request(app, url, method, world.user_for(visitor))
+        if not _matches(response, expected):
+            failures.append(f"{visitor:>9}: got {response.status_code}, expected {expected}")
+        elif response.status_code == 404 and world.home.clan.name in response.get_data(True):
+            failures.append(f"{visitor:>9}: the 404 page shows the clan's name")
+    assert not failures, f"{method} {rule.rule}:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize(("endpoint", "method"), _cases())
+def test_ids_of_another_clan_answer_404(app: Flask, endpoint: str, method: str) -> None:
+    """The clan's own leader, with another clan's kill/member/character ids in the URL."""
+    rule = _rule(app, endpoint)
+    min_role = getattr(app.view_functions[endpoint], "min_role", None)
+    if min_role is None or set(rule.arguments) == {"clan_id"}:
+        pytest.skip("no ids besides clan_id")
+    world = sweep.build_world()
+    url = _url(app, rule, world.home, foreign=world.away)
+    response = _request(app, url, method, world.home.leader)
+    assert response.status_code == 404, f"{method} {url}: got {response.status_code}"
