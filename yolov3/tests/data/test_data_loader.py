@@ -68,7 +68,7 @@ def test_loader_batches_without_shuffle_cover_the_dataset_in_order(yolo_root: Pa
 def test_multiscale_changes_the_size_per_batch_only(yolo_root: Path):
     ds = DetectionDataset(read_dataset(yolo_root), img_size=416)
     loader = build_loader(ds, batch_size=1, shuffle=True, seed=3, multiscale=(320, 608))
-    sizes = [images.shape[-1] for _ in range(6) for images, _, _ in loader]
+    sizes = [images.shape[-1] for _ in range(3) for images, _, _ in loader]
     assert set(sizes) <= set(range(320, 609, 32)) and len(set(sizes)) > 3
     for images, targets, _ in build_loader(ds, batch_size=4, multiscale=(320, 608)):
         assert images.shape[-2] == images.shape[-1]
@@ -106,3 +106,22 @@ def test_loader_accepts_a_distributed_sampler(yolo_root: Path):
         else:  # every rank draws the same sizes, so DDP batches stay in step
             assert [b[0].shape[-1] for b in batches] == sizes0
     assert sorted(seen) == [0, 1, 2, 3]
+
+
+def test_epoch_of_a_distributed_sampler_decides_sizes_and_seeds(yolo_root: Path):
+    from torch.utils.data.distributed import DistributedSampler
+
+    ds = DetectionDataset(read_dataset(yolo_root), img_size=64, augment=True)
+
+    def epoch_batches(epoch: int) -> list[torch.Tensor]:
+        sampler = DistributedSampler(ds, num_replicas=1, rank=0, seed=2)
+        loader = build_loader(ds, batch_size=1, sampler=sampler, multiscale=(64, 256))
+        sampler.set_epoch(epoch)  # the sampler's own set_epoch is enough
+        return [images for images, _, _ in loader]
+
+    again = epoch_batches(3)  # a resumed run replays epoch 3 exactly
+    assert all(torch.equal(a, b) for a, b in zip(epoch_batches(3), again, strict=True))
+    other = epoch_batches(4)
+    assert any(
+        a.shape != b.shape or not torch.equal(a, b) for a, b in zip(other, again, strict=True)
+    )

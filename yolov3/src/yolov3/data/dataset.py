@@ -176,8 +176,13 @@ class ScaleBatchSampler(Sampler[list[Key]]):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[list[Key]]:
-        epoch = self.epoch
-        self.epoch += 1  # the next pass differs even if nobody calls set_epoch
+        # A sampler with an epoch (DistributedSampler) is the authority, so that sizes and
+        # seeds follow its set_epoch and a resumed run replays the same epoch. Otherwise
+        # count passes, so the next pass differs even if nobody calls set_epoch.
+        epoch = getattr(self.sampler, "epoch", None)
+        if epoch is None:
+            epoch = self.epoch
+            self.epoch += 1
         size_rng = np.random.default_rng([self.seed, epoch, 0x5CA1E])
         batch: list[int] = []
         for index in self.sampler:
