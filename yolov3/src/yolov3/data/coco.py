@@ -87,22 +87,20 @@ def _records(doc: dict[str, Any], path: Path, images_dir: Path) -> dict[int, Ima
     return records
 
 
-def read_coco(
-    path: Path, split: str | None = None, images_dir: Path | None = None
-) -> DetectionData:
-    """Read COCO instances (``path`` is the JSON or a folder holding ``annotations/``)."""
-    json_path = find_annotation_file(Path(path), split)
-    doc = _load_json(json_path)
-    images_dir = Path(images_dir) if images_dir else find_images_dir(json_path, split)
-    try:
-        cats = [(int(c["id"]), str(c["name"])) for c in doc["categories"]]
-    except (KeyError, TypeError, ValueError) as err:
-        raise DatasetError(f"{json_path}: every category needs an id and a name ({err})") from err
-    index = {cid: i for i, (cid, _) in enumerate(cats)}
-    records = _records(doc, json_path, images_dir)
-    problems: list[Problem] = []
-    found: dict[int, list[tuple[list[float], int, bool, str]]] = {i: [] for i in records}
-    for i, ann in enumerate(doc["annotations"]):
+Found = dict[int, list[tuple[list[float], int, bool, str]]]
+
+
+def _annotations(
+    annotations: list[Any],
+    json_path: Path,
+    records: dict[int, ImageRecord],
+    index: dict[int, int],
+    problems: list[Problem],
+) -> Found:
+    """Per image id, ``(xyxy, label, iscrowd, source)`` of its annotations; what cannot be
+    used is reported in ``problems``."""
+    found: Found = {i: [] for i in records}
+    for i, ann in enumerate(annotations):
         ann_id = ann.get("id", f"#{i}") if isinstance(ann, dict) else f"#{i}"
         where = f"{json_path} annotation {ann_id}"
         try:
@@ -127,6 +125,24 @@ def read_coco(
             )
         label = index.get(category, -1)
         found[image_id].append(([x, y, x + w, y + h], label, bool(ann.get("iscrowd", 0)), source))
+    return found
+
+
+def read_coco(
+    path: Path, split: str | None = None, images_dir: Path | None = None
+) -> DetectionData:
+    """Read COCO instances (``path`` is the JSON or a folder holding ``annotations/``)."""
+    json_path = find_annotation_file(Path(path), split)
+    doc = _load_json(json_path)
+    images_dir = Path(images_dir) if images_dir else find_images_dir(json_path, split)
+    try:
+        cats = [(int(c["id"]), str(c["name"])) for c in doc["categories"]]
+    except (KeyError, TypeError, ValueError) as err:
+        raise DatasetError(f"{json_path}: every category needs an id and a name ({err})") from err
+    index = {cid: i for i, (cid, _) in enumerate(cats)}
+    records = _records(doc, json_path, images_dir)
+    problems: list[Problem] = []
+    found = _annotations(doc["annotations"], json_path, records, index, problems)
     out = []
     for image_id, record in records.items():
         anns = found[image_id]

@@ -29,6 +29,7 @@ from yolov3.data.records import DatasetError, DetectionData, ImageRecord, Proble
 
 ANNOTATION_DIRS = ("Annotations", "annotations")
 IMAGE_DIRS = ("JPEGImages", "images")
+VOC_COORDS = ("xmin", "ymin", "xmax", "ymax")
 
 
 def _first_dir(root: Path, names: tuple[str, ...]) -> Path | None:
@@ -50,7 +51,7 @@ def _text(node: ET.Element, tag: str) -> str | None:
     return found.text.strip() if found is not None and found.text else None
 
 
-def _parse_object(obj: ET.Element, where: str) -> tuple[str, list[float], bool]:
+def _parse_object(obj: ET.Element) -> tuple[str, list[float], bool]:
     name = _text(obj, "name")
     if not name:
         raise ValueError("object has no <name>")
@@ -65,9 +66,6 @@ def _parse_object(obj: ET.Element, where: str) -> tuple[str, list[float], bool]:
         raise ValueError(f"object {name!r}: <bndbox> needs xmin, ymin, xmax and ymax")
     difficult = (_text(obj, "difficult") or "0") not in ("0", "false", "False")
     return name, [xmin - 1, ymin - 1, xmax, ymax], difficult
-
-
-VOC_COORDS = ("xmin", "ymin", "xmax", "ymax")
 
 
 def _find_image(images_dir: Path, filename: str | None, xml: Path) -> Path:
@@ -109,7 +107,7 @@ def parse_xml(
     boxes, names, difficult, sources = [], [], [], []
     for number, obj in enumerate(root.iter("object"), start=1):
         try:
-            name, box, diff = _parse_object(obj, f"{xml} object {number}")
+            name, box, diff = _parse_object(obj)
         except ValueError as err:
             problems.append(Problem("malformed", f"{xml} object {number}", str(err)))
             continue
