@@ -1,6 +1,6 @@
 """Detection evaluation: COCO metrics (exactly as pycocotools), VOC AP, curves and exports."""
 
-from yolov3.evaluate.coco import EvalResult, evaluate_detections
+from yolov3.evaluate.coco import EvalResult, evaluate_detections, ground_truths_from_records
 from yolov3.evaluate.cocojson import (
     evaluate_with_pycocotools,
     pycocotools_stats,
@@ -17,6 +17,7 @@ __all__ = [
     "confusion_matrix",
     "evaluate_detections",
     "evaluate_with_pycocotools",
+    "ground_truths_from_records",
     "pycocotools_stats",
     "to_coco_ground_truth",
     "to_coco_results",

@@ -255,3 +255,22 @@ def evaluate_detections(
         best_f1=f1_point,
         f1_curves=f1_curves,
     )
+
+
+def ground_truths_from_records(records: Sequence, num_classes: int) -> list[dict]:
+    """Evaluator ground truths from ``yolov3.data.ImageRecord`` objects.
+
+    Boxes of classes outside ``0..num_classes-1`` (a reader's -1 for an undeclared class)
+    are left out.
+    """
+    truths = []
+    for record in records:
+        keep = (record.labels >= 0) & (record.labels < num_classes)
+        truths.append(
+            {
+                "boxes": record.boxes[keep],
+                "labels": record.labels[keep],
+                "difficult": record.difficult[keep],
+            }
+        )
+    return truths

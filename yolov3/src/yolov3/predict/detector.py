@@ -1,0 +1,218 @@
+"""``Detector``: a trained network plus everything around it, from images to boxes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from yolov3.config import ModelConfig
+from yolov3.predict.decode import decode, postprocess
+
+ImageLike = str | Path | np.ndarray | Any  # Any: a PIL image
+
+
+def to_rgb_array(image: ImageLike) -> np.ndarray:
+    """An image as HWC uint8 RGB: from a path, a PIL image or an array (HWC RGB or HW gray).
+
+    Raises:
+        yolov3.data.DatasetError: a path that is missing or cannot be decoded.
+        TypeError, ValueError: anything else that is not an image.
+    """
+    if isinstance(image, str | Path):
+        from yolov3.data import load_image
+
+        return load_image(Path(image))
+    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
+        return np.asarray(image.convert("RGB"))
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"expected a path, a PIL image or a numpy array, got {type(image)}")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or min(image.shape[:2]) < 1:
+        raise ValueError(f"expected an HWC RGB image array, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image array (0..255), got {image.dtype}")
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+def read_names(names: str | Path | Sequence[str] | None) -> list[str] | None:
+    """Class names from a list or a ``.names`` file (one per line)."""
+    if names is None or isinstance(names, list | tuple):
+        return None if names is None else [str(n) for n in names]
+    lines = Path(names).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+class Detector:
+    """Runs a YOLOv3 on images of any size and returns boxes in their own pixels.
+
+    Images are letterboxed to ``img_size`` (as in training), the outputs decoded, filtered by
+    score (objectness x class probability), suppressed per class, and mapped back.
+
+    Args:
+        model: a YOLOv3 or YOLOv3-tiny (``yolov3.model.build_model``); put in eval mode.
+        img_size: network input side, a multiple of 32.
+        conf_thresh, iou_thresh, max_det, classes, multi_label: see
+            :func:`yolov3.predict.postprocess`.
+        class_names: names by class id (default: the model config's, else the ids).
+        device: where to run (default: CUDA when available, else CPU).
+        letterbox: keep the aspect ratio and pad, as in training (default); False stretches
+            the image to a square, as Darknet's and OpenCV DNN's stock demos do.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        img_size: int = 416,
+        conf_thresh: float = 0.25,
+        iou_thresh: float = 0.45,
+        max_det: int = 300,
+        classes: Sequence[int] | None = None,
+        multi_label: bool = False,
+        class_names: Sequence[str] | None = None,
+        device: str | torch.device | None = None,
+        letterbox: bool = True,
+    ) -> None:
+        if img_size % 32:
+            raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
+        self.config: ModelConfig = model.config
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.img_size = img_size
+        self.conf_thresh, self.iou_thresh, self.max_det = conf_thresh, iou_thresh, max_det
+        self.classes = None if classes is None else [int(c) for c in classes]
+        self.multi_label = multi_label
+        self.letterbox = letterbox
+        names = list(class_names or self.config.class_names)
+        if names and len(names) != self.config.num_classes:
+            raise ValueError(
+                f"{len(names)} class names for a model with {self.config.num_classes} classes"
+            )
+        self.class_names = names or [str(k) for k in range(self.config.num_classes)]
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, fuse: bool = True, **kwargs: Any) -> Detector:
+        """A detector from a training checkpoint (its EMA weights when it has them)."""
+        from yolov3.checkpoint import load_checkpoint
+        from yolov3.model import build_model
+
+        state = load_checkpoint(path)
+        model = build_model(ModelConfig.from_dict(state["model_config"]))
+        model.load_state_dict(state.get("ema") or state["model"])
+        return cls(model.fuse() if fuse else model.eval(), **kwargs)
+
+    @classmethod
+    def from_darknet(
+        cls,
+        cfg: str | Path,
+        weights: str | Path,
+        names: str | Path | Sequence[str] | None = None,
+        fuse: bool = True,
+        **kwargs: Any,
+    ) -> Detector:
+        """A detector from Darknet files: a ``.cfg``, its ``.weights`` and optional names.
+
+        Args:
+            names: class names, or a ``.names`` file; when None, a single ``*.names`` file
+                beside the cfg with as many lines as the cfg has classes is used.
+        """
+        from yolov3.model.darknet_io import load_darknet_weights, model_from_cfg
+
+        class_names = read_names(names)
+        model = model_from_cfg(cfg, tuple(class_names or ()))
+        if class_names is None:
+            class_names = _names_beside(Path(cfg), model.config.num_classes)
+        load_darknet_weights(model, weights)
+        return cls(model.fuse() if fuse else model.eval(), class_names=class_names, **kwargs)
+
+    def __call__(
+        self, images: ImageLike | Sequence[ImageLike], batch_size: int = 8
+    ) -> list[dict[str, Tensor]]:
+        """Detect objects in one image or a sequence of images.
+
+        Args:
+            images: a path, a numpy HWC RGB uint8 array or a PIL image, or a list of them.
+            batch_size: images per forward pass.
+
+        Returns:
+            One dict per image: ``boxes (Tensor[N, 4])`` xyxy in the image's own pixels,
+            ``scores (Tensor[N])``, ``labels (Int64Tensor[N])``, best first, on the CPU.
+        """
+        if isinstance(images, str | Path | np.ndarray) or not isinstance(images, Sequence):
+            images = [images]
+        results: list[dict[str, Tensor]] = []
+        for start in range(0, len(images), batch_size):
+            chunk = [to_rgb_array(im) for im in images[start : start + batch_size]]
+            results.extend(self.predict_arrays(chunk))
+        return results
+
+    @torch.no_grad()
+    def predict_arrays(self, arrays: Sequence[np.ndarray]) -> list[dict[str, Tensor]]:
+        """Detections for a batch of HWC uint8 RGB arrays (one forward pass)."""
+        boxed = [self._resize(a) for a in arrays]
+        x = torch.from_numpy(np.stack([b[0] for b in boxed])).to(self.device)
+        x = x.permute(0, 3, 1, 2).float().div_(255).contiguous(memory_format=torch.channels_last)
+        decoded = decode(self.model(x), self.config)
+        dets = postprocess(
+            decoded,
+            self.conf_thresh,
+            self.iou_thresh,
+            self.max_det,
+            self.classes,
+            self.multi_label,
+        )
+        results = []
+        for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True):
+            h, w = array.shape[:2]
+            boxes = to_original(det["boxes"].float().cpu())
+            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
+            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
+            results.append(
+                {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
+            )
+        return results
+
+    def _resize(self, image: np.ndarray) -> tuple[np.ndarray, Callable[[Tensor], Tensor]]:
+        """The network input for ``image`` and the map from input to original pixels."""
+        if self.letterbox:
+            from yolov3.data import letterbox
+
+            boxed, lb = letterbox(image, self.img_size)
+            return boxed, lb.to_original
+        import cv2
+
+        h, w = image.shape[:2]
+        size = self.img_size
+        resized = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
+        scale = torch.tensor([w / size, h / size, w / size, h / size])
+        return resized, lambda boxes: boxes * scale
+
+
+def predict_images(
+    detector: Detector,
+    images: Sequence[ImageLike],
+    batch_size: int = 8,
+    progress: bool = False,
+    desc: str = "detect",
+) -> list[dict[str, Tensor]]:
+    """``detector(images)`` in batches, with a progress bar when asked."""
+    from tqdm import tqdm
+
+    results: list[dict[str, Tensor]] = []
+    with tqdm(total=len(images), desc=desc, unit="img", disable=not progress) as bar:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start : start + batch_size]
+            results.extend(detector(chunk, batch_size=batch_size))
+            bar.update(len(chunk))
+    return results
+
+
+def _names_beside(cfg: Path, num_classes: int) -> list[str] | None:
+    found = [read_names(p) for p in sorted(cfg.parent.glob("*.names"))]
+    fitting = [names for names in found if names is not None and len(names) == num_classes]
+    return fitting[0] if len(fitting) == 1 else None
