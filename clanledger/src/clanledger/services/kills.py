@@ -89,6 +89,12 @@ def update_boss(
     return boss
 
 
+def get_boss(session: Session, actor_id: int, clan_id: int, boss_id: int) -> Boss:
+    """One boss of the clan (404 for another clan's)."""
+    authz.active_membership(session, actor_id, clan_id)
+    return _boss(session, clan_id, boss_id)
+
+
 def _boss(session: Session, clan_id: int, boss_id: int) -> Boss:
     boss = session.get(Boss, boss_id)
     if boss is None or boss.clan_id != clan_id:
@@ -427,3 +433,30 @@ def set_roll_call(
         )
     _commit(session, N_("The roll call changed meanwhile: reload the page and try again."))
     return kill
+
+
+def roster(session: Session, actor_id: int, clan_id: int) -> list[Character]:
+    """The clan's active characters, by name: the participants a kill can pick from."""
+    authz.active_membership(session, actor_id, clan_id)
+    return list(
+        session.execute(
+            select(Character)
+            .where(Character.clan_id == clan_id, Character.active.is_(True))
+            .order_by(Character.name)
+        ).scalars()
+    )
+
+
+def my_characters(session: Session, actor_id: int, clan_id: int) -> list[Character]:
+    """The actor's active characters in the clan (for check-in)."""
+    return list(
+        session.execute(
+            select(Character)
+            .where(
+                Character.clan_id == clan_id,
+                Character.user_id == actor_id,
+                Character.active.is_(True),
+            )
+            .order_by(Character.name)
+        ).scalars()
+    )

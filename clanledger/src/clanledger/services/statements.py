@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clanledger.i18n import N_
@@ -79,6 +79,10 @@ class Statement:
     def balance(self) -> int:
         """> 0: the clan owes these characters; < 0: they hold diamonds owed to others."""
         return sum(self.by_character.values())
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {c.id: c.name for c in self.characters}
 
     @property
     def credits(self) -> int:
@@ -365,3 +369,56 @@ def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict
         extra = Fraction(bonus or 0) if cid == caller else Fraction(0)
         out[drop_id][cid] = Fraction(weight) + extra
     return out
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    character: Character
+    balance: int
+    owner_name: str | None
+
+
+@dataclass
+class BalancesOverview:
+    period: Period
+    periods: list[Period]
+    rows: list[BalanceRow]
+    fund: int
+
+
+def balances_overview(
+    session: Session, actor_id: int, clan_id: int, period_id: int | None = None
+) -> BalancesOverview:
+    """Every character's balance in the period, largest debt first (officers)."""
+    from clanledger.models import User
+
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    clan = authz.get_clan(session, actor_id, clan_id)
+    period, periods = _period(session, clan, period_id)
+    totals = dict(
+        session.execute(
+            select(Posting.character_id, func.sum(Posting.amount))
+            .where(Posting.clan_id == clan_id, Posting.period_id == period.id)
+            .where(Posting.account_kind == "member")
+            .group_by(Posting.character_id)
+        ).all()
+    )
+    fund = session.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(
+            Posting.clan_id == clan_id,
+            Posting.period_id == period.id,
+            Posting.account_kind == "fund",
+        )
+    ).scalar_one()
+    rows = [
+        BalanceRow(character, int(totals.get(character.id) or 0), owner)
+        for character, owner in session.execute(
+            select(Character, User.display_name)
+            .outerjoin(User, User.id == Character.user_id)
+            .where(Character.clan_id == clan_id)
+            .order_by(Character.name)
+        ).all()
+        if character.active or totals.get(character.id)
+    ]
+    rows.sort(key=lambda r: (r.balance, r.character.name))
+    return BalancesOverview(period, periods, rows, int(fund))

@@ -1,0 +1,371 @@
+"""Drops: the item list, recording a drop at a kill, and the item page where the holder or
+an officer lists, sells, marks unsold, stores or sells it internally; officers correct or
+void a sale with a reason."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from clanledger.extensions import db
+from clanledger.models import Character, DropStatus, Kill, Role
+from clanledger.models.types import utcnow
+from clanledger.services import drops, kills, sales
+from clanledger.services.errors import Conflict, ServiceError, ValidationError
+from clanledger.services.periods import local_day
+from clanledger.web.forms import show_service_error
+from clanledger.web.nav import register_nav
+from clanledger.web.scoping import clan_view
+
+bp = Blueprint("drops", __name__)
+register_nav("drops.index", _l("Items"), min_role=Role.MEMBER, order=30)
+
+MAX = 10**12
+STATUS_FILTERS = {
+    "open": drops.OPEN_STATUSES,
+    "sold": (DropStatus.SOLD, DropStatus.BOUGHT),
+    "stored": (DropStatus.STORED,),
+    "all": None,
+}
+
+
+class DropForm(FlaskForm):
+    name = StringField(_l("Item"), validators=[DataRequired(), Length(max=100)])
+    grade = StringField(_l("Grade"), validators=[Optional(), Length(max=32)])
+    holder_character_id = SelectField(_l("Holder"), coerce=int, validators=[InputRequired()])
+    request_key = HiddenField()
+    submit = SubmitField(_l("Record drop"))
+
+    def fill(self, roster: list[Character], kill: Kill) -> None:
+        there = {a.character_id for a in kill.attendance}
+        ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
+        self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
+        if not self.request_key.data:
+            self.request_key.data = secrets.token_urlsafe(16)
+
+
+def _price(label: str, required: bool = True) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[InputRequired() if required else Optional(), NumberRange(min=1, max=MAX)],
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        return int(self.version.data) if (self.version.data or "").isdigit() else None
+
+
+class ListForm(VersionedForm):
+    asking_price = _price(_l("Asking price (diamonds)"))
+    submit = SubmitField(_l("List on the exchange"))
+
+
+class SellForm(VersionedForm):
+    gross_price = _price(_l("Sold at (listing price)"))
+    received = IntegerField(
+        _l("Diamonds actually received"),
+        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        render_kw={"inputmode": "numeric", "min": 0},
+        description=_l("As shown in the game, after the exchange fee."),
+    )
+    submit = SubmitField(_l("Record sale"))
+
+
+class BuyForm(VersionedForm):
+    buyer_character_id = SelectField(_l("Buyer"), coerce=int, validators=[InputRequired()])
+    price = _price(_l("Agreed price (diamonds)"))
+    submit = SubmitField(_l("Record internal purchase"))
+
+
+class ActionForm(VersionedForm):
+    """Unsold / store: a button with the item version."""
+
+
+class CorrectForm(FlaskForm):
+    gross_price = _price(_l("Sold at (listing price)"))
+    received = IntegerField(
+        _l("Diamonds actually received"),
+        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        render_kw={"inputmode": "numeric"},
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Correct sale"))
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Undo sale"))
+
+
+@bp.get("/clans/<int:clan_id>/drops")
+@clan_view(Role.MEMBER)
+def index(clan_id: int) -> str:
+    status = request.args.get("status", "open")
+    if status not in STATUS_FILTERS:
+        status = "open"
+    rows = drops.list_drops(db.session, current_user.id, clan_id, STATUS_FILTERS[status])
+    names = {c.id: c.name for c in kills.roster(db.session, current_user.id, clan_id)}
+    return render_template(
+        "drops/index.html", drops=rows, status=status, filters=STATUS_FILTERS, names=names
+    )
+
+
+@bp.post("/clans/<int:clan_id>/kills/<int:kill_id>/drops")
+@clan_view(Role.MEMBER)
+def create(clan_id: int, kill_id: int) -> Response | str:
+    kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
+    roster = kills.roster(db.session, current_user.id, clan_id)
+    form = DropForm()
+    form.fill(roster, kill)
+    if form.validate_on_submit():
+        try:
+            drop = drops.record_drop(
+                db.session,
+                current_user.id,
+                clan_id,
+                kill_id=kill_id,
+                name=form.name.data,
+                grade=form.grade.data or "",
+                holder_character_id=form.holder_character_id.data,
+                request_key=form.request_key.data or None,
+            )
+        except (ValidationError, Conflict) as error:
+            show_service_error(form, error)
+        else:
+            flash(_("Drop recorded."), "success")
+            return redirect(url_for("drops.show", clan_id=clan_id, drop_id=drop.id))
+    from clanledger.web.kills import checkin_form, kill_context
+
+    return render_template(
+        "kills/show.html",
+        kill=kill,
+        **kill_context(kill, roster),
+        drop_form=form,
+        checkin=checkin_form(formdata=None, code=kill.checkin_code),
+    )
+
+
+def _forms(drop, roster: list[Character], formdata=None, **given) -> dict[str, FlaskForm]:
+    """Every action form of the item page; ``given`` replaces the one that was posted."""
+    version = str(drop.version)
+    sale = drop.sale
+    forms: dict[str, FlaskForm] = {
+        "list": ListForm(formdata=None, version=version, asking_price=drop.asking_price),
+        "sell": SellForm(formdata=None, version=version, gross_price=drop.asking_price),
+        "buy": BuyForm(formdata=None, version=version),
+        "action": ActionForm(formdata=None, version=version),
+        "correct": CorrectForm(
+            formdata=None,
+            gross_price=sale.gross_price if sale else None,
+            received=sale.received if sale else None,
+        ),
+        "void": VoidForm(formdata=None),
+    }
+    forms.update(given)
+    forms["buy"].buyer_character_id.choices = [(c.id, c.name) for c in roster]
+    return forms
+
+
+def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -> tuple[str, int]:
+    drop = drops.get_drop(db.session, current_user.id, clan_id, drop_id)
+    roster = kills.roster(db.session, current_user.id, clan_id)
+    names = {c.id: c.name for c in roster}
+    holder = db.session.get(Character, drop.holder_character_id)
+    today = local_day(g.clan, utcnow())
+    rates = _rates(clan_id, today)
+    may_act = g.membership.role.rank >= Role.OFFICER.rank or (
+        holder is not None and holder.user_id == current_user.id
+    )
+    sale = drop.sale
+    return render_template(
+        "drops/show.html",
+        drop=drop,
+        sale=sale,
+        holder=holder,
+        names=names,
+        rates=rates,
+        expected=sales.expected_received(drop.asking_price, rates)
+        if rates and drop.asking_price
+        else None,
+        mismatch=sales.is_mismatch(sale) if sale else False,
+        may_act=may_act,
+        officer=g.membership.role.rank >= Role.OFFICER.rank,
+        forms=_forms(drop, roster, **given),
+    ), status
+
+
+def _rates(clan_id: int, day) -> sales.Rates | None:
+    try:
+        return sales.rates_on(db.session, clan_id, day)
+    except ServiceError:
+        return None
+
+
+@bp.get("/clans/<int:clan_id>/drops/<int:drop_id>")
+@clan_view(Role.MEMBER)
+def show(clan_id: int, drop_id: int) -> tuple[str, int]:
+    return _render(clan_id, drop_id)
+
+
+def _act(clan_id: int, drop_id: int, key: str, form: FlaskForm, action, done: str):
+    """Validate ``form``, run ``action()``; redirect with ``done`` or show the errors."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except (ValidationError, Conflict) as error:
+            show_service_error(form, error)
+            return _render(
+                clan_id, drop_id, 409 if isinstance(error, Conflict) else 200, **{key: form}
+            )
+        flash(done, "success")
+        return redirect(url_for("drops.show", clan_id=clan_id, drop_id=drop_id))
+    return _render(clan_id, drop_id, **{key: form})
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/list")
+@clan_view(Role.MEMBER)
+def list_item(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = ListForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "list",
+        form,
+        lambda: drops.list_drop(
+            db.session,
+            current_user.id,
+            clan_id,
+            drop_id,
+            form.asking_price.data,
+            expected_version=form.expected_version(),
+        ),
+        _("Listed on the exchange."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/unsold")
+@clan_view(Role.MEMBER)
+def unsold(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = ActionForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "action",
+        form,
+        lambda: drops.mark_unsold(
+            db.session, current_user.id, clan_id, drop_id, form.expected_version()
+        ),
+        _("Marked unsold: list it again when you are ready."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/store")
+@clan_view(Role.MEMBER)
+def store(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = ActionForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "action",
+        form,
+        lambda: drops.store_drop(
+            db.session, current_user.id, clan_id, drop_id, form.expected_version()
+        ),
+        _("Put into clan storage."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/sell")
+@clan_view(Role.MEMBER)
+def sell(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = SellForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "sell",
+        form,
+        lambda: sales.record_sale(
+            db.session,
+            current_user.id,
+            clan_id,
+            drop_id,
+            received=form.received.data,
+            gross_price=form.gross_price.data,
+            expected_version=form.expected_version(),
+        ),
+        _("Sale recorded and shared out."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/buy")
+@clan_view(Role.MEMBER)
+def buy(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = BuyForm()
+    form.buyer_character_id.choices = [
+        (c.id, c.name) for c in kills.roster(db.session, current_user.id, clan_id)
+    ]
+    return _act(
+        clan_id,
+        drop_id,
+        "buy",
+        form,
+        lambda: sales.record_internal_purchase(
+            db.session,
+            current_user.id,
+            clan_id,
+            drop_id,
+            buyer_character_id=form.buyer_character_id.data,
+            price=form.price.data,
+            expected_version=form.expected_version(),
+        ),
+        _("Internal purchase recorded and shared out."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/correct")
+@clan_view(Role.OFFICER)
+def correct(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = CorrectForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "correct",
+        form,
+        lambda: sales.correct_sale(
+            db.session,
+            current_user.id,
+            clan_id,
+            drop_id,
+            received=form.received.data,
+            gross_price=form.gross_price.data,
+            reason=form.reason.data,
+        ),
+        _("Sale corrected: the old entry was reversed and the new one posted."),
+    )
+
+
+@bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/void")
+@clan_view(Role.OFFICER)
+def void(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
+    form = VoidForm()
+    return _act(
+        clan_id,
+        drop_id,
+        "void",
+        form,
+        lambda: sales.void_sale(
+            db.session, current_user.id, clan_id, drop_id, reason=form.reason.data
+        ),
+        _("Sale undone: its entry was reversed."),
+    )

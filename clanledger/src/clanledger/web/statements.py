@@ -1,0 +1,55 @@
+"""Member statements: my running balance, any member's (officers), and "explain my
+balance": the whole entry behind every line."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask import render_template as render
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from clanledger.extensions import db
+from clanledger.models import Role
+from clanledger.services import statements
+from clanledger.web.nav import register_nav
+from clanledger.web.scoping import clan_view
+
+bp = Blueprint("statements", __name__)
+register_nav("statements.mine", _l("My statement"), min_role=Role.MEMBER, order=40)
+register_nav("statements.index", _l("Balances"), min_role=Role.OFFICER, order=45)
+
+
+def _period_arg() -> int | None:
+    return request.args.get("period", type=int)
+
+
+@bp.get("/clans/<int:clan_id>/statement")
+@clan_view(Role.MEMBER)
+def mine(clan_id: int) -> str:
+    stmt = statements.statement(db.session, current_user.id, clan_id, None, _period_arg())
+    return render("statements/statement.html", stmt=stmt, character=None)
+
+
+@bp.get("/clans/<int:clan_id>/statement/<int:character_id>")
+@clan_view(Role.MEMBER)
+def character(clan_id: int, character_id: int) -> str:
+    stmt = statements.statement(db.session, current_user.id, clan_id, character_id, _period_arg())
+    return render("statements/statement.html", stmt=stmt, character=stmt.characters[0])
+
+
+@bp.get("/clans/<int:clan_id>/statement/<int:character_id>/explain")
+@clan_view(Role.MEMBER)
+def explain(clan_id: int, character_id: int) -> str:
+    stmt, entries = statements.explain(
+        db.session, current_user.id, clan_id, character_id, _period_arg()
+    )
+    return render(
+        "statements/explain.html", stmt=stmt, entries=entries, character=stmt.characters[0]
+    )
+
+
+@bp.get("/clans/<int:clan_id>/statements")
+@clan_view(Role.OFFICER)
+def index(clan_id: int) -> str:
+    overview = statements.balances_overview(db.session, current_user.id, clan_id, _period_arg())
+    return render("statements/index.html", overview=overview)

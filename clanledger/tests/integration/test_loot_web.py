@@ -1,0 +1,121 @@
+"""The loot pages through the test client: forms post, errors show on the form, nothing is
+posted twice, and every page renders for the roles that may see it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from clanledger.extensions import db
+from clanledger.models import Drop, DropStatus, JournalEntry, Kill, Role, Sale
+from clanledger.services import drops, kills
+
+
+@pytest.fixture
+def clan_setup(make_user, make_clan, add_member, make_character):
+    officer, member = make_user("officer"), make_user("member")
+    clan = make_clan(leader=officer)
+    add_member(clan, member, Role.MEMBER)
+    chars = [make_character(clan, officer, "Leader")]
+    chars.append(make_character(clan, member, "Member"))
+    chars += [make_character(clan, None, f"Roster{i}") for i in range(3)]
+    boss = kills.add_boss(db.session, officer.id, clan.id, "Antharas")
+    return clan, officer, member, chars, boss
+
+
+def entries() -> int:
+    return db.session.execute(select(func.count(JournalEntry.id))).scalar_one()
+
+
+def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client):
+    clan, officer, _, chars, boss = clan_setup
+    login(officer)
+    page = client.get(f"/clans/{clan.id}/kills/new")
+    assert page.status_code == 200
+    key = re.search(rb'name="request_key" type="hidden" value="([^"]+)"', page.data)
+    assert key, "the kill form carries a request key"
+    form = {
+        "boss_id": boss.id,
+        "killed_at": "2026-11-20T21:30",
+        "participants": [c.id for c in chars],
+        "caller": chars[0].id,
+        "request_key": key.group(1).decode(),
+        **{f"w-{c.id}": "1" for c in chars},
+    }
+    form[f"w-{chars[4].id}"] = "1/2"
+    response = client.post(f"/clans/{clan.id}/kills/new", data=form)
+    assert response.status_code == 302
+    again = client.post(f"/clans/{clan.id}/kills/new", data=form)  # double submit
+    assert again.status_code == 302 and again.location == response.location
+    kill = db.session.execute(select(Kill)).scalar_one()
+    assert len(kill.attendance) == 5
+    assert {a.character_id: str(a.weight) for a in kill.attendance}[chars[4].id] == "1/2"
+    page = client.get(response.location)
+    assert kill.checkin_code.encode() in page.data
+
+    response = client.post(
+        f"/clans/{clan.id}/kills/{kill.id}/drops",
+        data={"name": "Sword", "grade": "A", "holder_character_id": chars[1].id},
+    )
+    assert response.status_code == 302
+    drop = db.session.execute(select(Drop)).scalar_one()
+    bad = client.post(f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "-5"})
+    assert bad.status_code == 200 and b"is-invalid" in bad.data
+    assert db.session.get(Drop, drop.id).status == DropStatus.HELD
+    client.post(f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "1000"})
+    version = db.session.get(Drop, drop.id).version
+    sale = {"gross_price": "1000", "received": "940", "version": str(version)}
+    assert client.post(f"/clans/{clan.id}/drops/{drop.id}/sell", data=sale).status_code == 302
+    twice = client.post(f"/clans/{clan.id}/drops/{drop.id}/sell", data=sale)
+    assert twice.status_code == 409
+    assert entries() == 1
+    shown = client.get(f"/clans/{clan.id}/drops/{drop.id}")
+    assert b'id="mismatch"' in shown.data  # 940 typed, 950 expected at 5 %
+    for url in ("/", "/drops?status=all", "/kills", "/statement", "/statements", "/bosses"):
+        assert client.get(f"/clans/{clan.id}{url}").status_code == 200, url
+    assert client.get(f"/clans/{clan.id}/statement/{chars[2].id}/explain").status_code == 200
+
+
+def test_member_checks_in_reads_own_statement_only(clan_setup, login, client):
+    clan, officer, member, chars, boss = clan_setup
+    kill = kills.record_kill(
+        db.session,
+        officer.id,
+        clan.id,
+        boss_id=boss.id,
+        killed_at=_now(),
+        participants={chars[0].id: 1},
+    )
+    drop = drops.record_drop(
+        db.session,
+        officer.id,
+        clan.id,
+        kill_id=kill.id,
+        name="Bow",
+        holder_character_id=chars[0].id,
+    )
+    login(member)
+    wrong = client.post(f"/clans/{clan.id}/checkin", data={"code": "XXXX"})
+    assert wrong.status_code == 200 and b"invalid-feedback" in wrong.data
+    ok = client.post(f"/clans/{clan.id}/checkin", data={"code": kill.checkin_code.lower()})
+    assert ok.status_code == 302
+    assert client.post(f"/clans/{clan.id}/kills/new", data={}).status_code == 403
+    assert client.get(f"/clans/{clan.id}/statement/{chars[0].id}").status_code == 403
+    assert client.get(f"/clans/{clan.id}/statement/{chars[1].id}").status_code == 200
+    assert (
+        client.post(
+            f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "10"}
+        ).status_code
+        == 403
+    )
+    page = client.get(f"/clans/{clan.id}/")
+    assert page.status_code == 200 and b'id="savings"' in page.data
+    assert db.session.execute(select(func.count(Sale.id))).scalar_one() == 0
+
+
+def _now():
+    from clanledger.models.types import utcnow
+
+    return utcnow()
