@@ -121,10 +121,12 @@ def record_drop(
     holder_character_id: int,
     grade: str = "",
     request_key: str | None = None,
+    now: datetime | None = None,
 ) -> Drop:
     """Record an item that dropped at a kill, held by ``holder_character_id``.
 
     Officers record any drop; a member records a drop their own character picked up.
+    ``now`` is when it was picked up (defaults to now): the "oldest first" order.
     """
     holder = clan_character(session, clan_id, holder_character_id, "holder_character_id")
     require_holder_or_officer(session, actor_id, clan_id, holder.id)
@@ -151,6 +153,7 @@ def record_drop(
         holder_character_id=holder.id,
         status=DropStatus.HELD,
         request_key=request_key,
+        created_at=now or utcnow(),
     )
     session.add(drop)
     commit_drop(session, N_("This item was already recorded (the form was sent twice)."))
