@@ -3,6 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from yolov3.data import (
     DetectionDataset,
@@ -12,6 +14,7 @@ from yolov3.data import (
     letterbox,
     read_dataset,
 )
+from yolov3.data.letterbox import fit_letterbox
 
 
 def test_letterbox_keeps_aspect_and_maps_boxes_both_ways():
@@ -125,3 +128,23 @@ def test_epoch_of_a_distributed_sampler_decides_sizes_and_seeds(yolo_root: Path)
     assert any(
         a.shape != b.shape or not torch.equal(a, b) for a, b in zip(other, again, strict=True)
     )
+
+
+@given(
+    height=st.integers(1, 3000),
+    width=st.integers(1, 3000),
+    size=st.sampled_from(list(range(320, 609, 32))),
+)
+def test_letterbox_mapping_fills_the_long_side_and_inverts(height: int, width: int, size: int):
+    assume(min(height, width) * size / max(height, width) >= 1)  # at least one pixel row
+    lb = fit_letterbox(height, width, size)
+    whole = lb.to_input(torch.tensor([[0.0, 0.0, width, height]], dtype=torch.float64))[0]
+    assert whole.min() >= -0.5 and whole.max() <= size + 0.5  # inside the square
+    span = whole[2:] - whole[:2]
+    assert max(span) == pytest.approx(size)  # the long side fills it
+    # centred: integer padding (up to 1 px) plus rounding of the resized side (up to 0.5 px)
+    assert abs(whole[0] - (size - whole[2])) <= 1.5 and abs(whole[1] - (size - whole[3])) <= 1.5
+    box = torch.tensor([[0.1, 0.2, 0.7, 0.9]], dtype=torch.float64) * torch.tensor(
+        [width, height, width, height]
+    )
+    torch.testing.assert_close(lb.to_original(lb.to_input(box)), box)
