@@ -92,11 +92,11 @@ def seed_loot(
     regulars = roster[: len(roster) * 2 // 3]
     boss_ids = [kills.add_boss(session, leader_id, clan_id, name).id for name in BOSSES]
     summary = LootSummary()
-    for index, killed_at in enumerate(_kill_times(rng, now, 40)):
+    for killed_at in _kill_times(rng, now, 40):
         kill = _one_kill(session, rng, leader_id, clan_id, boss_ids, roster, regulars, killed_at)
         summary.kills += 1
         participants = [a.character_id for a in kill.attendance]
-        for _ in range(rng.choice([1, 2, 2, 3, 3, 4]) if index % 7 else 2):
+        for _ in range(rng.choice([1, 2, 3, 3, 4])):
             name, grade = rng.choice(ITEMS)
             holder = rng.choice(participants)
             drop = drops.record_drop(
@@ -173,9 +173,9 @@ def _lifecycle(session, rng, leader_id, clan_id, drop_id, grade, roster, killed_
     drops.list_drop(session, leader_id, clan_id, drop_id, price, now=listed_at)
     if roll < 0.42:
         return  # listed, waiting for a buyer
-    if roll < 0.5:
+    if roll < 0.52:
         drops.mark_unsold(session, leader_id, clan_id, drop_id)
-        if rng.random() < 0.5:
+        if rng.random() < 0.6:
             return  # unsold, back with the holder
         price = price * 85 // 100
         drops.list_drop(session, leader_id, clan_id, drop_id, price, now=listed_at)
@@ -232,4 +232,14 @@ def _corrections(session, rng, leader_id, clan_id, now):
         kill.caller_character_id,
         reason="遲到,改半份 (arrived late: half share)",
         now=now,
+    )
+
+
+def seed_demo_loot(session: Session, clan_id: int, leader_id: int, rng: random.Random) -> str:
+    """The hook ``services.demo.seed_demo`` calls: seed the month and say what was made."""
+    summary = seed_loot(session, leader_id, clan_id, seed=rng.randrange(1 << 30))
+    states = ", ".join(f"{count} {status}" for status, count in summary.by_status.items())
+    return (
+        f"Loot: {summary.kills} kills, {summary.drops} items ({states}), "
+        f"{summary.sales} sold or bought."
     )
