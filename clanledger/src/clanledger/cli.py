@@ -1,16 +1,55 @@
-"""``flask --app clanledger`` commands."""
+"""``flask --app clanledger`` commands: thin layers over importable functions."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
+from flask_migrate import upgrade
 
 from clanledger.extensions import db
+from clanledger.services import demo
 
 
 def register_commands(app: Flask) -> None:
-    @app.cli.command("init-db")
-    def init_db() -> None:
-        """Create every table that does not exist yet."""
-        db.create_all()
-        click.echo("database ready")
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (the same as `flask db upgrade`)."""
+    upgrade()
+    click.echo("database ready")
+
+
+@click.command("seed-demo")
+@click.option("--members", default=30, show_default=True, help="Accounts in the demo clan.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Only seed when the database has no users yet (first run of `make serve`).",
+)
+def seed_demo(members: int, if_empty: bool) -> None:
+    """Create the demo clan 星辰血盟 (idempotent) and print a login to try."""
+    # A database with real data and no demo clan is left alone.
+    if (
+        if_empty
+        and not demo.database_is_empty(db.session)
+        and demo.find_demo_clan(db.session) is None
+    ):
+        return
+    if members < 2:
+        raise click.BadParameter("the demo clan needs at least 2 members", param_hint="--members")
+    result = demo.seed_demo(db.session, members=members)
+    verb = "created" if result.created else "already exists"
+    click.echo(
+        f"Demo clan {demo.DEMO_CLAN} {verb}: {result.members} members, "
+        f"{result.characters} characters."
+    )
+    if result.loot_summary:
+        click.echo(result.loot_summary)
+    click.echo(f"Sign in as {result.username!r} (the leader) with password {result.password!r};")
+    click.echo(
+        f"Members member01 ... member{members - 2:02d} use the same password; "
+        f"member{members - 1:02d} is waiting for approval."
+    )

@@ -8,12 +8,14 @@ production: :func:`check_secret_key` refuses the development default outside deb
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 DEV_SECRET_KEY = "dev-only-secret-change-me"
+SECRET_FILE = "secret_key"  # in the instance folder, written by `make serve`
 
 
 class InsecureConfigError(RuntimeError):
@@ -42,7 +44,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}"
     redis_url = os.environ.get("REDIS_URL")
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        SECRET_KEY=os.environ.get("SECRET_KEY") or _instance_secret(app) or DEV_SECRET_KEY,
         SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         PREFERRED_URL_SCHEME=os.environ.get("PREFERRED_URL_SCHEME", "http"),
@@ -79,6 +81,28 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         if key not in overrides:
             app.config[key] = secure
     check_secret_key(app)
+
+
+def _instance_secret(app: Flask) -> str | None:
+    path = Path(app.instance_path) / SECRET_FILE
+    if path.is_file():
+        return path.read_text().strip() or None
+    return None
+
+
+def ensure_instance_secret() -> Path:
+    """Write a random secret key into the instance folder unless one is there already.
+
+    For a single-machine install (``make serve``): sessions then survive restarts without
+    anyone choosing a key. Production sets ``SECRET_KEY`` in the environment instead.
+    """
+    app = Flask("clanledger", instance_relative_config=True)
+    path = Path(app.instance_path) / SECRET_FILE
+    if not path.is_file() or not path.read_text().strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32) + "\n")
+    return path
 
 
 def check_secret_key(app: Flask) -> None:
