@@ -114,11 +114,12 @@ class EvalResult:
         for k, name in enumerate(self.class_names):
             if self.num_gt[k] == 0 and self.num_det[k] == 0:
                 continue
-            ap50 = self.per_class_ap50.get(name, float("nan"))
-            ap = self.per_class.get(name, float("nan"))
+            ap50, ap = (
+                f"{d[name]:.3f}" if name in d else "-"
+                for d in (self.per_class_ap50, self.per_class)
+            )
             lines.append(
-                f"{name:<{width}}  {self.num_gt[k]:>6d}  {self.num_det[k]:>7d}  "
-                f"{ap50:>6.3f}  {ap:>7.3f}"
+                f"{name:<{width}}  {self.num_gt[k]:>6d}  {self.num_det[k]:>7d}  {ap50:>6}  {ap:>7}"
             )
         total = f"{int(self.num_gt.sum()):>6d}  {int(self.num_det.sum()):>7d}"
         lines.append(f"{'all':<{width}}  {total}  {self.ap50:>6.3f}  {self.ap:>7.3f}")

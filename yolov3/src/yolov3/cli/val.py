@@ -1,0 +1,82 @@
+"""``yolov3 val``: COCO metrics (and VOC AP) of a detector on a labelled dataset."""
+
+from __future__ import annotations
+
+import argparse
+
+from yolov3.cli.detect import add_model_arguments, build_detector
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "val",
+        help="evaluate a detector on a dataset: COCO AP/AR, VOC AP, PR curve, confusion matrix",
+        description=(
+            "Predict every image of a dataset (YOLO txt, Pascal VOC or COCO JSON) and measure "
+            "the 12 COCO numbers (AP50:95, AP50, AP75, AP and AR by object size, AR@1/10/100), "
+            "per-class AP, VOC07 11-point and all-point mAP@0.5, and precision/recall/F1 at "
+            "the best-F1 threshold. Writes report.txt, metrics.json, the COCO results and "
+            "ground truth as JSON, and PR-curve, F1-curve and confusion-matrix PNGs to --out. "
+            "Object sizes (small/medium/large) use box areas."
+        ),
+        epilog=(
+            "example:\n  yolov3 val --data ../shared/data/coco128 --split val2017 "
+            "--weights yolov3-tiny.weights --cfg yolov3-tiny.cfg --pycocotools"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", required=True, help="dataset folder (or COCO JSON file)")
+    data.add_argument("--format", choices=("yolo", "voc", "coco"), help="default: detected")
+    data.add_argument("--split", help="split to read (val2017, val, test ...)")
+    data.add_argument("--data-names", help="class names file for YOLO/VOC datasets")
+    add_model_arguments(parser)
+    parser.add_argument("--conf", type=float, default=0.001, help="score threshold (0.001)")
+    parser.add_argument("--iou", type=float, default=0.6, help="NMS IoU threshold (0.6)")
+    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument(
+        "--multi-label", action="store_true", help="score every class of a box, not only its best"
+    )
+    parser.add_argument("--no-voc", action="store_true", help="skip the VOC AP numbers")
+    parser.add_argument(
+        "--pycocotools", action="store_true", help="also run pycocotools and print both"
+    )
+    parser.add_argument(
+        "--plot-conf", type=float, default=0.25, help="score threshold of the confusion matrix"
+    )
+    parser.add_argument("--out", default="runs/val", help="output folder (runs/val)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from yolov3.data import DatasetError, read_dataset
+    from yolov3.evaluate.report import evaluate_dataset
+
+    try:
+        data = read_dataset(args.data, args.format, args.split, names=args.data_names)
+    except DatasetError as exc:
+        raise SystemExit(f"yolov3 val: {exc}") from exc
+    detector = build_detector(
+        args,
+        conf_thresh=args.conf,
+        iou_thresh=args.iou,
+        max_det=args.max_det,
+        multi_label=args.multi_label,
+    )
+    try:
+        report = evaluate_dataset(
+            detector,
+            data,
+            args.out,
+            batch_size=args.batch_size,
+            voc=not args.no_voc,
+            pycocotools=args.pycocotools,
+            plot_conf=args.plot_conf,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"yolov3 val: {exc}") from exc
+    print(report.text())
+    print(f"\nwritten to {args.out}/: " + ", ".join(p.name for p in report.written.values()))
+    return 0

@@ -1,0 +1,102 @@
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from yolov3.cli import main
+from yolov3.config import ModelConfig
+from yolov3.data import read_dataset
+from yolov3.evaluate.report import evaluate_dataset
+from yolov3.model import build_model
+from yolov3.predict import Detector
+
+
+class OneBox(nn.Module):
+    """A stand-in network that always sees one class-1 box of 16x16 input px at (48, 48)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = ModelConfig.tiny(num_classes=2, class_names=("cat", "dog"))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        b, _, h, w = x.shape
+        outs = [torch.full((b, 3, h // s, w // s, 7), -20.0) for s in self.config.strides]
+        aw, ah = self.config.anchors[0][0]
+        outs[0][:, 0, 1, 1] = torch.tensor(
+            [0, 0, math.log(16 / aw), math.log(16 / ah), 20, -20, 20]
+        )
+        return outs
+
+
+def write_yolo_dataset(root, labels_per_image):
+    """200x100 images; the stand-in's box is (125, 75, 175, 100) in them (letterbox at 64)."""
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    (root / "names.txt").write_text("cat\ndog\n")
+    for i, lines in enumerate(labels_per_image):
+        cv2.imwrite(str(root / "images" / f"{i}.png"), np.zeros((100, 200, 3), np.uint8))
+        (root / "labels" / f"{i}.txt").write_text("".join(f"{line}\n" for line in lines))
+
+
+def test_evaluate_dataset_scores_a_perfect_detector_perfectly(tmp_path):
+    box = "0.750000 0.875000 0.250000 0.250000"  # (125, 75, 175, 100) as YOLO txt
+    write_yolo_dataset(tmp_path / "data", [[f"1 {box}"], [f"1 {box}"], []])
+    data = read_dataset(tmp_path / "data", "yolo")
+    detector = Detector(OneBox(), img_size=64, device="cpu")
+    report = evaluate_dataset(detector, data, tmp_path / "out", pycocotools=True, progress=False)
+    # the third image has no truth: its detection is a false positive, but with scores tied
+    # it ranks after the true ones (image order), so precision is 1 up to full recall
+    stats = report.result.stats
+    np.testing.assert_allclose(report.result.as_array(), report.pycocotools, atol=1e-12)
+    assert stats["AP"] == pytest.approx(1.0) and stats["AR100"] == pytest.approx(1.0)
+    assert report.result.extras["voc"] == pytest.approx(1.0)
+    assert report.result.best_f1.precision == pytest.approx(2 / 3)
+    assert report.confusion.tolist() == [[0, 0, 0], [0, 2, 0], [0, 1, 0]]
+    for name in ("report.txt", "metrics.json", "results.json", "ground_truth.json",
+                 "pr_curve.png", "f1_curve.png", "confusion_matrix.png"):  # fmt: skip
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["coco"]["AP50"] == pytest.approx(stats["AP50"])
+    assert metrics["pycocotools"]["AP50"] == pytest.approx(stats["AP50"])
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(results) == 3 and results[0]["category_id"] == 2  # category ids default 1..C
+    np.testing.assert_allclose(results[0]["bbox"], [125, 75, 50, 25])
+
+
+def test_evaluate_dataset_refuses_a_model_for_other_classes(tmp_path):
+    write_yolo_dataset(tmp_path / "data", [[]])
+    (tmp_path / "data" / "names.txt").write_text("a\nb\nc\n")
+    data = read_dataset(tmp_path / "data", "yolo")
+    with pytest.raises(ValueError, match="the dataset has 3 classes and the model 2"):
+        evaluate_dataset(Detector(OneBox(), img_size=64, device="cpu"), data, progress=False)
+
+
+def test_val_command_writes_report_and_runs_pycocotools(tmp_path, capsys):
+    box = "0.750000 0.875000 0.250000 0.250000"
+    write_yolo_dataset(tmp_path / "data", [[f"1 {box}", f"0 {box}"], [f"1 {box}"]])
+    torch.manual_seed(0)
+    config = ModelConfig.tiny(num_classes=2, class_names=("cat", "dog"))
+    model = build_model(config)
+    ckpt = tmp_path / "model.pt"
+    torch.save({"model_config": config.to_dict(), "model": model.state_dict(), "ema": None}, ckpt)
+    out = tmp_path / "out"
+    args = ["val", "--data", str(tmp_path / "data"), "--weights", str(ckpt), "--img-size", "64",
+            "--pycocotools", "--out", str(out), "--quiet", "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]" in text
+    assert "pycocotools on the same detections" in text and "VOC07 11-point" in text
+    report = (out / "report.txt").read_text()
+    assert "best F1" in report and "dog" in report
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key, value in metrics["coco"].items():
+        assert metrics["pycocotools"][key] == pytest.approx(value, abs=1e-4)
+
+
+def test_val_command_reports_a_missing_dataset(tmp_path):
+    with pytest.raises(SystemExit, match="no such dataset folder"):
+        main(["val", "--data", str(tmp_path / "nope"), "--weights", str(tmp_path / "w.pt")])
