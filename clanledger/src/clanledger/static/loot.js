@@ -12,7 +12,13 @@
       var picked = 0;
       rows.forEach(function (row) {
         var box = row.querySelector("input[type=checkbox]");
+        var weight = row.querySelector(".weight-input").value.trim();
         row.classList.toggle("picked", box.checked);
+        row.querySelectorAll("[data-weight]").forEach(function (button) {
+          var on = box.checked && button.getAttribute("data-weight") === weight;
+          button.classList.toggle("active", on);
+          button.setAttribute("aria-pressed", on ? "true" : "false");
+        });
         if (box.checked) { picked += 1; }
       });
       if (count) { count.textContent = String(picked); }
