@@ -11,6 +11,7 @@ Run: ``python yolov3/benchmarks/bench_loader.py`` (reads ``<repo>/../shared/data
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -100,7 +101,8 @@ def main() -> int:
     print(
         f"loader: {args.data.name}/{args.split}, {len(data.records)} images, "
         f"{args.img_size}x{args.img_size}, batch {args.batch_size}, "
-        f"{args.workers} workers, torch threads {torch.get_num_threads()}"
+        f"{args.workers} workers, torch threads {torch.get_num_threads()}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     settings = [
         ("letterbox only", dict(augment=False)),

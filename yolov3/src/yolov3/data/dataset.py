@@ -101,7 +101,7 @@ class DetectionDataset(Dataset[Item]):
                 parts, size, rng, self.aug.min_visible, self.aug.min_box_size
             )
         else:
-            image, lb = letterbox(image, size)
+            image, lb = letterbox(image, size, fast=self.augment)
             boxes = lb.to_input(boxes)
         tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
         box_t = torch.from_numpy(boxes).float().reshape(-1, 4)
@@ -198,14 +198,21 @@ class ScaleBatchSampler(Sampler[list[Key]]):
         return [(i, size, item_seed(self.seed, epoch, i)) for i in batch]
 
 
-def seed_worker(worker_id: int) -> None:
-    """Seed numpy and ``random`` in a worker from torch's per-worker seed, so libraries that
-    use the global generators do not repeat the same stream in every worker."""
+def init_worker(worker_id: int) -> None:
+    """Prepare a loader worker process.
+
+    Seeds numpy and ``random`` from torch's per-worker seed, so libraries that use the
+    global generators do not repeat one stream in every worker, and keeps OpenCV to one
+    thread: the workers are the parallelism (torch already uses one thread there).
+    """
     import random
+
+    import cv2
 
     worker_seed = torch.initial_seed() % 2**32
     np.random.seed(worker_seed)
     random.seed(worker_seed)
+    cv2.setNumThreads(1)
 
 
 def multiscale_sizes(spec: Sequence[int]) -> list[int]:
@@ -255,7 +262,7 @@ def build_loader(
         batch_sampler=batch_sampler,
         num_workers=workers,
         collate_fn=collate,
-        worker_init_fn=seed_worker,
+        worker_init_fn=init_worker,
         generator=torch.Generator().manual_seed(seed),
         pin_memory=pin_memory,
         persistent_workers=workers > 0,

@@ -47,9 +47,16 @@ class Letterbox:
 
 
 def letterbox(
-    image: np.ndarray, size: int, pad_value: int = PAD_VALUE
+    image: np.ndarray, size: int, pad_value: int = PAD_VALUE, fast: bool = False
 ) -> tuple[np.ndarray, Letterbox]:
     """Resize ``image`` (HWC uint8) so its long side is ``size``, centred on a grey square.
+
+    Args:
+        image: the image.
+        size: the square's side.
+        pad_value: the grey of the padding.
+        fast: always resize bilinearly (training, where augmentation blurs anyway);
+            otherwise shrink with area averaging, which avoids aliasing but is slower.
 
     Returns:
         the ``size x size`` image and the :class:`Letterbox` that maps boxes onto it.
@@ -58,8 +65,7 @@ def letterbox(
     lb = fit_letterbox(h, w, size)
     new_w, new_h = _resized(h, w, lb.scale)
     if (new_w, new_h) != (w, h):
-        # INTER_AREA avoids aliasing when shrinking; INTER_LINEAR is the cheap upscaler.
-        interp = cv2.INTER_AREA if lb.scale < 1 else cv2.INTER_LINEAR
+        interp = cv2.INTER_AREA if lb.scale < 1 and not fast else cv2.INTER_LINEAR
         image = cv2.resize(image, (new_w, new_h), interpolation=interp)
     left, top = int(lb.pad_x), int(lb.pad_y)
     canvas = np.full((size, size, *image.shape[2:]), pad_value, dtype=image.dtype)

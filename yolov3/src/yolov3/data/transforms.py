@@ -173,7 +173,7 @@ def mosaic(
         h0, w0 = image.shape[:2]
         scale = size / max(h0, w0)
         w, h = max(1, round(w0 * scale)), max(1, round(h0 * scale))
-        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
         (x1, y1, x2, y2), (ox, oy) = _tile(corner, xc, yc, w, h, size)
         canvas[y1:y2, x1:x2] = image[y1 - oy : y2 - oy, x1 - ox : x2 - ox]
         placed = boxes.astype(np.float32) * scale + np.array([ox, oy, ox, oy], np.float32)
