@@ -145,9 +145,12 @@ def test_march_balances_plan_gross_prices_and_savings_by_hand(month):
     s = preview.savings
     assert (s.per_sale_fees, s.plan_fees, s.saved) == (122, 96, 26)
     assert (s.per_sale_transfers, s.plan_transfers) == (7, 3)
-    why = {(t.payer, t.receiver): dict(t.why) for t in preview.transfers}
-    assert why[("B", "A")] == {"A + clan fund": 700, "B": -700}
-    assert why[("D", "E")] == {"C": 1020, "D": -1100, "E": 80}
+    why = {
+        (t.payer, t.receiver): {(w.name, w.with_fund): w.balance for w in t.why}
+        for t in preview.transfers
+    }
+    assert why[("B", "A")] == {("A", True): 700, ("B", False): -700}
+    assert why[("D", "E")] == {("C", False): 1020, ("D", False): -1100, ("E", False): 80}
     assert preview.sales == 3
 
 

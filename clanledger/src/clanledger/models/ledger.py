@@ -264,7 +264,7 @@ class Transfer(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
     # "Why": the balances of the zero-sum group this transfer settles, as planned:
-    # ``{"group": [[account name, balance], ...]}`` (names as they were at the close).
+    # ``{"group": [[kind, name, balance, with_fund], ...]}`` (names as at the close).
     why: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -80,6 +80,17 @@ class BalanceLine:
 
 
 @dataclass(frozen=True)
+class WhyItem:
+    """One balance of the group a transfer settles; ``with_fund`` when it includes the
+    clan fund's balance (the treasurer's)."""
+
+    kind: str
+    name: str
+    balance: int
+    with_fund: bool = False
+
+
+@dataclass(frozen=True)
 class PlanLine:
     """One transfer: ``receiver`` lists a junk item at ``gross``, ``payer`` buys it."""
 
@@ -91,7 +102,7 @@ class PlanLine:
     net: int
     gross: int
     fee: int
-    why: tuple[tuple[str, int], ...]  # (account name, balance) of the group it settles
+    why: tuple[WhyItem, ...]  # the balances of the zero-sum group it settles
     transfer_id: int | None = None
     status: TransferStatus = TransferStatus.PLANNED
 
@@ -294,10 +305,15 @@ def _plan_line(
     names: dict[int, str],
     fund_on: int | None,
 ) -> PlanLine:
-    def label(account: Account) -> str:
-        name = account_name(account, names)
-        return f"{name} + clan fund" if fund_on is not None and account.id == fund_on else name
-
+    why = tuple(
+        WhyItem(
+            account.kind.value,
+            account_name(account, names),
+            int(balance),
+            fund_on is not None and account.id == fund_on,
+        )
+        for account, balance in group.items()
+    )
     return PlanLine(
         seq=seq,
         payer_id=transfer.payer.id or 0,
@@ -307,7 +323,7 @@ def _plan_line(
         net=transfer.net,
         gross=transfer.gross,
         fee=transfer.fee,
-        why=tuple((label(k), int(v)) for k, v in group.items()),
+        why=why,
     )
 
 
@@ -353,13 +369,22 @@ def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePrev
             net=t.net,
             gross=t.gross,
             fee=t.fee,
-            why=tuple((str(name), int(value)) for name, value in (t.why or {}).get("group", [])),
+            why=tuple(WhyItem(*item) for item in (t.why or {}).get("group", [])),
             transfer_id=t.id,
             status=t.status,
         )
         for t in rows
     ]
-    return replace(preview, transfers=stored)
+    per_sale = preview.savings
+    plan_fees = sum(t.fee for t in stored)
+    savings = Savings(
+        per_sale_fees=per_sale.per_sale_fees,
+        plan_fees=plan_fees,
+        saved=per_sale.per_sale_fees - plan_fees,
+        per_sale_transfers=per_sale.per_sale_transfers,
+        plan_transfers=len(stored),
+    )
+    return replace(preview, transfers=stored, savings=savings)
 
 
 def _require_earlier_closed(session: Session, clan: Clan, period: Period) -> None:
@@ -439,7 +464,7 @@ def _write_close(
                 fee=line.fee,
                 fee_bps=preview.rate.bps,
                 fee_policy=preview.policy.value,
-                why={"group": [list(item) for item in line.why]},
+                why={"group": [[w.kind, w.name, w.balance, w.with_fund] for w in line.why]},
             )
         )
     opening = [

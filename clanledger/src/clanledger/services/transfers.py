@@ -81,7 +81,10 @@ def transfer_effect(transfer: Transfer) -> dict[Account, int]:
 
 def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Account, int]:
     """Balance changes of transfers planned up to ``period`` whose entries are not posted in
-    ``period`` or before: the plan of ``period`` settles the rest around them."""
+    ``period`` or before: the plan of ``period`` settles the rest around them.
+
+    For a closed period the transfers of its last close are left out: they are its plan.
+    """
     rows = session.execute(
         select(Transfer, Period.starts_on)
         .join(Period, Period.id == Transfer.period_id)
@@ -96,6 +99,12 @@ def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Acco
     for transfer, _start, entry_period in rows:
         if entry_period is not None and entry_period not in later:
             continue  # already in the balances
+        if (
+            period.status == PeriodStatus.CLOSED
+            and transfer.period_id == period.id
+            and transfer.close_round == period.close_count
+        ):
+            continue
         for account, amount in transfer_effect(transfer).items():
             totals[account] += amount
     return {a: v for a, v in totals.items() if v}

@@ -1,0 +1,241 @@
+"""Exports: the ledger, the statements and the transfer plan as tables, written as CSV or
+XLSX (openpyxl); and the printable statement whose totals add up.
+
+A :class:`Table` holds plain values: integers stay integers (diamonds), dates stay dates, so
+a spreadsheet can sum the columns. Column titles are English msgids; the view translates
+them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clanledger.i18n import N_
+from clanledger.models import Character, EntryKind, JournalEntry, Period, Posting, Role
+from clanledger.services import authz, close, statements
+from clanledger.services.periods import load_period
+
+DIAMONDS_FORMAT = "#,##0"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table: ``header`` names the columns, ``money`` the diamond columns."""
+
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+    money: frozenset[int] = field(default_factory=frozenset)
+
+
+def ledger_table(session: Session, actor_id: int, clan_id: int, period_id: int | None) -> Table:
+    """Every posting of the period (or of all periods), entry by entry (officers)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    names = close.character_names(session, clan_id)
+    query = (
+        select(Posting, JournalEntry, Period.starts_on)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(Period, Period.id == Posting.period_id)
+        .where(Posting.clan_id == clan_id)
+        .order_by(Period.starts_on, JournalEntry.occurred_at, JournalEntry.id, Posting.id)
+    )
+    if period_id is not None:
+        load_period(session, clan_id, period_id)
+        query = query.where(Posting.period_id == period_id)
+    rows = [
+        [
+            start.strftime("%Y-%m"),
+            entry.id,
+            entry.occurred_at.replace(tzinfo=None),
+            entry.kind.value,
+            entry.memo,
+            entry.reason,
+            posting.account_kind,
+            names.get(posting.character_id or 0, "") if posting.character_id else "",
+            posting.amount,
+        ]
+        for posting, entry, start in session.execute(query)
+    ]
+    header = [
+        N_("Period"),
+        N_("Entry"),
+        N_("When (UTC)"),
+        N_("Kind"),
+        N_("Memo"),
+        N_("Reason"),
+        N_("Account"),
+        N_("Character"),
+        N_("Amount"),
+    ]
+    return Table(N_("Ledger"), header, rows, frozenset({8}))
+
+
+def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int) -> Table:
+    """Every account's balance in the period: opening, movements and closing (officers)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    load_period(session, clan_id, period_id)
+    names = close.character_names(session, clan_id)
+    totals: dict[tuple[str, int | None], list[int]] = {}
+    query = (
+        select(Posting.account_kind, Posting.character_id, JournalEntry.kind, Posting.amount)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.period_id == period_id, Posting.clan_id == clan_id)
+    )
+    for kind, character_id, entry_kind, amount in session.execute(query):
+        opening, moved = totals.setdefault((kind, character_id), [0, 0])
+        if entry_kind == EntryKind.OPENING:
+            totals[(kind, character_id)] = [opening + amount, moved]
+        else:
+            totals[(kind, character_id)] = [opening, moved + amount]
+
+    def order(key: tuple[str, int | None]) -> tuple[bool, str]:
+        return key[0] != "member", names.get(key[1] or 0, "")
+
+    rows = [
+        [
+            names.get(cid or 0, "") if kind == "member" else kind,
+            kind,
+            opening,
+            moved,
+            opening + moved,
+        ]
+        for (kind, cid), (opening, moved) in sorted(totals.items(), key=lambda i: order(i[0]))
+    ]
+    header = [N_("Account"), N_("Kind"), N_("Opening"), N_("Movements"), N_("Closing")]
+    return Table(N_("Balances"), header, rows, frozenset({2, 3, 4}))
+
+
+def statement_table(
+    session: Session, actor_id: int, clan_id: int, character_id: int | None, period_id: int | None
+) -> Table:
+    """A member's statement lines with the running balance (own, or anyone's for officers)."""
+    stmt = statements.statement(session, actor_id, clan_id, character_id, period_id)
+    names = {c.id: c.name for c in stmt.characters}
+    rows = [
+        [
+            line.occurred_at.replace(tzinfo=None),
+            names.get(line.character_id, ""),
+            line.kind.value,
+            line.memo,
+            line.amount,
+            line.running,
+        ]
+        for line in stmt.lines
+    ]
+    header = [
+        N_("When (UTC)"),
+        N_("Character"),
+        N_("Kind"),
+        N_("Memo"),
+        N_("Amount"),
+        N_("Running balance"),
+    ]
+    return Table(N_("Statement"), header, rows, frozenset({4, 5}))
+
+
+def plan_table(session: Session, actor_id: int, clan_id: int, period_id: int) -> Table:
+    """The period's transfer plan: the one to confirm, or the confirmed one with status."""
+    preview = close.preview_close(session, actor_id, clan_id, period_id)
+    rows = [
+        [t.seq, t.payer, t.receiver, t.net, t.gross, t.fee, t.received, t.status.value]
+        for t in preview.transfers
+    ]
+    header = [
+        N_("#"),
+        N_("Payer (buys)"),
+        N_("Receiver (lists)"),
+        N_("Net"),
+        N_("Listing price"),
+        N_("Exchange fee"),
+        N_("Received"),
+        N_("Status"),
+    ]
+    return Table(N_("Transfer plan"), header, rows, frozenset({3, 4, 5, 6}))
+
+
+def to_csv(table: Table, header: list[str] | None = None) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet apps read the Chinese names right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header or table.header)
+    for row in table.rows:
+        writer.writerow([_cell_text(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _cell_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
+    """One sheet per ``(table, translated header, sheet title)``; diamonds as integers with
+    a thousands format, bold headers, frozen header row."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table, header, title in tables:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append(row)
+        for column in table.money:
+            letter = get_column_letter(column + 1)
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
+                cell.number_format = DIAMONDS_FORMAT
+            sheet.column_dimensions[letter].width = 14
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class PrintableStatement:
+    """A statement with totals that visibly add up: opening + credits + debits = closing."""
+
+    statement: statements.Statement
+    opening: int
+    credits: int
+    debits: int
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.credits + self.debits
+
+
+def printable_statement(
+    session: Session, actor_id: int, clan_id: int, character_id: int | None, period_id: int | None
+) -> PrintableStatement:
+    """The statement of the actor's characters (or of ``character_id``) with its totals."""
+    stmt = statements.statement(session, actor_id, clan_id, character_id, period_id)
+    opening = sum(line.amount for line in stmt.lines if line.kind == EntryKind.OPENING)
+    moves = [line.amount for line in stmt.lines if line.kind != EntryKind.OPENING]
+    return PrintableStatement(
+        statement=stmt,
+        opening=opening,
+        credits=sum(a for a in moves if a > 0),
+        debits=sum(a for a in moves if a < 0),
+    )
+
+
+def character_choices(session: Session, clan_id: int) -> list[Character]:
+    return list(
+        session.execute(
+            select(Character).where(Character.clan_id == clan_id).order_by(Character.name)
+        ).scalars()
+    )

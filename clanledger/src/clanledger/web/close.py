@@ -1,0 +1,119 @@
+"""The month-end close: the periods, the plan with its saving, confirm and reopen."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from clanledger.extensions import db
+from clanledger.models import Role
+from clanledger.services import close
+from clanledger.services.errors import Conflict, ValidationError
+from clanledger.services.periods import list_periods
+from clanledger.web.forms import show_service_error
+from clanledger.web.nav import register_nav
+from clanledger.web.scoping import clan_view
+
+bp = Blueprint("close", __name__)
+register_nav("close.index", _l("Month-end close"), min_role=Role.OFFICER, order=60)
+
+
+class ConfirmCloseForm(FlaskForm):
+    digest = HiddenField()
+    submit = SubmitField(_l("Close the period and create these transfers"))
+
+
+class ReopenForm(FlaskForm):
+    reason = StringField(_l("Why reopen?"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Reopen the period"))
+
+
+@bp.get("/clans/<int:clan_id>/periods")
+@clan_view(Role.OFFICER)
+def index(clan_id: int) -> str:
+    rows = list_periods(db.session, current_user.id, clan_id)
+    return render_template("close/index.html", rows=rows)
+
+
+def _render(clan_id: int, period_id: int, status: int = 200, **forms: FlaskForm):
+    preview = close.preview_close(db.session, current_user.id, clan_id, period_id)
+    confirm_form = forms.get("confirm_form") or ConfirmCloseForm(formdata=None)
+    confirm_form.digest.data = preview.digest
+    reopen_form = forms.get("reopen_form") or ReopenForm(formdata=None)
+    page = render_template(
+        "close/show.html", preview=preview, confirm_form=confirm_form, reopen_form=reopen_form
+    )
+    return page, status
+
+
+@bp.get("/clans/<int:clan_id>/periods/<int:period_id>")
+@clan_view(Role.OFFICER)
+def show(clan_id: int, period_id: int):
+    return _render(clan_id, period_id)
+
+
+@bp.post("/clans/<int:clan_id>/periods/<int:period_id>/close")
+@clan_view(Role.OFFICER)
+def confirm(clan_id: int, period_id: int) -> Response | tuple[str, int]:
+    form = ConfirmCloseForm()
+    if form.validate_on_submit():
+        try:
+            close.confirm_close(
+                db.session, current_user.id, clan_id, period_id, form.digest.data or None
+            )
+        except (Conflict, ValidationError) as error:
+            show_service_error(form, error)
+            return _render(clan_id, period_id, 409, confirm_form=form)
+        flash(_("Period closed: the transfers are planned and the next period is open."), "success")
+        return redirect(url_for("close.show", clan_id=clan_id, period_id=period_id))
+    return _render(clan_id, period_id, 400, confirm_form=form)
+
+
+@bp.post("/clans/<int:clan_id>/periods/<int:period_id>/reopen")
+@clan_view(Role.LEADER)
+def reopen(clan_id: int, period_id: int) -> Response | tuple[str, int]:
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            close.reopen_period(db.session, current_user.id, clan_id, period_id, form.reason.data)
+        except (Conflict, ValidationError) as error:
+            show_service_error(form, error)
+            return _render(clan_id, period_id, 409, reopen_form=form)
+        flash(_("Period reopened: its opening balances were reversed."), "success")
+        return redirect(url_for("close.show", clan_id=clan_id, period_id=period_id))
+    return _render(clan_id, period_id, 400, reopen_form=form)
+
+
+POLICY_LABELS = {
+    "payer": _l("the payer"),
+    "receiver": _l("the receiver"),
+    "fund": _l("the clan fund"),
+}
+ACCOUNT_LABELS = {"fund": _l("Clan fund"), "fees": _l("Exchange fees")}
+
+
+@bp.app_template_global()
+def policy_label(policy: object) -> str:
+    """Who bears the exchange fee, in words."""
+    return str(POLICY_LABELS.get(str(getattr(policy, "value", policy)), policy))
+
+
+@bp.app_template_global()
+def account_label(line: close.BalanceLine) -> str:
+    """A balance line's account: the character's name, or the clan fund / exchange fees."""
+    kind = line.account.kind.value
+    return str(ACCOUNT_LABELS[kind]) if kind in ACCOUNT_LABELS else line.name
+
+
+@bp.app_template_global()
+def why_label(item: close.WhyItem) -> str:
+    """One balance of a transfer's group; the treasurer's includes the clan fund's."""
+    if item.kind in ACCOUNT_LABELS:
+        return str(ACCOUNT_LABELS[item.kind])
+    return _("%(name)s (with the clan fund)", name=item.name) if item.with_fund else item.name

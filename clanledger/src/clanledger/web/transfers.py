@@ -1,0 +1,166 @@
+"""Settlement transfers: the list (mine, or everyone's for officers), mark paid with an
+optional screenshot, confirm received, and the dashboard to-do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from werkzeug.wrappers import Response
+from wtforms import IntegerField, SubmitField
+from wtforms.validators import NumberRange, Optional
+
+from clanledger.extensions import db
+from clanledger.models import Role, TransferStatus
+from clanledger.services import transfers
+from clanledger.services.errors import Conflict, ServiceError, ValidationError
+from clanledger.web.forms import show_service_error
+from clanledger.web.nav import register_nav
+from clanledger.web.scoping import clan_view
+
+bp = Blueprint("transfers", __name__)
+register_nav("transfers.index", _l("Transfers"), min_role=Role.MEMBER, order=55)
+
+STATUS_LABELS = {
+    "planned": _l("planned"),
+    "paid": _l("paid"),
+    "confirmed": _l("confirmed"),
+}
+
+
+class PaidForm(FlaskForm):
+    paid_gross = IntegerField(
+        _l("Price you paid"),
+        validators=[Optional(), NumberRange(min=1, max=10**12)],
+        render_kw={"inputmode": "numeric"},
+        description=_l("Leave empty if you paid the planned price."),
+    )
+    screenshot = FileField(
+        _l("Screenshot (optional)"),
+        validators=[
+            FileAllowed(["png", "jpg", "jpeg", "webp"], _l("A PNG, JPEG or WebP image.")),
+            FileSize(max_size=transfers.MAX_SCREENSHOT_BYTES),
+        ],
+    )
+    submit = SubmitField(_l("I paid"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("I received it"))
+
+
+def upload_root() -> Path:
+    return Path(current_app.instance_path)
+
+
+def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
+    period = request.args.get("period", type=int)
+    show_all = request.args.get("show") == "all"
+    rows = transfers.list_transfers(
+        db.session, current_user.id, clan_id, period, outstanding_only=not show_all
+    )
+    forms = paid_forms or {}
+    for row in rows:
+        forms.setdefault(row.transfer.id, PaidForm(formdata=None, prefix=f"t{row.transfer.id}"))
+    owed = (
+        transfers.outstanding_by_member(db.session, current_user.id, clan_id)
+        if current_user_is_officer()
+        else {}
+    )
+    page = render_template(
+        "transfers/index.html",
+        rows=rows,
+        paid_forms=forms,
+        confirm_form=ConfirmForm(formdata=None),
+        owed=owed,
+        show_all=show_all,
+        period=period,
+    )
+    return page, status
+
+
+def current_user_is_officer() -> bool:
+    from flask import g
+
+    return g.membership.role.rank >= Role.OFFICER.rank
+
+
+@bp.get("/clans/<int:clan_id>/transfers")
+@clan_view(Role.MEMBER)
+def index(clan_id: int):
+    return _render(clan_id)
+
+
+@bp.post("/clans/<int:clan_id>/transfers/<int:transfer_id>/paid")
+@clan_view(Role.MEMBER)
+def paid(clan_id: int, transfer_id: int) -> Response | tuple[str, int]:
+    form = PaidForm(prefix=f"t{transfer_id}")
+    if form.validate_on_submit():
+        upload = form.screenshot.data
+        try:
+            transfers.mark_paid(
+                db.session,
+                current_user.id,
+                clan_id,
+                transfer_id,
+                paid_gross=form.paid_gross.data,
+                screenshot=upload.read() if upload else None,
+                upload_root=upload_root(),
+                filename=upload.filename if upload else "upload",
+            )
+        except (ValidationError, Conflict) as error:
+            show_service_error(form, error)
+            return _render(clan_id, 409, {transfer_id: form})
+        flash(_("Marked as paid. The receiver confirms when the diamonds arrive."), "success")
+        return redirect(url_for("transfers.index", clan_id=clan_id))
+    return _render(clan_id, 400, {transfer_id: form})
+
+
+@bp.post("/clans/<int:clan_id>/transfers/<int:transfer_id>/confirm")
+@clan_view(Role.MEMBER)
+def confirm(clan_id: int, transfer_id: int) -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            transfers.confirm_received(db.session, current_user.id, clan_id, transfer_id)
+            flash(_("Confirmed: the transfer is in the ledger."), "success")
+        except (ValidationError, Conflict) as error:
+            flash(_(error.message), "error")
+    return redirect(url_for("transfers.index", clan_id=clan_id))
+
+
+@bp.get("/clans/<int:clan_id>/transfers/<int:transfer_id>/screenshot")
+@clan_view(Role.MEMBER)
+def screenshot(clan_id: int, transfer_id: int) -> Response:
+    path = transfers.screenshot_file(
+        db.session, current_user.id, clan_id, transfer_id, upload_root()
+    )
+    return send_file(path, max_age=0)
+
+
+@bp.app_template_global()
+def transfer_status_label(status: TransferStatus | str) -> str:
+    return str(STATUS_LABELS.get(str(getattr(status, "value", status)), status))
+
+
+@bp.app_template_global()
+def transfer_todo(clan_id: int) -> list[transfers.TransferRow]:
+    """The signed-in member's transfers to pay or confirm (the dashboard to-do)."""
+    try:
+        return transfers.my_todo(db.session, current_user.id, clan_id)
+    except ServiceError:
+        return []
