@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, g, has_request_context, session
+from babel import support
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import (
     format_date,
     format_datetime,
@@ -26,6 +27,7 @@ from flask_babel import (
     lazy_gettext,
 )
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from clanledger.models.types import utcnow
 
@@ -98,6 +100,23 @@ def format_ago(value: datetime | None) -> str:
     return format_timedelta(value - utcnow(), add_direction=True, granularity="minute")
 
 
+# WTForms ships its built-in messages ("This field is required.") as zh_TW; a plain
+# lookup of zh_Hant would fall back to its Simplified Chinese "zh" catalogue.
+WTFORMS_LOCALES = {"zh_Hant": "zh_TW"}
+_wtforms_catalogues: dict[str, support.Translations] = {}
+
+
+def _use_traditional_wtforms_messages() -> None:
+    """Give Flask-WTF the WTForms catalogue of the current language (it reads
+    ``request.wtforms_translations`` before loading one itself)."""
+    code = WTFORMS_LOCALES.get(current_locale_code(), current_locale_code())
+    if code not in _wtforms_catalogues:
+        _wtforms_catalogues[code] = support.Translations.load(
+            messages_path(), [code], domain="wtforms"
+        )
+    request.wtforms_translations = _wtforms_catalogues[code]
+
+
 def current_locale_code() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
@@ -118,6 +137,7 @@ def init_app(app: Flask) -> None:
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label
+    app.before_request(_use_traditional_wtforms_messages)
 
     @app.context_processor
     def _languages() -> dict[str, Any]:
