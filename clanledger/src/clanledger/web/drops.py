@@ -28,12 +28,27 @@ bp = Blueprint("drops", __name__)
 register_nav("drops.index", _l("Items"), min_role=Role.MEMBER, order=30)
 
 MAX = 10**12
+STATUS_BADGES = {
+    DropStatus.HELD: (_l("held"), "text-bg-secondary"),
+    DropStatus.LISTED: (_l("listed"), "text-bg-info"),
+    DropStatus.UNSOLD: (_l("unsold"), "text-bg-warning"),
+    DropStatus.SOLD: (_l("sold"), "text-bg-success"),
+    DropStatus.BOUGHT: (_l("bought internally"), "text-bg-success"),
+    DropStatus.STORED: (_l("in storage"), "text-bg-light border"),
+}
 STATUS_FILTERS = {
     "open": drops.OPEN_STATUSES,
     "sold": (DropStatus.SOLD, DropStatus.BOUGHT),
     "stored": (DropStatus.STORED,),
     "all": None,
 }
+
+
+@bp.app_template_global()
+def drop_status_badge(status: DropStatus | str) -> tuple[str, str]:
+    """``(label, css class)`` of an item state, for the status badge macro."""
+    label, css = STATUS_BADGES[DropStatus(status)]
+    return str(label), css
 
 
 class DropForm(FlaskForm):

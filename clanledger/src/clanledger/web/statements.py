@@ -19,6 +19,38 @@ register_nav("statements.mine", _l("My statement"), min_role=Role.MEMBER, order=
 register_nav("statements.index", _l("Balances"), min_role=Role.OFFICER, order=45)
 
 
+LINE_LABELS = {
+    "sale_received": _l("Received from the sale (you hold it)"),
+    "purchase_price": _l("Bought from the clan"),
+    "share": _l("Your share"),
+    "reversal": _l("Correction (reversal)"),
+    "adjustment": _l("Adjustment"),
+    "transfer": _l("Settlement transfer"),
+    "opening": _l("Carried from the last period"),
+    "sale": _l("Sale"),
+    "internal_purchase": _l("Internal purchase"),
+}
+ENTRY_KINDS = {
+    "sale": _l("Sale"),
+    "internal_purchase": _l("Internal purchase"),
+    "transfer": _l("Settlement transfer"),
+    "adjustment": _l("Adjustment"),
+    "reversal": _l("Correction (reversal)"),
+    "opening": _l("Opening balance"),
+}
+
+
+@bp.app_template_global()
+def statement_line_label(role: str) -> str:
+    """What a statement line is, in the reader's language."""
+    return str(LINE_LABELS.get(role, role))
+
+
+@bp.app_template_global()
+def entry_kind_label(kind: str) -> str:
+    return str(ENTRY_KINDS.get(kind, kind))
+
+
 def _period_arg() -> int | None:
     return request.args.get("period", type=int)
 
