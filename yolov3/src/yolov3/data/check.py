@@ -10,6 +10,7 @@ a label file (both mean "no objects", which is legitimate).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -73,9 +74,13 @@ class Report:
 
 
 def _check_image(record: ImageRecord, deep: bool) -> tuple[list[Problem], tuple[int, int] | None]:
-    where = record.where()
+    # YOLO txt labels follow their image, so point at the image; VOC XML and COCO JSON name
+    # the image themselves, so point at the annotation and name the image in the message.
+    own_file = record.annotation is None or record.annotation.suffix == ".txt"
+    where = str(record.path) if own_file else record.where()
+    image = "image" if own_file else f"image {record.path}"
     if not record.path.is_file():
-        return [Problem("missing_image", where, f"image not found: {record.path}")], None
+        return [Problem("missing_image", where, f"{image} not found")], None
     size = image_size(record.path)
     if size is not None and deep:
         try:
@@ -83,13 +88,13 @@ def _check_image(record: ImageRecord, deep: bool) -> tuple[list[Problem], tuple[
         except DatasetError:
             size = None
     if size is None:
-        return [Problem("unreadable_image", where, f"cannot read image {record.path}")], None
+        return [Problem("unreadable_image", where, f"{image} cannot be decoded")], None
     if (record.width, record.height) != size:
         message = (
             f"annotation says the image is {record.width}x{record.height} but "
             f"{record.path.name} is {size[0]}x{size[1]} (width x height)"
         )
-        return [Problem("size_mismatch", where, message)], size
+        return [Problem("size_mismatch", record.where(), message)], size
     return [], size
 
 
@@ -168,7 +173,13 @@ def check_dataset(data: DetectionData, deep: bool = False, progress: bool = Fals
         report.problems += image_problems
         if size is not None and record.width > 0:
             report.problems += _check_boxes(record, data.num_classes, reported)
+    report.problems.sort(key=lambda p: _natural_key(p.where))
     return report
+
+
+def _natural_key(text: str) -> list[tuple[int, int | str]]:
+    """Sort key that puts ``a.txt:2`` before ``a.txt:10``."""
+    return [(1, int(t)) if t.isdigit() else (0, t) for t in re.split(r"(\d+)", text)]
 
 
 def ensure_valid(data: DetectionData, deep: bool = False) -> Report:
@@ -188,7 +199,7 @@ def ensure_valid(data: DetectionData, deep: bool = False) -> Report:
 
 def _fix_record(record: ImageRecord, num_classes: int, actions: list[str]) -> ImageRecord | None:
     if not record.path.is_file() or (size := image_size(record.path)) is None:
-        actions.append(f"{record.where()}: dropped the image (missing or unreadable)")
+        actions.append(f"{record.path}: dropped the image (missing or unreadable)")
         return None
     if (record.width, record.height) != size:
         actions.append(f"{record.where()}: size set to the image's {size[0]}x{size[1]}")
@@ -201,12 +212,13 @@ def _fix_record(record: ImageRecord, num_classes: int, actions: list[str]) -> Im
         actions.append(f"{record.where(i)}: clipped the box to the image")
     record = record.subset(np.arange(len(record.boxes)))
     record.boxes = clipped
-    wh = clipped[:, 2:] - clipped[:, :2]
-    keep = (wh.min(axis=1) >= MIN_BOX_SIDE) & (record.labels >= 0)
-    keep &= record.labels < num_classes
-    for i in np.flatnonzero(~keep):
-        actions.append(f"{record.where(i)}: dropped a degenerate or unknown-class box")
-    record = record.subset(keep)
+    known = (record.labels >= 0) & (record.labels < num_classes)
+    solid = (clipped[:, 2:] - clipped[:, :2]).min(axis=1) >= MIN_BOX_SIDE
+    for i in np.flatnonzero(~known):
+        actions.append(f"{record.where(i)}: dropped a box of unknown class {record.labels[i]}")
+    for i in np.flatnonzero(known & ~solid):
+        actions.append(f"{record.where(i)}: dropped a degenerate box")
+    record = record.subset(known & solid)
     duplicates = [j for _, j in _duplicates(record)]
     for j in duplicates:
         actions.append(f"{record.where(j)}: dropped a duplicate box")
@@ -227,4 +239,4 @@ def fix_dataset(data: DetectionData) -> tuple[DetectionData, list[str]]:
         if fixed is not None:
             records.append(fixed)
     cleaned = DetectionData(records, list(data.class_names), list(data.category_ids), [], None)
-    return cleaned, actions
+    return cleaned, sorted(actions, key=_natural_key)
