@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask_migrate import upgrade
 
+from clanledger.close_cli import register_close_commands
 from clanledger.extensions import db
 from clanledger.services import demo
 
@@ -13,6 +14,7 @@ from clanledger.services import demo
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
+    register_close_commands(app)
 
 
 @click.command("init-db")
