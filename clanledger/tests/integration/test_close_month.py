@@ -280,3 +280,21 @@ def test_carry_threshold_keeps_small_balances_for_next_month(month):
     close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest)
     april = close.next_period(db.session, clan, db.session.get(Period, period.id))
     assert member_balances(db.session, clan.id, april.id)[("member", ids["E"])] == 80
+
+
+def test_close_period_command(app, month):
+    clan = month["clan"]
+    runner = app.test_cli_runner()
+    args = ["close-period", "--clan", str(clan.id), "--month", "2026-03", "--as", "officer"]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "B buys A's listing at 737" in dry.output and "Netting saves 26" in dry.output
+    assert db.session.get(Period, month["period"].id).status == PeriodStatus.OPEN
+    done = runner.invoke(args=args)
+    assert done.exit_code == 0 and "2026-03 closed" in done.output
+    again = runner.invoke(args=args)
+    assert again.exit_code != 0 and "already closed" in again.output
+    bad = runner.invoke(
+        args=["close-period", "--clan", str(clan.id), "--month", "March", "--as", "officer"]
+    )
+    assert bad.exit_code != 0 and "2026-03" in bad.output
