@@ -177,7 +177,7 @@ def test_a_new_reset_link_cancels_the_previous_one(clan_with_member):
 def test_only_the_leader_makes_reset_links_and_only_for_own_members(
     clan_with_member, make_user, make_clan
 ):
-    clan, leader, officer, member = clan_with_member
+    clan, _leader, officer, member = clan_with_member
     with pytest.raises(PermissionDenied):
         accounts.create_reset_link(db.session, officer.id, clan.id, member.id)
     stranger_leader = make_user()
