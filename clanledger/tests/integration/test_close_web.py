@@ -124,3 +124,17 @@ def test_exports_csv_xlsx_and_printable_statement(client, login, month):
     assert client.get(f"/clans/{clan.id}/export/ledger").status_code == 403
     mine = client.get(f"/clans/{clan.id}/export/statement?period={period.id}")
     assert mine.status_code == 200 and "-1100" in mine.get_data(as_text=True)
+
+
+def test_dashboard_shows_my_transfer_todo(client, login, month):
+    from clanledger.services import close
+
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    close.confirm_close(db.session, officer.id, clan.id, period.id)
+    login(month["players"]["D"])
+    client.post("/lang", data={"locale": "en"})
+    page = client.get(f"/clans/{clan.id}/").get_data(as_text=True)
+    assert "Your transfers to do" in page
+    assert "Buy C's listing at 1,074" in page and "Buy E's listing at 85" in page
+    login(month["players"]["B"])
+    assert "listing at 1,074" not in client.get(f"/clans/{clan.id}/").get_data(as_text=True)
