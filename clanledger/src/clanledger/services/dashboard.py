@@ -250,6 +250,7 @@ def _savings(
             policy,
             carry_threshold=clan.carry_threshold,
             carry_accounts=("fund",),
+            time_budget=0.2,  # an estimate on a page view: never wait long for it
         )
         return netting_savings(payments, plan, rate, policy), None
     except (DomainError, ServiceError) as exc:

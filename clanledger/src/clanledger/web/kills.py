@@ -35,7 +35,6 @@ from clanledger.web.scoping import clan_view
 
 bp = Blueprint("kills", __name__)
 register_nav("kills.index", _l("Kills"), min_role=Role.MEMBER, order=20)
-register_nav("kills.bosses", _l("Bosses"), min_role=Role.OFFICER, order=80)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
