@@ -90,6 +90,12 @@ def app(tmp_path, server_database_url) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def user_password() -> str:
+    """The password of every user made by ``make_user``."""
+    return TEST_PASSWORD
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

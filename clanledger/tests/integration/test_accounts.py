@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import TEST_PASSWORD
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
@@ -74,10 +73,10 @@ def test_usernames_are_unique_without_regard_to_case(client, make_user):
         accounts.register_user(db.session, "AMIN", "x", "long enough 1")
 
 
-def test_login_with_remember_me_sets_a_lasting_cookie(client, make_user):
+def test_login_with_remember_me_sets_a_lasting_cookie(client, make_user, user_password):
     make_user("lee")
     response = client.post(
-        "/auth/login", data={"username": "LEE", "password": TEST_PASSWORD, "remember": "y"}
+        "/auth/login", data={"username": "LEE", "password": user_password, "remember": "y"}
     )
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")
@@ -85,9 +84,9 @@ def test_login_with_remember_me_sets_a_lasting_cookie(client, make_user):
     assert "HttpOnly" in remember and "SameSite=Lax" in remember and "Expires=" in remember
 
 
-def test_login_without_remember_me_sets_no_remember_cookie(client, make_user):
+def test_login_without_remember_me_sets_no_remember_cookie(client, make_user, user_password):
     make_user("lee")
-    response = client.post("/auth/login", data={"username": "lee", "password": TEST_PASSWORD})
+    response = client.post("/auth/login", data={"username": "lee", "password": user_password})
     assert response.status_code == 302
     assert not any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
 
@@ -108,7 +107,7 @@ def test_logout_signs_out(client, make_user, login):
     assert client.get("/auth/password").status_code == 302
 
 
-def test_change_password_checks_the_current_one(client, make_user, login):
+def test_change_password_checks_the_current_one(client, make_user, login, user_password):
     user = make_user()
     login(user)
     wrong = client.post(
@@ -119,7 +118,7 @@ def test_change_password_checks_the_current_one(client, make_user, login):
     right = client.post(
         "/auth/password",
         data={
-            "current_password": TEST_PASSWORD,
+            "current_password": user_password,
             "new_password": NEW_PASSWORD,
             "confirm": NEW_PASSWORD,
         },
@@ -127,7 +126,7 @@ def test_change_password_checks_the_current_one(client, make_user, login):
     assert right.status_code == 302
     db.session.refresh(user)
     assert accounts.authenticate(db.session, user.username, NEW_PASSWORD) == user
-    assert accounts.authenticate(db.session, user.username, TEST_PASSWORD) is None
+    assert accounts.authenticate(db.session, user.username, user_password) is None
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from conftest import TEST_PASSWORD
 from flask import g, render_template_string
 from flask_babel import refresh
 
@@ -34,14 +33,16 @@ def test_anonymous_choice_lives_in_the_session(client):
     assert "Username" in client.get("/auth/login").get_data(as_text=True)  # unchanged
 
 
-def test_signed_in_choice_is_stored_on_the_user_and_follows_them(app, client, make_user, login):
+def test_signed_in_choice_is_stored_on_the_user_and_follows_them(
+    app, client, make_user, login, user_password
+):
     user = make_user("lee")
     login(user)
     client.post("/lang", data={"locale": "en", "next": "/"})
     db.session.refresh(user)
     assert user.locale == "en"
     other_device = app.test_client()
-    other_device.post("/auth/login", data={"username": "lee", "password": TEST_PASSWORD})
+    other_device.post("/auth/login", data={"username": "lee", "password": user_password})
     assert "My clans" in other_device.get("/").get_data(as_text=True)
 
 

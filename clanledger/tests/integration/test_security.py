@@ -8,7 +8,6 @@ import socket
 import uuid
 
 import pytest
-from conftest import TEST_PASSWORD
 from flask import Flask
 
 from clanledger import create_app
@@ -42,10 +41,10 @@ def test_post_without_csrf_token_is_rejected(app, client, make_user, make_clan, 
     assert request.status == "active"
 
 
-def test_login_form_needs_the_csrf_token(app, client, make_user):
+def test_login_form_needs_the_csrf_token(app, client, make_user, user_password):
     app.config["WTF_CSRF_ENABLED"] = True
     make_user("lee")
-    data = {"username": "lee", "password": TEST_PASSWORD}
+    data = {"username": "lee", "password": user_password}
     assert client.post("/auth/login", data=data).status_code == 400
     data["csrf_token"] = _csrf_token(client, "/auth/login")
     assert client.post("/auth/login", data=data).status_code == 302
@@ -63,10 +62,10 @@ def test_login_form_needs_the_csrf_token(app, client, make_user):
         " //evil.example",
     ],
 )
-def test_next_parameter_never_leaves_the_site(client, make_user, target):
+def test_next_parameter_never_leaves_the_site(client, make_user, target, user_password):
     make_user("lee")
     response = client.post(
-        "/auth/login", data={"username": "lee", "password": TEST_PASSWORD, "next": target}
+        "/auth/login", data={"username": "lee", "password": user_password, "next": target}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert safe_next_url(target) is None
@@ -74,17 +73,20 @@ def test_next_parameter_never_leaves_the_site(client, make_user, target):
     assert language.headers["Location"] == "/"
 
 
-def test_next_parameter_keeps_local_paths(client, make_user, login):
+def test_next_parameter_keeps_local_paths(client, make_user, login, user_password):
     make_user("lee")
     response = client.post(
         "/auth/login",
-        data={"username": "lee", "password": TEST_PASSWORD, "next": "/clans/3/members?x=1"},
+        data={"username": "lee", "password": user_password, "next": "/clans/3/members?x=1"},
     )
     assert response.headers["Location"] == "/clans/3/members?x=1"
     # Flask-Login puts the page asked for in ?next= and the form carries it through.
     client.post("/auth/logout")
     bounced = client.get("/auth/password")
     assert bounced.headers["Location"] == "/auth/login?next=%2Fauth%2Fpassword"
+
+
+PASSWORD = "rate limited 123"
 
 
 def _limited_app(tmp_path, **config) -> Flask:
@@ -111,7 +113,7 @@ def _limited_app(tmp_path, **config) -> Flask:
             User(
                 username="lee",
                 display_name="lee",
-                password_hash=generate_password_hash(TEST_PASSWORD, "pbkdf2:sha256:1"),
+                password_hash=generate_password_hash(PASSWORD, "pbkdf2:sha256:1"),
             )
         )
         db.session.commit()
@@ -120,7 +122,7 @@ def _limited_app(tmp_path, **config) -> Flask:
 
 def _hammer(app: Flask) -> list[int]:
     client = app.test_client()
-    ok = {"username": "lee", "password": TEST_PASSWORD}
+    ok = {"username": "lee", "password": PASSWORD}
     statuses = [client.post("/auth/login", data=ok).status_code]  # a success does not count
     client.post("/auth/logout")
     bad = {"username": "lee", "password": "wrong"}
