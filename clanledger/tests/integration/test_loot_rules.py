@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import func, select
@@ -305,3 +306,15 @@ def test_members_cannot_record_kills_or_edit_bosses(raid):
     with pytest.raises(Conflict, match=r"(?i)already on the list"):
         kills.add_boss(db.session, r["officer"].id, r["clan"].id, "Orfen")
     assert Role.MEMBER.rank < Role.OFFICER.rank
+
+
+def test_roster_puts_regulars_first_and_remembers_the_last_party(raid, make_character):
+    r = raid
+    a, h, o = r["chars"]
+    newcomer = make_character(r["clan"], None, "Aaron")  # first by name, never at a kill
+    names = [c.name for c in kills.roster(db.session, r["officer"].id, r["clan"].id)]
+    assert names[0] == "Aaron"
+    regulars = kills.roster(db.session, r["officer"].id, r["clan"].id, regulars_first=True)
+    assert newcomer.id == regulars[-1].id
+    last = kills.last_roll_call(db.session, r["officer"].id, r["clan"].id)
+    assert last == {a.id: 1, h.id: 1, o.id: Fraction(1, 2)}

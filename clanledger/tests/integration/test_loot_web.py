@@ -54,6 +54,8 @@ def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client
     assert {a.character_id: str(a.weight) for a in kill.attendance}[chars[4].id] == "1/2"
     page = client.get(response.location)
     assert kill.checkin_code.encode() in page.data
+    again_form = client.get(f"/clans/{clan.id}/kills/new").data
+    assert b"data-picker-last" in again_form and again_form.count(b"data-last-weight=") == 5
 
     response = client.post(
         f"/clans/{clan.id}/kills/{kill.id}/drops",

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -435,16 +435,44 @@ def set_roll_call(
     return kill
 
 
-def roster(session: Session, actor_id: int, clan_id: int) -> list[Character]:
-    """The clan's active characters, by name: the participants a kill can pick from."""
+def roster(
+    session: Session, actor_id: int, clan_id: int, regulars_first: bool = False
+) -> list[Character]:
+    """The clan's active characters: the participants a kill can pick from.
+
+    By name; with ``regulars_first``, those at the most kills of the last 30 days come
+    first (the officer recording a kill on a phone finds the usual party at the top).
+    """
     authz.active_membership(session, actor_id, clan_id)
-    return list(
-        session.execute(
-            select(Character)
-            .where(Character.clan_id == clan_id, Character.active.is_(True))
-            .order_by(Character.name)
-        ).scalars()
+    query = select(Character).where(Character.clan_id == clan_id, Character.active.is_(True))
+    if regulars_first:
+        recent = (
+            select(Attendance.character_id, func.count(Attendance.id).label("n"))
+            .join(Kill, Kill.id == Attendance.kill_id)
+            .where(Kill.clan_id == clan_id, Kill.killed_at >= utcnow() - timedelta(days=30))
+            .group_by(Attendance.character_id)
+            .subquery()
+        )
+        query = query.outerjoin(recent, recent.c.character_id == Character.id).order_by(
+            func.coalesce(recent.c.n, 0).desc()
+        )
+    return list(session.execute(query.order_by(Character.name)).scalars())
+
+
+def last_roll_call(session: Session, actor_id: int, clan_id: int) -> dict[int, Fraction]:
+    """The roll call of the clan's latest kill (to repeat the same party in one tap)."""
+    authz.active_membership(session, actor_id, clan_id)
+    latest = (
+        select(Kill.id)
+        .where(Kill.clan_id == clan_id)
+        .order_by(Kill.killed_at.desc(), Kill.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    rows = session.execute(
+        select(Attendance.character_id, Attendance.weight).where(Attendance.kill_id == latest)
+    ).all()
+    return {cid: Fraction(weight) for cid, weight in rows}
 
 
 def my_characters(session: Session, actor_id: int, clan_id: int) -> list[Character]:

@@ -62,6 +62,14 @@
         });
         refresh();
       }
+      if (event.target.closest("[data-picker-last]")) {
+        rows.forEach(function (row) {
+          var weight = row.getAttribute("data-last-weight");
+          row.querySelector("input[type=checkbox]").checked = weight !== null;
+          if (weight !== null) { row.querySelector(".weight-input").value = weight; }
+        });
+        refresh();
+      }
       if (event.target.closest("[data-picker-none]")) {
         rows.forEach(function (row) { row.querySelector("input[type=checkbox]").checked = false; });
         refresh();

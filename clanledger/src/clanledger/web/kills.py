@@ -137,7 +137,7 @@ def _names(clan_id: int) -> dict[int, str]:
 @bp.route("/clans/<int:clan_id>/kills/new", methods=["GET", "POST"])
 @clan_view(Role.OFFICER)
 def new(clan_id: int) -> Response | str:
-    roster = kills.roster(db.session, current_user.id, clan_id)
+    roster = kills.roster(db.session, current_user.id, clan_id, regulars_first=True)
     form = KillForm()
     form.fill_roster(roster)
     form.boss_id.choices = [
@@ -166,8 +166,13 @@ def new(clan_id: int) -> Response | str:
         else:
             flash(_("Kill recorded. Check-in code: %(code)s", code=kill.checkin_code), "success")
             return redirect(url_for("kills.show", clan_id=clan_id, kill_id=kill.id))
+    last = kills.last_roll_call(db.session, current_user.id, clan_id)
     return render_template(
-        "kills/new.html", form=form, roster=roster, weights=_posted_weights(form)
+        "kills/new.html",
+        form=form,
+        roster=roster,
+        weights=_posted_weights(form),
+        last={cid: str(weight) for cid, weight in last.items()},
     ), status
 
 
