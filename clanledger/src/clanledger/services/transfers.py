@@ -85,19 +85,17 @@ def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Acco
 
     For a closed period the transfers of its last close are left out: they are its plan.
     """
+    posted_in = aliased(Period)
     rows = session.execute(
-        select(Transfer, Period.starts_on)
+        select(Transfer, posted_in.starts_on)
         .join(Period, Period.id == Transfer.period_id)
         .outerjoin(JournalEntry, JournalEntry.id == Transfer.entry_id)
+        .outerjoin(posted_in, posted_in.id == JournalEntry.period_id)
         .where(Transfer.clan_id == clan.id, Period.starts_on <= period.starts_on)
-        .add_columns(JournalEntry.period_id)
     ).all()
-    if not rows:
-        return {}
-    later = _later_period_ids(session, clan, period)
     totals: dict[Account, int] = defaultdict(int)
-    for transfer, _start, entry_period in rows:
-        if entry_period is not None and entry_period not in later:
+    for transfer, posted_start in rows:
+        if posted_start is not None and posted_start <= period.starts_on:
             continue  # already in the balances
         if (
             period.status == PeriodStatus.CLOSED
@@ -108,14 +106,6 @@ def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Acco
         for account, amount in transfer_effect(transfer).items():
             totals[account] += amount
     return {a: v for a, v in totals.items() if v}
-
-
-def _later_period_ids(session: Session, clan: Clan, period: Period) -> set[int]:
-    return set(
-        session.execute(
-            select(Period.id).where(Period.clan_id == clan.id, Period.starts_on > period.starts_on)
-        ).scalars()
-    )
 
 
 @dataclass(frozen=True)
