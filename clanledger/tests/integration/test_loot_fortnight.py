@@ -244,7 +244,7 @@ def _check_statements(clan, u, c, expected, extra):
     assert [line.role for line in stmt.lines[:2]] == ["sale_received", "share"]
     assert stmt.lines[0].source.boss_name == "Antharas"
     reversals = [line for line in stmt.lines if line.kind.value == "reversal"]
-    assert {r.reason for r in reversals} == {"roll call changed: Bo arrived on time", "typo"}
+    assert {r.reason for r in reversals} == {"Bo arrived on time", "typo"}
     with pytest.raises(PermissionDenied):
         statements.statement(s, u["ami"].id, clan.id, c["Bo"].id, period_id)
     bo_stmt = statements.statement(s, u["oto"].id, clan.id, c["Bo"].id, period_id)

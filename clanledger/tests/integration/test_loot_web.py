@@ -121,3 +121,40 @@ def _now():
     from clanledger.models.types import utcnow
 
     return utcnow()
+
+
+def test_a_sale_on_an_earlier_day_uses_that_days_fee(clan_setup, login, client):
+    from datetime import date
+
+    from clanledger.models import ClanRate, RateKind
+
+    clan, officer, _, chars, boss = clan_setup
+    db.session.add(
+        ClanRate(clan_id=clan.id, kind=RateKind.EXCHANGE_FEE, bps=800, effective_from=date.today())
+    )
+    db.session.commit()
+    kill = kills.record_kill(
+        db.session,
+        officer.id,
+        clan.id,
+        boss_id=boss.id,
+        killed_at=_now(),
+        participants={chars[0].id: 1},
+    )
+    drop = drops.record_drop(
+        db.session,
+        officer.id,
+        clan.id,
+        kill_id=kill.id,
+        name="Bow",
+        holder_character_id=chars[0].id,
+    )
+    drops.list_drop(db.session, officer.id, clan.id, drop.id, 1000)
+    login(officer)
+    response = client.post(
+        f"/clans/{clan.id}/drops/{drop.id}/sell",
+        data={"gross_price": "1000", "received": "950", "sold_at": "2026-03-01T21:00"},
+    )
+    assert response.status_code == 302
+    sale = db.session.execute(select(Sale)).scalar_one()
+    assert (sale.fee_bps, sale.expected_received) == (500, 950)  # 5 % was in force on 1 March

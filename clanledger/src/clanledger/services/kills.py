@@ -428,9 +428,7 @@ def set_roll_call(
             kill.caller_bonus = parse_weight(clan.caller_bonus or "0")
     session.flush()
     if has_sales:
-        sales.repost_kill_sales(
-            session, actor_id, kill, reason=f"roll call changed: {reason}", now=now
-        )
+        sales.repost_kill_sales(session, actor_id, kill, reason=reason, now=now)
     _commit(session, N_("The roll call changed meanwhile: reload the page and try again."))
     return kill
 

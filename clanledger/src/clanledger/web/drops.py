@@ -11,7 +11,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from clanledger.extensions import db
@@ -21,6 +29,7 @@ from clanledger.services import drops, kills, sales
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
 from clanledger.services.periods import local_day
 from clanledger.web.forms import show_service_error
+from clanledger.web.kills import to_utc
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -88,6 +97,12 @@ class ListForm(VersionedForm):
 
 class SellForm(VersionedForm):
     gross_price = _price(_l("Sold at (listing price)"))
+    sold_at = DateTimeLocalField(
+        _l("When it sold"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Leave empty for now. The exchange fee in force that day applies."),
+    )
     received = IntegerField(
         _l("Diamonds actually received"),
         validators=[InputRequired(), NumberRange(min=0, max=MAX)],
@@ -317,6 +332,7 @@ def sell(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
             drop_id,
             received=form.received.data,
             gross_price=form.gross_price.data,
+            sold_at=to_utc(form.sold_at.data, g.clan.timezone) if form.sold_at.data else None,
             expected_version=form.expected_version(),
         ),
         _("Sale recorded and shared out."),
