@@ -115,6 +115,14 @@ def main() -> int:
         rate, first = loader_rate(dataset, args.batch_size, args.workers, args.batches)
         rates[label] = rate
         print(f"  {label:<24} {rate:7.1f} images/s   (first batch after {first:.2f} s)")
+    # No workers, one torch thread as in a worker: the cost of an image on one core, to
+    # size the workers for a GPU.
+    torch.set_num_threads(1)
+    single = DetectionDataset(data, args.img_size, augment=True, mosaic=True, seed=0)
+    rate, _ = loader_rate(single, args.batch_size, 0, max(2, args.batches // 4))
+    torch.set_num_threads(2)
+    label = "mosaic, no workers"
+    print(f"  {label:<24} {rate:7.1f} images/s   (one core: {1000 / rate:.0f} ms/image)")
     step = train_step_seconds(args.batch_size, args.img_size, args.steps)
     if step is None:
         print("train step: yolov3.model has not landed; no step time to compare with")
