@@ -75,8 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "detect",
         help="detect objects in an image, a folder, a glob or a video",
         description=(
-            "Run a detector on SOURCE and write annotated images (or videos), YOLO txt "
-            "labels and a COCO results JSON to --out. Files that cannot be read are "
+            "Run a detector on SOURCE and write annotated images (or videos), YOLO txt\n"
+            "labels and a COCO results JSON to --out. Files that cannot be read are\n"
             "reported and skipped."
         ),
         epilog=(

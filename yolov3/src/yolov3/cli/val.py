@@ -12,12 +12,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "val",
         help="evaluate a detector on a dataset: COCO AP/AR, VOC AP, PR curve, confusion matrix",
         description=(
-            "Predict every image of a dataset (YOLO txt, Pascal VOC or COCO JSON) and measure "
-            "the 12 COCO numbers (AP50:95, AP50, AP75, AP and AR by object size, AR@1/10/100), "
-            "per-class AP, VOC07 11-point and all-point mAP@0.5, and precision/recall/F1 at "
-            "the best-F1 threshold. Writes report.txt, metrics.json, the COCO results and "
-            "ground truth as JSON, and PR-curve, F1-curve and confusion-matrix PNGs to --out. "
-            "Object sizes (small/medium/large) use box areas."
+            "Predict every image of a dataset (YOLO txt, Pascal VOC or COCO JSON) and measure\n"
+            "the 12 COCO numbers (AP50:95, AP50, AP75, AP and AR by object size, AR@1/10/100),\n"
+            "per-class AP, VOC07 11-point and all-point mAP@0.5, and precision, recall and F1\n"
+            "at the best-F1 threshold. Writes report.txt, metrics.json, results.json (COCO\n"
+            "results), ground_truth.json (COCO instances) and PR-curve, F1-curve and\n"
+            "confusion-matrix PNGs to --out. Object sizes (small/medium/large) use box areas."
         ),
         epilog=(
             "example:\n  yolov3 val --data ../shared/data/coco128 --split val2017 "
