@@ -113,6 +113,10 @@ def test_yolo_splits_must_be_chosen(tmp_path: Path):
     with pytest.raises(DatasetError, match="train, val"):
         read_dataset(root)
     assert [r.path.name for r in read_dataset(root, split="val").records] == ["v.jpg"]
+    for image in (root / "images" / "val").iterdir():
+        image.unlink()
+    (root / "images" / "val").rmdir()
+    assert [r.path.name for r in read_dataset(root).records] == ["t.jpg"]  # the only split
 
 
 def test_cli_convert_writes_the_new_format(yolo_root: Path, tmp_path: Path, capsys):

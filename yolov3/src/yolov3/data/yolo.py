@@ -35,6 +35,8 @@ def _split_dirs(root: Path, split: str | None) -> tuple[Path, Path]:
             raise DatasetError(f"{images}: no such split; available: {', '.join(splits)}")
     elif not any(p.is_file() for p in images.iterdir()):
         splits = sorted(p.name for p in images.iterdir() if p.is_dir())
+        if len(splits) == 1:  # one split: nothing to choose
+            return images / splits[0], labels / splits[0]
         if splits:
             raise DatasetError(
                 f"{images} holds splits {', '.join(splits)}; choose one (split=... / --split)"
