@@ -100,3 +100,33 @@ def test_val_command_writes_report_and_runs_pycocotools(tmp_path, capsys):
 def test_val_command_reports_a_missing_dataset(tmp_path):
     with pytest.raises(SystemExit, match="no such dataset folder"):
         main(["val", "--data", str(tmp_path / "nope"), "--weights", str(tmp_path / "w.pt")])
+
+
+def test_coco_dataset_keeps_its_image_and_category_ids(tmp_path):
+    """Unsorted image ids and sparse category ids survive into the exports, and the
+    evaluation still agrees with pycocotools (which orders images by id)."""
+    (tmp_path / "images").mkdir()
+    ids = [42, 7, 1000]
+    for i in ids:
+        cv2.imwrite(str(tmp_path / "images" / f"{i}.png"), np.zeros((100, 200, 3), np.uint8))
+    box = [125.0, 75.0, 50.0, 25.0]
+    doc = {
+        "images": [{"id": i, "file_name": f"{i}.png", "width": 200, "height": 100} for i in ids],
+        "annotations": [
+            {"id": 1, "image_id": 42, "category_id": 9, "bbox": box, "area": 1250, "iscrowd": 0},
+            {"id": 2, "image_id": 1000, "category_id": 3, "bbox": box, "area": 1250, "iscrowd": 0},
+        ],
+        "categories": [{"id": 3, "name": "cat"}, {"id": 9, "name": "dog"}],
+    }
+    (tmp_path / "instances.json").write_text(json.dumps(doc))
+    data = read_dataset(tmp_path / "instances.json")
+    detector = Detector(OneBox(), img_size=64, device="cpu")
+    report = evaluate_dataset(detector, data, tmp_path / "out", pycocotools=True, progress=False)
+    np.testing.assert_allclose(report.result.as_array(), report.pycocotools, atol=1e-12)
+    # three tied "dog" detections ranked by image id: 7 (false), 42 (true), 1000 (false)
+    assert report.result.per_class_ap50 == {"cat": 0.0, "dog": pytest.approx(0.5)}
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [r["image_id"] for r in results] == [7, 42, 1000]
+    assert {r["category_id"] for r in results} == {9}
+    truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())
+    assert [c["id"] for c in truth["categories"]] == [3, 9]
