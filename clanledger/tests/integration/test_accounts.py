@@ -10,9 +10,9 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from clanledger.extensions import db
-from clanledger.models import PasswordResetToken, Role, User
+from clanledger.models import AuditLog, PasswordResetToken, Role, User
 from clanledger.models.types import utcnow
-from clanledger.services import accounts
+from clanledger.services import accounts, history
 from clanledger.services.errors import NotFound, PermissionDenied, ValidationError
 
 NEW_PASSWORD = "a brand new secret"
@@ -204,3 +204,17 @@ def test_weak_new_password_keeps_the_link_usable(clan_with_member):
     with pytest.raises(ValidationError):
         accounts.reset_password(db.session, token, "short")
     assert accounts.check_reset_token(db.session, token).id == member.id
+
+
+def test_reset_links_are_audited_without_their_secret(clan_with_member):
+    clan, leader, _officer, member = clan_with_member
+    token = accounts.create_reset_link(db.session, leader.id, clan.id, member.id)
+    accounts.reset_password(db.session, token, NEW_PASSWORD)
+    rows = db.session.execute(
+        select(AuditLog).where(AuditLog.entity_type == "PasswordResetToken").order_by(AuditLog.id)
+    ).scalars()
+    trail = [(r.action, r.actor_id) for r in rows]
+    assert trail == [("create", leader.id), ("update", member.id)]
+    entries = history.audit_page(db.session, leader.id, clan.id).entries
+    shown = {c.field: c.after for e in entries for c in e.changes}
+    assert shown["token_hash"] == history.REDACTED and token not in str(shown)

@@ -145,11 +145,12 @@ def create_reset_link(
     authz.active_membership(session, user_id, clan_id)
     audit.set_actor(session, actor_id)
     now = utcnow()
-    session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    for earlier in session.execute(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None)
+        )
+    ).scalars():
+        earlier.used_at = now  # cancelled: the newest link is the only one that works
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordResetToken(
@@ -204,6 +205,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     if spent.rowcount != 1:
         session.rollback()
         raise NotFound(RESET_LINK_GONE)
+    row.used_at = now  # already stored; set on the object too so the audit log records it
     user = session.get(User, row.user_id)
     assert user is not None
     user.password_hash = hash_password(new_password)
