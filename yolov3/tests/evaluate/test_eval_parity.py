@@ -202,3 +202,21 @@ def test_bad_input_is_reported():
     pred = [{"boxes": [[0, 0, 1, 1]], "scores": [1.0, 0.5], "labels": [0]}]
     with pytest.raises(ValueError, match="1 boxes, 1 labels and 2 scores"):
         evaluate_detections(pred, gt, 2)
+
+
+def test_parity_when_pairs_are_split_into_many_blocks(monkeypatch):
+    from yolov3.evaluate import matching
+
+    monkeypatch.setattr(matching, "BLOCK_ELEMENTS", 60)
+    monkeypatch.setattr(matching, "BLOCK_PAIRS_X_TRUTHS", 12)
+    rng = np.random.default_rng(21)
+    preds, gts = random_set(rng, n_images=40, num_classes=3, crowd=True)
+    blocks = list(matching.iou_blocks(*_tables(preds, gts, 3), 3))
+    assert len(blocks) > 10
+    assert_parity(preds, gts, 3)
+
+
+def _tables(preds, gts, num_classes):
+    from yolov3.evaluate.matching import build_table
+
+    return build_table(preds, num_classes, "prediction"), build_table(gts, num_classes, "truth")

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from yolov3.evaluate.matching import _to_numpy
+from yolov3.evaluate.matching import _to_numpy, xyxy_to_xywh
 
 
 def _xywh(boxes: object) -> np.ndarray:
     """xyxy -> COCO xywh in float64, the same arithmetic as the evaluator's tables."""
-    b = _to_numpy(boxes, np.float64).reshape(-1, 4)
-    return np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], 1)
+    return xyxy_to_xywh(_to_numpy(boxes, np.float64).reshape(-1, 4))
 
 
 def _ids(given: Sequence[int] | None, n: int) -> list[int]:

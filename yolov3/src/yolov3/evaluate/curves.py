@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yolov3.evaluate.matching import _to_numpy, box_iou_xywh
+from yolov3.evaluate.matching import _to_numpy, box_iou_xywh, xyxy_to_xywh
 
 CONF_GRID = np.linspace(0.0, 1.0, 1001)
 
@@ -79,7 +79,7 @@ def confusion_matrix(
         d_lab = _to_numpy(pred["labels"], np.int64).reshape(-1)[keep]
         g_box = _to_numpy(gt["boxes"], np.float64).reshape(-1, 4)
         g_lab = _to_numpy(gt["labels"], np.int64).reshape(-1)
-        iou = box_iou_xywh(_xywh(d_box), _xywh(g_box))  # (D, G)
+        iou = box_iou_xywh(xyxy_to_xywh(d_box), xyxy_to_xywh(g_box))  # (D, G)
         d_i, g_i = np.nonzero(iou >= iou_thresh)
         order = np.argsort(-iou[d_i, g_i], kind="stable")
         d_i, g_i = d_i[order], g_i[order]
@@ -91,7 +91,3 @@ def confusion_matrix(
         np.add.at(matrix, (np.delete(g_lab, g_i), K), 1)
         np.add.at(matrix, (K, np.delete(d_lab, d_i)), 1)
     return matrix
-
-
-def _xywh(b: np.ndarray) -> np.ndarray:
-    return np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], 1)

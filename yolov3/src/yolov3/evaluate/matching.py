@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-# Largest padded IoU block [P, D, G] built at once; bounds memory (x 40 for the match state).
+# Largest padded IoU block [P, D, G] built at once, and largest P x G (the match state holds
+# P x G per IoU threshold and area range): together they bound memory to about 100 MB.
 BLOCK_ELEMENTS = 1_000_000
+BLOCK_PAIRS_X_TRUTHS = 100_000
 
 
 @dataclass
@@ -54,6 +56,13 @@ def _to_numpy(value: Any, dtype: type) -> np.ndarray:
     return np.asarray(value, dtype=dtype)
 
 
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """``[N, 4]`` xyxy -> COCO xywh, in the one float64 arithmetic every export shares."""
+    return np.stack(
+        [boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], 1
+    )
+
+
 def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
     """Flatten per-image dicts (``boxes`` xyxy, ``labels``, ``scores`` or ``difficult``)."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("image", "label", "box", "aux")}
@@ -87,7 +96,7 @@ def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
     label = np.concatenate(parts["label"]) if items else np.zeros(0, np.int64)
     box = np.concatenate(parts["box"]) if items else np.zeros((0, 4))
     aux = np.concatenate(parts["aux"]) if items else np.zeros(0)
-    xywh = np.stack([box[:, 0], box[:, 1], box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]], 1)
+    xywh = xyxy_to_xywh(box)
     score = aux if kind == "prediction" else np.ones(len(aux))
     # stable: equal scores keep input order, as pycocotools' mergesort does
     order = np.lexsort((np.arange(len(image)), -score, label, image))
@@ -163,7 +172,7 @@ def iou_blocks(dt: Table, gt: Table, num_classes: int, crowd: bool = True) -> It
     i = 0
     while i < len(dcount):
         # pairs are sorted by detection count, so the first pair sets the block's D
-        limit = BLOCK_ELEMENTS // max(int(dcount[i]), 1)
+        limit = min(BLOCK_ELEMENTS // max(int(dcount[i]), 1), BLOCK_PAIRS_X_TRUTHS)
         width = np.maximum.accumulate(gcount[i:])
         size = np.arange(1, len(width) + 1) * width
         j = i + max(1, int(np.searchsorted(size, limit, side="right")))
