@@ -104,7 +104,7 @@ def test_periods_close_in_order(small_clan):
     clan, _leader, officer, chars = small_clan()
     adjust(clan, officer.id, 0, chars[1], chars[2], 10)
     feb = adjust(clan, officer.id, 1, chars[1], chars[2], 10).period_id
-    with pytest.raises(Conflict, match="2026-01 first"):
+    with pytest.raises(Conflict, match="close in order"):
         close.confirm_close(db.session, officer.id, clan.id, feb)
 
 

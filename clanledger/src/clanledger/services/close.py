@@ -40,6 +40,7 @@ from clanledger.domain.money import Rate, RateSchedule
 from clanledger.domain.savings import Savings, netting_savings
 from clanledger.domain.settlement import Transfer as SettlementTransfer
 from clanledger.domain.settlement import explain_transfer, plan_settlement
+from clanledger.i18n import N_
 from clanledger.models import (
     Character,
     Clan,
@@ -171,7 +172,9 @@ def fee_rate_on(session: Session, clan: Clan, day: date) -> Rate:
         )
     ).all()
     if not rows:
-        raise ValidationError("the clan has no exchange fee rate; set one in the clan settings")
+        raise ValidationError(
+            N_("The clan has no exchange fee rate: set one in the clan settings.")
+        )
     try:
         return RateSchedule.of((d, Rate(bps)) for d, bps in rows).rate_on(day)
     except DomainError as exc:
@@ -235,7 +238,7 @@ def _plan_inputs(
         value = balances.get(account, 0) + committed.get(account, 0)
         if account.kind is AccountKind.FEES:
             if value:
-                problems.append(f"the exchange fee account is off by {value} diamonds")
+                problems.append(N_("The exchange fee account does not balance."))
         elif account.kind is AccountKind.FUND and treasurer is not None:
             to_plan[member(treasurer)] += value
         else:
@@ -400,7 +403,7 @@ def _require_earlier_closed(session: Session, clan: Clan, period: Period) -> Non
         .limit(1)
     ).scalar_one_or_none()
     if earlier_open is not None:
-        raise Conflict(f"close {earlier_open:%Y-%m} first: periods close in order")
+        raise Conflict(N_("Close the earlier open period first: periods close in order."))
 
 
 def confirm_close(
@@ -428,13 +431,13 @@ def confirm_close(
     try:
         period = lock_period(session, period_id, exclusive=True)
         if period.status == PeriodStatus.CLOSED:
-            raise Conflict(f"the period {period.starts_on:%Y-%m} is already closed")
+            raise Conflict(N_("This period is already closed."))
         _require_earlier_closed(session, clan, period)  # type: ignore[arg-type]
         preview = build_preview(session, clan, period)  # type: ignore[arg-type]
         if preview.problems:
             raise ValidationError(preview.problems[0])
         if expected_digest is not None and expected_digest != preview.digest:
-            raise Conflict("the balances changed since you opened the plan; review it again")
+            raise Conflict(N_("The balances changed since you opened the plan: review it again."))
         _write_close(session, clan, period, preview, actor_id)  # type: ignore[arg-type]
         session.commit()
     except BaseException:
@@ -448,7 +451,7 @@ def _write_close(
 ) -> None:
     nxt = next_period(session, clan, period)
     if nxt.status == PeriodStatus.CLOSED:
-        raise Conflict(f"the next period {nxt.starts_on:%Y-%m} is closed; reopen it first")
+        raise Conflict(N_("The next period is closed: reopen it first."))
     close_round = period.close_count + 1
     for line in preview.transfers:
         session.add(
@@ -505,16 +508,16 @@ def reopen_period(
     authz.require_role(session, actor_id, clan_id, Role.LEADER)
     audit.set_actor(session, actor_id)
     if not reason.strip():
-        raise ValidationError("say why the period is reopened", field="reason")
+        raise ValidationError(N_("Say why the period is reopened."), field="reason")
     clan = session.get(Clan, clan_id)
     load_period(session, clan_id, period_id)
     try:
         period = lock_period(session, period_id, exclusive=True)
         if period.status != PeriodStatus.CLOSED:
-            raise Conflict(f"the period {period.starts_on:%Y-%m} is not closed")
+            raise Conflict(N_("This period is not closed."))
         nxt = next_period(session, clan, period)  # type: ignore[arg-type]
         if nxt.status == PeriodStatus.CLOSED:
-            raise Conflict(f"reopen {nxt.starts_on:%Y-%m} first: periods reopen in order")
+            raise Conflict(N_("Reopen the later period first: periods reopen in order."))
         _reverse_openings(session, clan, period, nxt, actor_id, reason.strip())  # type: ignore[arg-type]
         for transfer in session.execute(
             select(Transfer).where(

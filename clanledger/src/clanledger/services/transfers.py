@@ -26,6 +26,7 @@ from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
 from clanledger.domain.money import Rate
+from clanledger.i18n import N_
 from clanledger.models import (
     Character,
     Clan,
@@ -45,6 +46,7 @@ from clanledger.services.ledger import Line, lines_from_domain, post_entry
 MAX_SCREENSHOT_BYTES = 5 * 1024 * 1024
 SCREENSHOT_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 SCREENSHOT_DIR = "uploads/transfers"
+BAD_IMAGE = N_("This is not a readable image: upload a PNG, JPEG or WebP screenshot.")
 
 
 def account_of(kind: str, character_id: int | None) -> Account:
@@ -141,35 +143,25 @@ def _require_party(session: Session, actor_id: int, clan_id: int, character_id: 
     """The character's player, or an officer acting for a roster character."""
     membership = authz.active_membership(session, actor_id, clan_id)
     if not _owns(session, actor_id, character_id) and membership.role.rank < Role.OFFICER.rank:
-        raise PermissionDenied("only the player of this character or an officer can do this")
+        raise PermissionDenied(N_("Only the player of this character or an officer can do this."))
 
 
-def validate_screenshot(data: bytes, filename: str = "upload") -> str:
-    """Check an uploaded screenshot and return its file extension.
+def validate_screenshot(data: bytes) -> str:
+    """Check an uploaded screenshot (size, then that it decodes) and return its extension.
 
     Raises:
         ValidationError: too large, or not a PNG, JPEG or WebP image.
     """
     if len(data) > MAX_SCREENSHOT_BYTES:
-        raise ValidationError(
-            f"{filename} is {len(data) // 1024} KiB; a screenshot can be at most "
-            f"{MAX_SCREENSHOT_BYTES // (1024 * 1024)} MiB",
-            field="screenshot",
-        )
+        raise ValidationError(N_("A screenshot can be at most 5 MiB."), field="screenshot")
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            f"{filename} is not a readable image; upload a PNG, JPEG or WebP screenshot",
-            field="screenshot",
-        ) from exc
+        raise ValidationError(BAD_IMAGE, field="screenshot") from exc
     if kind not in SCREENSHOT_FORMATS:
-        raise ValidationError(
-            f"{filename} is a {kind} image; upload a PNG, JPEG or WebP screenshot",
-            field="screenshot",
-        )
+        raise ValidationError(BAD_IMAGE, field="screenshot")
     return SCREENSHOT_FORMATS[kind]
 
 
@@ -181,7 +173,6 @@ def mark_paid(
     paid_gross: int | None = None,
     screenshot: bytes | None = None,
     upload_root: Path | None = None,
-    filename: str = "upload",
 ) -> Transfer:
     """The payer bought the receiver's listing at ``paid_gross`` (default: the planned price).
 
@@ -194,15 +185,17 @@ def mark_paid(
     _require_party(session, actor_id, clan_id, transfer.payer_character_id)
     paid = transfer.gross if paid_gross is None else paid_gross
     if isinstance(paid, bool) or not isinstance(paid, int) or paid <= 0:
-        raise ValidationError("the price paid is a whole number of diamonds above 0", "paid_gross")
+        raise ValidationError(
+            N_("The price paid is a whole number of diamonds above 0."), "paid_gross"
+        )
     if transfer.status != TransferStatus.PLANNED:
         session.rollback()
-        raise Conflict("this transfer is already marked paid")
+        raise Conflict(N_("This transfer is already marked paid."))
     stored = None
     if screenshot:
         if upload_root is None:
-            raise ValidationError("screenshots cannot be stored here", field="screenshot")
-        extension = validate_screenshot(screenshot, filename)
+            raise ValidationError(N_("Screenshots cannot be stored here."), field="screenshot")
+        extension = validate_screenshot(screenshot)
         stored = f"{SCREENSHOT_DIR}/{clan_id}/{transfer.id}-{secrets.token_hex(8)}.{extension}"
         path = upload_root / stored
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -230,7 +223,7 @@ def _posting_period(session: Session, clan: Clan, transfer: Transfer) -> Period:
         .limit(1)
     ).scalar_one_or_none()
     if candidate is None:
-        raise Conflict("there is no open period to record the transfer in")
+        raise Conflict(N_("There is no open period to record the transfer in."))
     return candidate
 
 
@@ -248,7 +241,7 @@ def confirm_received(session: Session, actor_id: int, clan_id: int, transfer_id:
     _require_party(session, actor_id, clan_id, transfer.receiver_character_id)
     if transfer.status == TransferStatus.CONFIRMED:
         session.rollback()
-        raise Conflict("this transfer is already confirmed")
+        raise Conflict(N_("This transfer is already confirmed."))
     clan = session.get(Clan, clan_id)
     try:
         if transfer.paid_gross is None:
@@ -339,7 +332,7 @@ def screenshot_file(
     parties = {transfer.payer_character_id, transfer.receiver_character_id}
     mine = any(_owns(session, actor_id, c) for c in parties)
     if not mine and membership.role.rank < Role.OFFICER.rank:
-        raise PermissionDenied("only the two players and officers can see this screenshot")
+        raise PermissionDenied(N_("Only the two players and officers can see this screenshot."))
     if not transfer.screenshot:
         raise NotFound()
     path = (upload_root / transfer.screenshot).resolve()

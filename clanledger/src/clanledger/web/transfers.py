@@ -120,7 +120,6 @@ def paid(clan_id: int, transfer_id: int) -> Response | tuple[str, int]:
                 paid_gross=form.paid_gross.data,
                 screenshot=upload.read() if upload else None,
                 upload_root=upload_root(),
-                filename=upload.filename if upload else "upload",
             )
         except (ValidationError, Conflict) as error:
             show_service_error(form, error)
