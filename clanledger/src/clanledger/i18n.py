@@ -134,6 +134,7 @@ def init_app(app: Flask) -> None:
         "datetime": format_moment,
         "time": format_clock,
         "timeago": format_ago,
+        "parse_iso": datetime.fromisoformat,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label

@@ -326,3 +326,15 @@ def test_audit_page_shows_readable_diffs_to_officers_only(client, login, team):
     assert "Clan #" not in filtered and "ClanRate #" in filtered
     login(member)
     assert client.get(f"/clans/{clan.id}/audit").status_code == 403
+
+
+def test_audit_entries_name_players_and_characters(team, make_character):
+    clan, leader, officer, member = team
+    from clanledger.services import history
+
+    make_character(clan, member, "阿明")
+    entries = history.audit_page(db.session, officer.id, clan.id).entries
+    character = next(e for e in entries if e.row.entity_type == "Character")
+    labels = {c.field: c.after_label for c in character.changes}
+    assert labels["user_id"] == member.display_name
+    assert "clan_id" not in labels  # the page is about this clan already

@@ -6,14 +6,14 @@ reads them, for officers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import AuditLog, Role, User
+from clanledger.models import AuditLog, Character, Membership, Role, User
 from clanledger.services import authz
 
 PAGE_SIZE = 50
@@ -27,6 +27,8 @@ class FieldChange:
     field: str
     before: Any
     after: Any
+    before_label: str | None = None  # a name for an id ("12" -> "夜風"), when known
+    after_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Fi
     before, after = before or {}, after or {}
     changes = []
     for field in sorted(set(before) | set(after)):
-        if field == "id":
+        if field in ("id", "clan_id"):  # the page is about this clan already
             continue
         old, new = before.get(field), after.get(field)
         if before and after and old == new:
@@ -97,4 +99,53 @@ def audit_page(
         .order_by(AuditLog.entity_type)
     ).scalars()
     entries = [AuditEntry(row, user, diff(row.before, row.after)) for row, user in rows]
+    entries = _with_names(session, clan_id, entries)
     return AuditPage(entries, page, pages, total, list(types))
+
+
+def _is_character_field(field: str) -> bool:
+    return field.endswith("character_id")
+
+
+def _is_user_field(field: str) -> bool:
+    return field in ("user_id", "actor_id", "created_by_id", "closed_by_id")
+
+
+def _with_names(session: Session, clan_id: int, entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Attach character and player names to id fields (only names from this clan)."""
+    character_ids, user_ids = set(), set()
+    for entry in entries:
+        for change in entry.changes:
+            ids = {v for v in (change.before, change.after) if isinstance(v, int)}
+            if _is_character_field(change.field):
+                character_ids |= ids
+            elif _is_user_field(change.field):
+                user_ids |= ids
+    characters = dict(
+        session.execute(
+            select(Character.id, Character.name).where(
+                Character.clan_id == clan_id, Character.id.in_(character_ids)
+            )
+        ).all()
+    )
+    users = dict(
+        session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.clan_id == clan_id, User.id.in_(user_ids))
+        ).all()
+    )
+    named = []
+    for entry in entries:
+        changes = []
+        for change in entry.changes:
+            names = characters if _is_character_field(change.field) else users
+            if _is_character_field(change.field) or _is_user_field(change.field):
+                change = replace(
+                    change,
+                    before_label=names.get(change.before),
+                    after_label=names.get(change.after),
+                )
+            changes.append(change)
+        named.append(replace(entry, changes=changes))
+    return named
