@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from clanledger.extensions import db
 from clanledger.models import AuditLog, Character, Clan, ClanRate, Membership, RateKind, Role
-from clanledger.services import clans, memberships
+from clanledger.services import clans, history, memberships
 from clanledger.services.clans import ClanSettings
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -329,8 +329,7 @@ def test_audit_page_shows_readable_diffs_to_officers_only(client, login, team):
 
 
 def test_audit_entries_name_players_and_characters(team, make_character):
-    clan, leader, officer, member = team
-    from clanledger.services import history
+    clan, _leader, officer, member = team
 
     make_character(clan, member, "阿明")
     entries = history.audit_page(db.session, officer.id, clan.id).entries
