@@ -112,3 +112,18 @@ def test_official_tiny_weights_find_what_opencv_finds():
     found = dict(zip(names, det["scores"].tolist(), strict=True))
     assert set(found) == {"dog", "car", "truck"}
     assert found == pytest.approx({"dog": 0.83, "car": 0.73, "truck": 0.58}, abs=0.01)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_detections_equal_cpu_detections():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig.tiny(num_classes=3))
+    model.init_prediction_biases()
+    image = np.random.default_rng(0).integers(0, 255, (120, 200, 3), dtype=np.uint8)
+    cpu = Detector(model, img_size=96, conf_thresh=0.001, device="cpu")([image])[0]
+    gpu = Detector(model, img_size=96, conf_thresh=0.001, device="cuda")([image])[0]
+    assert gpu["boxes"].device.type == "cpu"
+    assert len(gpu["scores"]) == len(cpu["scores"]) > 0
+    torch.testing.assert_close(gpu["boxes"], cpu["boxes"], atol=1e-2, rtol=1e-3)
+    torch.testing.assert_close(gpu["scores"], cpu["scores"], atol=1e-4, rtol=1e-3)
