@@ -95,6 +95,18 @@ def test_detect_video_writes_annotated_video_and_frame_labels(tmp_path, checkpoi
     assert {r["image_id"] for r in results} == set(range(5))
 
 
+def test_unreadable_video_is_reported_and_the_rest_still_runs(tmp_path, checkpoint, capsys):
+    (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+    cv2.imwrite(str(tmp_path / "still.png"), np.zeros((40, 60, 3), np.uint8))
+    out = tmp_path / "out"
+    args = ["detect", str(tmp_path), "--weights", str(checkpoint), "--img-size", "64",
+            "--out", str(out), "--quiet", "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "broken.mp4" in captured.err and "1 files skipped" in captured.out
+    assert (out / "still.png").is_file() and (out / "labels" / "still.txt").is_file()
+
+
 def test_numbered_images_keep_their_number_as_image_id(tmp_path, checkpoint):
     for stem in ("000000000139", "000000000285"):
         cv2.imwrite(str(tmp_path / f"{stem}.png"), np.zeros((40, 60, 3), np.uint8))
