@@ -158,3 +158,30 @@ def test_a_sale_on_an_earlier_day_uses_that_days_fee(clan_setup, login, client):
     assert response.status_code == 302
     sale = db.session.execute(select(Sale)).scalar_one()
     assert (sale.fee_bps, sale.expected_received) == (500, 950)  # 5 % was in force on 1 March
+
+
+def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login, client):
+    from clanledger.models import Clan, EntryKind
+    from clanledger.services.ledger import Line, post_entry
+
+    clan, officer, member, chars, _ = clan_setup
+    mine, theirs = chars[1].id, chars[0].id
+    for kind, source in ((EntryKind.TRANSFER, ("transfer", 7)), (EntryKind.OPENING, ("period", 1))):
+        post_entry(
+            db.session,
+            db.session.get(Clan, clan.id),
+            kind=kind,
+            occurred_at=_now(),
+            actor_id=officer.id,
+            lines=[Line("member", mine, 5), Line("member", theirs, -5)],
+            source=source,
+            memo="settled",
+        )
+    db.session.commit()
+    login(member)
+    page = client.get(f"/clans/{clan.id}/statement").get_data(True)
+    assert "#transfer-7" in page
+    assert "/periods/1" not in page  # the close pages are for officers
+    login(officer)
+    page = client.get(f"/clans/{clan.id}/statement/{mine}").get_data(True)
+    assert "#transfer-7" in page and f"/clans/{clan.id}/periods/1" in page

@@ -3,7 +3,7 @@ balance": the whole entry behind every line."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, g, request, url_for
 from flask import render_template as render
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,6 +49,20 @@ def statement_line_label(role: str) -> str:
 @bp.app_template_global()
 def entry_kind_label(kind: str) -> str:
     return str(ENTRY_KINDS.get(kind, kind))
+
+
+@bp.app_template_global()
+def entry_source_url(source_type: str | None, source_id: int | None) -> str | None:
+    """Where a statement line about a transfer or a period close links to, if that page
+    exists and the reader may open it (items and kills are linked by the template)."""
+    if source_id is None:
+        return None
+    if source_type == "transfer" and "transfers.index" in current_app.view_functions:
+        return url_for("transfers.index", clan_id=g.clan.id) + f"#transfer-{source_id}"
+    officer = g.membership.role.rank >= Role.OFFICER.rank
+    if source_type == "period" and officer and "close.show" in current_app.view_functions:
+        return url_for("close.show", clan_id=g.clan.id, period_id=source_id)
+    return None
 
 
 def _period_arg() -> int | None:
