@@ -130,3 +130,26 @@ def test_coco_dataset_keeps_its_image_and_category_ids(tmp_path):
     assert {r["category_id"] for r in results} == {9}
     truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())
     assert [c["id"] for c in truth["categories"]] == [3, 9]
+
+
+def test_val_evaluates_a_results_file_like_the_model_run_that_wrote_it(tmp_path, capsys):
+    box = "0.750000 0.875000 0.250000 0.250000"
+    write_yolo_dataset(tmp_path / "data", [[f"1 {box}"], [f"0 {box}"], []])
+    data = read_dataset(tmp_path / "data", "yolo")
+    detector = Detector(OneBox(), img_size=64, device="cpu")
+    direct = evaluate_dataset(detector, data, tmp_path / "run", progress=False)
+    out = tmp_path / "again"
+    args = ["val", "--data", str(tmp_path / "data"), "--results",
+            str(tmp_path / "run" / "results.json"), "--out", str(out), "--pycocotools"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["coco"] == pytest.approx(direct.result.stats)
+    assert metrics["pycocotools"] == pytest.approx(direct.result.stats)
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps([{"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}])
+    )
+    with pytest.raises(SystemExit, match=r"bad\.json: entry 0: expected image_id"):
+        main(["val", "--data", str(tmp_path / "data"), "--results", str(bad)])
+    with pytest.raises(SystemExit, match="either --weights"):
+        main(["val", "--data", str(tmp_path / "data")])

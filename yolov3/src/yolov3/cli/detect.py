@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """Options that choose and configure a detector (shared with ``yolov3 val``)."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--weights",
-        required=True,
+        required=required,
         help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
     )
     group.add_argument("--cfg", help="Darknet .cfg for .weights files")

@@ -30,7 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--format", choices=("yolo", "voc", "coco"), help="default: detected")
     data.add_argument("--split", help="split to read (val2017, val, test ...)")
     data.add_argument("--data-names", help="class names file for YOLO/VOC datasets")
-    add_model_arguments(parser)
+    add_model_arguments(parser, required=False)
+    parser.add_argument(
+        "--results",
+        help="evaluate this COCO results JSON (image and category ids of the dataset) "
+        "instead of running --weights",
+    )
     parser.add_argument("--conf", type=float, default=0.001, help="score threshold (0.001)")
     parser.add_argument("--iou", type=float, default=0.6, help="NMS IoU threshold (0.6)")
     parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
@@ -51,30 +56,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from yolov3.data import DatasetError, read_dataset
-    from yolov3.evaluate.report import evaluate_dataset
+    from yolov3.evaluate.report import evaluate_dataset, evaluate_predictions, read_coco_results
 
+    if (args.weights is None) == (args.results is None):
+        raise SystemExit("yolov3 val: give either --weights (to run a model) or --results")
     try:
         data = read_dataset(args.data, args.format, args.split, names=args.data_names)
     except DatasetError as exc:
         raise SystemExit(f"yolov3 val: {exc}") from exc
-    detector = build_detector(
-        args,
-        conf_thresh=args.conf,
-        iou_thresh=args.iou,
-        max_det=args.max_det,
-        multi_label=args.multi_label,
-    )
+    options = {"voc": not args.no_voc, "pycocotools": args.pycocotools}
     try:
-        report = evaluate_dataset(
-            detector,
-            data,
-            args.out,
-            batch_size=args.batch_size,
-            voc=not args.no_voc,
-            pycocotools=args.pycocotools,
-            plot_conf=args.plot_conf,
-            progress=not args.quiet,
-        )
+        if args.results:
+            preds = read_coco_results(args.results, data)
+            report = evaluate_predictions(
+                preds, data, args.out, plot_conf=args.plot_conf, **options
+            )
+        else:
+            detector = build_detector(
+                args,
+                conf_thresh=args.conf,
+                iou_thresh=args.iou,
+                max_det=args.max_det,
+                multi_label=args.multi_label,
+            )
+            report = evaluate_dataset(
+                detector,
+                data,
+                args.out,
+                batch_size=args.batch_size,
+                plot_conf=args.plot_conf,
+                progress=not args.quiet,
+                **options,
+            )
     except ValueError as exc:
         raise SystemExit(f"yolov3 val: {exc}") from exc
     print(report.text())

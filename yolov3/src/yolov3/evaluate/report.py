@@ -71,6 +71,16 @@ class ValReport:
         return "\n".join(parts)
 
 
+def _ordered(data: Any) -> tuple[list[Any], list[int]]:
+    """Records in COCO image-id order (pycocotools breaks score ties by it), with the ids:
+    the dataset's own when unique, else the position in the dataset."""
+    ids = [r.image_id if r.image_id is not None else i for i, r in enumerate(data.records)]
+    if len(set(ids)) != len(ids):
+        ids = list(range(len(data.records)))
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return [data.records[i] for i in order], [ids[i] for i in order]
+
+
 def evaluate_dataset(
     detector: Any,
     data: Any,
@@ -83,29 +93,74 @@ def evaluate_dataset(
 ) -> ValReport:
     """Predict every image of ``data`` (a ``yolov3.data.DetectionData``) and evaluate.
 
-    Images are taken in COCO image-id order (the order pycocotools uses to break ties).
     With ``out``, writes ``report.txt``, ``metrics.json``, ``results.json`` (COCO results),
     ``ground_truth.json`` (COCO instances), and the PR, F1 and confusion-matrix PNGs.
     """
     from yolov3.predict import predict_images
 
-    num_classes = detector.config.num_classes
-    names = list(data.class_names)
-    if len(names) != num_classes:
+    if len(data.class_names) != detector.config.num_classes:
         raise ValueError(
-            f"the dataset has {len(names)} classes and the model {num_classes}; "
-            "evaluate with a model trained for this dataset's classes"
+            f"the dataset has {len(data.class_names)} classes and the model "
+            f"{detector.config.num_classes}; evaluate with a model trained for this dataset"
         )
-    ids = [r.image_id if r.image_id is not None else i for i, r in enumerate(data.records)]
-    if len(set(ids)) != len(ids):
-        ids = list(range(len(data.records)))
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    records = [data.records[i] for i in order]
-    ids = [ids[i] for i in order]
+    records, _ = _ordered(data)
+    paths = [r.path for r in records]
+    preds = predict_images(detector, paths, batch_size, progress=progress, desc="val")
+    return evaluate_predictions(preds, data, out, voc, pycocotools, plot_conf)
+
+
+def read_coco_results(path: str | Path, data: Any) -> list[dict[str, np.ndarray]]:
+    """A COCO results JSON as per-image predictions for :func:`evaluate_predictions`.
+
+    Image ids are the dataset's (see ``results.json`` of ``yolov3 val`` / ``detect`` on
+    COCO-numbered files), category ids the dataset's ``category_ids``.
+
+    Raises:
+        ValueError: naming the file and the entry with an unknown image or category id.
+    """
+    path = Path(path)
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a JSON list of COCO results")
+    records, ids = _ordered(data)
+    row = {image_id: i for i, image_id in enumerate(ids)}
+    label = {c: k for k, c in enumerate(data.category_ids)}
+    parts: list[list[tuple]] = [[] for _ in records]
+    for n, entry in enumerate(entries):
+        try:
+            i, k = row[entry["image_id"]], label[entry["category_id"]]
+            x, y, w, h = (float(v) for v in entry["bbox"])
+            parts[i].append((x, y, x + w, y + h, float(entry["score"]), k))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{path}: entry {n}: expected image_id among the dataset's, category_id in "
+                f"{data.category_ids}, bbox [x, y, w, h] and score ({exc!r})"
+            ) from exc
+    preds = []
+    for rows in parts:
+        a = np.array(rows, np.float64).reshape(-1, 6)
+        preds.append({"boxes": a[:, :4], "scores": a[:, 4], "labels": a[:, 5].astype(np.int64)})
+    return preds
+
+
+def evaluate_predictions(
+    preds: list[dict],
+    data: Any,
+    out: str | Path | None = None,
+    voc: bool = True,
+    pycocotools: bool = False,
+    plot_conf: float = 0.25,
+) -> ValReport:
+    """Evaluate predictions (one per record, in COCO image-id order) against ``data``."""
+    records, ids = _ordered(data)
+    names = list(data.class_names)
+    num_classes = len(names)
+    if len(preds) != len(records):
+        raise ValueError(f"{len(preds)} predictions for {len(records)} dataset images")
     truths = ground_truths_from_records(records, num_classes)
-    preds = predict_images(
-        detector, [r.path for r in records], batch_size, progress=progress, desc="val"
-    )
     result = evaluate_detections(preds, truths, num_classes, names)
     if voc:
         result.extras["voc07"] = voc_ap(preds, truths, num_classes, method="voc07")[0]
