@@ -54,6 +54,7 @@ from clanledger.models import (
     JournalEntry,
     Kill,
     Membership,
+    Period,
     Posting,
     RateKind,
     Role,
@@ -236,6 +237,19 @@ def _close_and_settle(rng: random.Random, clan_id: int, period_id: int, officer_
             transfers.confirm_received(db.session, officer_id, clan_id, transfer_id)
 
 
+def existing() -> Dataset | None:
+    """The dataset a previous run generated, if the database holds one."""
+    clan = db.session.execute(select(Clan).where(Clan.invite_code == "BENCH")).scalar_one_or_none()
+    if clan is None:
+        return None
+    users = db.session.execute(select(User.id).order_by(User.id)).scalars().all()
+    chars = db.session.execute(select(Character.id).order_by(Character.id)).scalars().all()
+    last = db.session.execute(
+        select(Period.id).where(Period.clan_id == clan.id).order_by(Period.starts_on.desc())
+    ).scalars()
+    return Dataset(clan.id, users[0], users[10], chars[10], next(iter(last)))
+
+
 def timings(run: Callable[[], int], requests: int) -> tuple[float, float]:
     """Median and p95 in ms of ``requests`` calls after 3 warm-up calls."""
     for _ in range(3):
@@ -361,6 +375,9 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL database to fill (wiped first); SQLite is used if it is unreachable",
     )
     parser.add_argument("--no-gunicorn", action="store_true", help="only the test client")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the dataset a previous run left there"
+    )
     args = parser.parse_args(argv)
     members, months, sales_total = (20, 3, 300) if args.small else (100, 12, 3000)
 
@@ -370,12 +387,14 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
         start = time.perf_counter()
-        data = generate(members, months, sales_total)
+        reused = existing() if args.reuse else None
+        data = reused or generate(members, months, sales_total)
         engine = db.engine
         db.session.remove()
     print(
         f"dataset: 1 clan x {members} members x {months} months x {sales_total} sales on "
-        f"{engine_name}, generated in {time.perf_counter() - start:.0f} s"
+        f"{engine_name}, "
+        + ("reused" if reused else f"generated in {time.perf_counter() - start:.0f} s")
     )
     # Outside any app context: each request gets its own, as on a server (a shared one
     # would keep the signed-in user of the previous request in ``g``).

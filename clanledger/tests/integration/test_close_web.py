@@ -138,3 +138,14 @@ def test_dashboard_shows_my_transfer_todo(client, login, month):
     assert "Buy C's listing at 1,074" in page and "Buy E's listing at 85" in page
     login(month["players"]["B"])
     assert "listing at 1,074" not in client.get(f"/clans/{clan.id}/").get_data(as_text=True)
+
+
+def test_exports_never_write_formulas():
+    from clanledger.services.exports import Table, to_csv, to_xlsx
+
+    table = Table("t", ["name", "amount"], [['=HYPERLINK("x")', -5], ["@SUM(A1)", 7]])
+    text = to_csv(table).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM" in text and ",-5" in text
+    sheet = load_workbook(io.BytesIO(to_xlsx([(table, table.header, "t")]))).active
+    values = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert values == [('\'=HYPERLINK("x")', -5), ("'@SUM(A1)", 7)]

@@ -26,6 +26,7 @@ from clanledger.services import authz, close, statements
 from clanledger.services.periods import load_period
 
 DIAMONDS_FORMAT = "#,##0"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,14 @@ def _cell_text(value: Any) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    return _inert(value)
+
+
+def _inert(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula (names and memos are typed by
+    players): text starting with = + - @ gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
     return value
 
 
@@ -192,7 +201,7 @@ def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([_inert(value) for value in row])
         for column in table.money:
             letter = get_column_letter(column + 1)
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
