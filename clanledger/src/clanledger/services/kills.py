@@ -1,5 +1,6 @@
-"""Boss kills and their roll call: the editable boss list, recording a kill with weighted
-participants, member check-in with the kill's code, and the roll-call lock.
+"""Boss kills and their roll call: recording a kill (boss from the list in
+:mod:`~clanledger.services.bosses`) with weighted participants, member check-in with the
+kill's code, and the roll-call lock.
 
 A participant's weight is an exact :class:`~fractions.Fraction` (full 1, half 1/2, or a
 custom value such as 5/4). The clan's caller bonus is copied onto the kill when it is
@@ -25,9 +26,15 @@ from sqlalchemy.orm import Session, selectinload
 from clanledger.domain.errors import DomainError
 from clanledger.domain.split import parse_weight
 from clanledger.i18n import N_
-from clanledger.models import Attendance, Boss, Character, Clan, DropStatus, Kill, Role
+from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, bosses
+
+# The boss list is part of recording kills: re-exported (``kills.add_boss`` and so on).
+from clanledger.services.bosses import add_boss as add_boss
+from clanledger.services.bosses import get_boss as get_boss
+from clanledger.services.bosses import list_bosses as list_bosses
+from clanledger.services.bosses import update_boss as update_boss
 from clanledger.services.errors import Conflict, NotFound, ValidationError
 
 # No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.
@@ -35,7 +42,6 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 4
 MAX_WEIGHT = Fraction(10)
 WEIGHT_PRESETS = {"full": Fraction(1), "half": Fraction(1, 2)}
-BOSS_TAKEN = N_("This boss is already on the list.")
 CALLER_NOT_THERE = N_("The caller must be one of the participants.")
 
 
@@ -45,61 +51,6 @@ def _commit(session: Session, conflict_message: str) -> None:
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(conflict_message) from exc
-
-
-# -- bosses -----------------------------------------------------------------------------
-
-
-def list_bosses(
-    session: Session, actor_id: int, clan_id: int, include_inactive: bool = False
-) -> list[Boss]:
-    """The clan's boss names, alphabetical (inactive ones only when asked)."""
-    authz.active_membership(session, actor_id, clan_id)
-    query = select(Boss).where(Boss.clan_id == clan_id).order_by(Boss.name)
-    if not include_inactive:
-        query = query.where(Boss.active.is_(True))
-    return list(session.execute(query).scalars())
-
-
-def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
-    """Add a boss name to the clan's list (officer)."""
-    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
-    audit.set_actor(session, actor_id)
-    boss = Boss(clan_id=clan_id, name=name, active=True)
-    session.add(boss)
-    _commit(session, BOSS_TAKEN)
-    return boss
-
-
-def update_boss(
-    session: Session, actor_id: int, clan_id: int, boss_id: int, name: str, active: bool
-) -> Boss:
-    """Rename a boss or take it off the list (officer). Past kills keep their boss."""
-    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    boss = _boss(session, clan_id, boss_id)
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
-    audit.set_actor(session, actor_id)
-    boss.name, boss.active = name, active
-    _commit(session, BOSS_TAKEN)
-    return boss
-
-
-def get_boss(session: Session, actor_id: int, clan_id: int, boss_id: int) -> Boss:
-    """One boss of the clan (404 for another clan's)."""
-    authz.active_membership(session, actor_id, clan_id)
-    return _boss(session, clan_id, boss_id)
-
-
-def _boss(session: Session, clan_id: int, boss_id: int) -> Boss:
-    boss = session.get(Boss, boss_id)
-    if boss is None or boss.clan_id != clan_id:
-        raise NotFound()
-    return boss
 
 
 # -- weights and participants --------------------------------------------------------------
@@ -206,7 +157,7 @@ def record_kill(
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    boss = _boss(session, clan_id, boss_id)
+    boss = bosses.boss_of(session, clan_id, boss_id)
     if not boss.active:
         raise ValidationError(N_("This boss is no longer on the list."), field="boss_id")
     if killed_at.tzinfo is None:
@@ -388,36 +339,15 @@ def set_roll_call(
     ).scalar_one_or_none()
     if kill is None:
         raise NotFound()
-    locked = is_locked(kill, now)
     has_sales = any(d.status in (DropStatus.SOLD, DropStatus.BOUGHT) for d in kill.drops)
-    reason = reason.strip()
-    if locked and not reason:
-        raise ValidationError(
-            N_("The roll call is locked: give a reason for the change."), field="reason"
-        )
-    if has_sales and not reason:
-        raise ValidationError(
-            N_("Items of this kill are already sold and will be re-posted: give a reason."),
-            field="reason",
-        )
+    reason = _change_reason(reason, is_locked(kill, now), has_sales)
     weights = _roll_call(session, clan_id, participants)
     if not weights:
         raise ValidationError(N_("A kill needs at least one participant."), field="participants")
     if caller_character_id is not None and caller_character_id not in weights:
         raise ValidationError(CALLER_NOT_THERE, field="caller")
     audit.set_actor(session, actor_id)
-    current = {a.character_id: a for a in kill.attendance}
-    for cid, row in current.items():
-        if cid not in weights:
-            kill.attendance.remove(row)
-    for cid, weight in weights.items():
-        if cid in current:
-            if current[cid].weight != weight:
-                current[cid].weight = weight
-        else:
-            kill.attendance.append(
-                Attendance(clan_id=clan_id, kill_id=kill.id, character_id=cid, weight=weight)
-            )
+    _replace_attendance(kill, weights)
     if caller_character_id != kill.caller_character_id:
         clan = session.get(Clan, clan_id)
         assert clan is not None
@@ -431,6 +361,37 @@ def set_roll_call(
         sales.repost_kill_sales(session, actor_id, kill, reason=reason, now=now)
     _commit(session, N_("The roll call changed meanwhile: reload the page and try again."))
     return kill
+
+
+def _change_reason(reason: str, locked: bool, has_sales: bool) -> str:
+    """The reason for a roll-call change, required once locked or once items are sold."""
+    reason = reason.strip()
+    if locked and not reason:
+        raise ValidationError(
+            N_("The roll call is locked: give a reason for the change."), field="reason"
+        )
+    if has_sales and not reason:
+        raise ValidationError(
+            N_("Items of this kill are already sold and will be re-posted: give a reason."),
+            field="reason",
+        )
+    return reason
+
+
+def _replace_attendance(kill: Kill, weights: Mapping[int, Fraction]) -> None:
+    """Make the kill's attendance rows match ``weights``: only real changes become updates
+    (so the audit log shows exactly what changed)."""
+    current = {a.character_id: a for a in kill.attendance}
+    for cid, row in current.items():
+        if cid not in weights:
+            kill.attendance.remove(row)
+    for cid, weight in weights.items():
+        if cid not in current:
+            kill.attendance.append(
+                Attendance(clan_id=kill.clan_id, kill_id=kill.id, character_id=cid, weight=weight)
+            )
+        elif current[cid].weight != weight:
+            current[cid].weight = weight
 
 
 def roster(

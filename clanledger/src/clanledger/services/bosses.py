@@ -1,0 +1,76 @@
+"""The clan's editable list of boss names. Renaming or taking a boss off the list never
+changes past kills; a boss no longer on the list cannot be picked for a new kill."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clanledger.i18n import N_
+from clanledger.models import Boss, Role
+from clanledger.services import audit, authz
+from clanledger.services.errors import Conflict, NotFound, ValidationError
+
+BOSS_TAKEN = N_("This boss is already on the list.")
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(BOSS_TAKEN) from exc
+
+
+def list_bosses(
+    session: Session, actor_id: int, clan_id: int, include_inactive: bool = False
+) -> list[Boss]:
+    """The clan's boss names, alphabetical (inactive ones only when asked)."""
+    authz.active_membership(session, actor_id, clan_id)
+    query = select(Boss).where(Boss.clan_id == clan_id).order_by(Boss.name)
+    if not include_inactive:
+        query = query.where(Boss.active.is_(True))
+    return list(session.execute(query).scalars())
+
+
+def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
+    """Add a boss name to the clan's list (officer)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
+    audit.set_actor(session, actor_id)
+    boss = Boss(clan_id=clan_id, name=name, active=True)
+    session.add(boss)
+    _commit(session)
+    return boss
+
+
+def update_boss(
+    session: Session, actor_id: int, clan_id: int, boss_id: int, name: str, active: bool
+) -> Boss:
+    """Rename a boss or take it off the list (officer). Past kills keep their boss."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    boss = boss_of(session, clan_id, boss_id)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
+    audit.set_actor(session, actor_id)
+    boss.name, boss.active = name, active
+    _commit(session)
+    return boss
+
+
+def get_boss(session: Session, actor_id: int, clan_id: int, boss_id: int) -> Boss:
+    """One boss of the clan (404 for another clan's)."""
+    authz.active_membership(session, actor_id, clan_id)
+    return boss_of(session, clan_id, boss_id)
+
+
+def boss_of(session: Session, clan_id: int, boss_id: int) -> Boss:
+    """A boss of the clan, or :class:`NotFound`."""
+    boss = session.get(Boss, boss_id)
+    if boss is None or boss.clan_id != clan_id:
+        raise NotFound()
+    return boss
