@@ -101,6 +101,11 @@ def test_officer_records_kill_drop_sale_and_member_reads_statement(raid_clan, ne
     lead.fill("input[name=asking_price]", "1000")
     lead.locator("form[action$='/list'] [type=submit]").click()
     lead.wait_for_url(re.compile(r"/drops/\d+$"))
+    sell_price = "form[action$='/sell'] input[name=gross_price]"
+    assert lead.locator("[data-expected-amount]").inner_text() == "950"  # 5 % fee
+    lead.fill(sell_price, "2000")  # the expected amount follows the price as it is typed
+    assert lead.locator("[data-expected-amount]").inner_text() == "1,900"
+    lead.fill(sell_price, "1000")
     lead.fill("form[action$='/sell'] input[name=received]", "950")
     lead.locator("form[action$='/sell'] [type=submit]").click()
     lead.wait_for_selector("#sale")

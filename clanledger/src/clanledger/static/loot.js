@@ -84,6 +84,22 @@
     refresh();
   }
 
+  // The sale form: what the exchange should pay at the fee in force, as the price is typed.
+  // Same rule as the server: the fee is rounded up, so expected = price - ceil(price * bps / 1e4).
+  document.querySelectorAll("[data-expected]").forEach(function (note) {
+    var bps = parseInt(note.getAttribute("data-fee-bps"), 10);
+    var form = note.parentElement.querySelector("form");
+    var price = form && form.querySelector("input[name=gross_price]");
+    var amount = note.querySelector("[data-expected-amount]");
+    if (!price || !amount) { return; }
+    price.addEventListener("input", function () {
+      var gross = parseInt(price.value, 10);
+      if (!(gross > 0)) { amount.textContent = "–"; return; }
+      var fee = Math.floor((gross * bps + 9999) / 10000);
+      amount.textContent = (gross - fee).toLocaleString(document.documentElement.lang);
+    });
+  });
+
   document.querySelectorAll("[data-picker]").forEach(setupPicker);
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
