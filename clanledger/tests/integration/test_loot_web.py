@@ -75,6 +75,7 @@ def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client
     assert entries() == 1
     shown = client.get(f"/clans/{clan.id}/drops/{drop.id}")
     assert b'id="mismatch"' in shown.data  # 940 typed, 950 expected at 5 %
+    assert b'id="breakdown"' in shown.data and b"-940" in shown.data
     for url in ("/", "/drops?status=all", "/kills", "/statement", "/statements", "/bosses"):
         assert client.get(f"/clans/{clan.id}{url}").status_code == 200, url
     assert client.get(f"/clans/{clan.id}/statement/{chars[2].id}/explain").status_code == 200

@@ -422,3 +422,34 @@ def balances_overview(
     ]
     rows.sort(key=lambda r: (r.balance, r.character.name))
     return BalancesOverview(period, periods, rows, int(fund))
+
+
+def sale_breakdown(
+    session: Session, actor_id: int, clan_id: int, drop_id: int
+) -> list[EntryPosting]:
+    """Who got what from an item's standing sale: every posting of its current entry, with
+    each participant's weight (two queries; empty when the item is not sold)."""
+    authz.active_membership(session, actor_id, clan_id)
+    sale = session.execute(
+        select(Sale).where(Sale.drop_id == drop_id, Sale.clan_id == clan_id)
+    ).scalar_one_or_none()
+    if sale is None or sale.entry_id is None:
+        return []
+    weights = _kill_weights(session, {drop_id}).get(drop_id, {})
+    rows = session.execute(
+        select(Posting, Character.name)
+        .outerjoin(Character, Character.id == Posting.character_id)
+        .where(Posting.entry_id == sale.entry_id)
+        .order_by(Posting.id)
+    ).all()
+    return [
+        EntryPosting(
+            p.account_kind,
+            p.character_id,
+            name,
+            p.amount,
+            weights.get(p.character_id) if p.amount > 0 else None,
+            is_mine=False,
+        )
+        for p, name in rows
+    ]

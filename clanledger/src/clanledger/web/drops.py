@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from clanledger.extensions import db
 from clanledger.models import Character, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales
+from clanledger.services import drops, kills, sales, statements
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
 from clanledger.services.periods import local_day
 from clanledger.web.forms import show_service_error
@@ -229,6 +229,9 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
         if rates and drop.asking_price
         else None,
         mismatch=sales.is_mismatch(sale) if sale else False,
+        breakdown=statements.sale_breakdown(db.session, current_user.id, clan_id, drop_id)
+        if sale
+        else [],
         may_act=may_act,
         officer=g.membership.role.rank >= Role.OFFICER.rank,
         forms=_forms(drop, roster, **given),
