@@ -29,6 +29,9 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,8 +41,8 @@ from clanledger.domain.fees import FeePolicy
 from clanledger.domain.ledger import FUND, Account, AccountKind, member
 from clanledger.domain.money import Rate, RateSchedule
 from clanledger.domain.savings import Savings, netting_savings
+from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
 from clanledger.domain.settlement import Transfer as SettlementTransfer
-from clanledger.domain.settlement import explain_transfer, plan_settlement
 from clanledger.i18n import N_
 from clanledger.models import (
     Character,
@@ -50,6 +53,7 @@ from clanledger.models import (
     Membership,
     Period,
     PeriodStatus,
+    Posting,
     RateKind,
     Role,
     Transfer,
@@ -204,26 +208,26 @@ def per_sale_payments(
     """``(payer, receiver, net)`` for paying every share right after each sale: the holder
     (or internal buyer) pays each participant, and the fund's cut to the treasurer; one
     payment per receiver and sale."""
-    entries = session.execute(
-        select(JournalEntry)
+    rows = session.execute(
+        select(Posting.entry_id, Posting.account_kind, Posting.character_id, Posting.amount)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(JournalEntry.period_id == period_id, JournalEntry.kind.in_(PER_SALE_KINDS))
-        .options(selectinload(JournalEntry.postings))
-        .order_by(JournalEntry.id)
-    ).scalars()
+        .order_by(Posting.entry_id, Posting.id)
+    ).all()
     # Without a treasurer the holder keeps the fund's cut: no payment (as the domain does).
     fund = member(treasurer) if treasurer is not None else None
     payments = []
-    for entry in entries:
-        debtors = [p for p in entry.postings if p.amount < 0 and p.account_kind == "member"]
+    for _entry, group in groupby(rows, key=itemgetter(0)):
+        postings = [(account_of(kind, cid), amount) for _, kind, cid, amount in group]
+        debtors = [a for a, amount in postings if amount < 0 and a.kind is AccountKind.MEMBER]
         if len(debtors) != 1:
             continue  # not the shape of a sale (a corrected entry): no per-sale payout
-        payer = member(debtors[0].character_id)
+        payer = debtors[0]
         owed: dict[Account, int] = defaultdict(int)
-        for posting in entry.postings:
-            receiver = account_of(posting.account_kind, posting.character_id)
-            receiver = fund if receiver == FUND else receiver
-            if posting.amount > 0 and receiver is not None and receiver != payer:
-                owed[receiver] += posting.amount
+        for account, amount in postings:
+            receiver = fund if account == FUND else account
+            if amount > 0 and receiver is not None and receiver != payer:
+                owed[receiver] += amount
         payments.extend((payer, receiver, amount) for receiver, amount in owed.items())
     return payments
 
@@ -246,6 +250,19 @@ def _plan_inputs(
     return {k: v for k, v in to_plan.items() if v}, problems
 
 
+@lru_cache(maxsize=64)
+def cached_plan(
+    balances: tuple[tuple[Account, int], ...], rate: Rate, policy: FeePolicy, threshold: int
+) -> SettlementPlan[Account]:
+    """The domain's plan for these exact inputs, remembered: the search for the fewest
+    transfers among a hundred balances takes a noticeable fraction of a second, and the same
+    balances are planned again for every view of the close page and for the confirm (which
+    thereby creates the very plan the officer saw)."""
+    return plan_settlement(
+        dict(balances), rate, policy, carry_threshold=threshold, carry_accounts=(FUND,)
+    )
+
+
 def build_preview(session: Session, clan: Clan, period: Period) -> ClosePreview:
     """The plan that closing ``period`` now would confirm (no permission check, no writes).
 
@@ -260,12 +277,11 @@ def build_preview(session: Session, clan: Clan, period: Period) -> ClosePreview:
     balances = period_balances(session, clan.id, period.id)
     committed = committed_effects(session, clan, period)
     to_plan, problems = _plan_inputs(balances, committed, treasurer)
-    plan = plan_settlement(
-        {k: v for k, v in to_plan.items() if k.kind is not AccountKind.FEES},
+    plan = cached_plan(
+        tuple(sorted((k, v) for k, v in to_plan.items() if k.kind is not AccountKind.FEES)),
         rate,
         policy,
-        carry_threshold=threshold,
-        carry_accounts=(FUND,),
+        threshold,
     )
     carried = dict(plan.carried)
     lines = [

@@ -93,7 +93,11 @@ def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Acco
         .join(Period, Period.id == Transfer.period_id)
         .outerjoin(JournalEntry, JournalEntry.id == Transfer.entry_id)
         .outerjoin(posted_in, posted_in.id == JournalEntry.period_id)
-        .where(Transfer.clan_id == clan.id, Period.starts_on <= period.starts_on)
+        .where(
+            Transfer.clan_id == clan.id,
+            Period.starts_on <= period.starts_on,
+            or_(posted_in.id.is_(None), posted_in.starts_on > period.starts_on),
+        )
     ).all()
     totals: dict[Account, int] = defaultdict(int)
     for transfer, posted_start in rows:
