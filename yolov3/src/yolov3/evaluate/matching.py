@@ -166,17 +166,21 @@ def iou_blocks(dt: Table, gt: Table, num_classes: int, crowd: bool = True) -> It
     dkeys, dstart, dcount = _groups(dt, num_classes)
     gkeys, gstart, gcount = _groups(gt, num_classes)
     _, di, gi = np.intersect1d(dkeys, gkeys, assume_unique=True, return_indices=True)
-    order = np.argsort(-dcount[di], kind="stable")
-    dstart, dcount, gstart, gcount = dstart[di][order], dcount[di][order], gstart[gi], gcount[gi]
-    gstart, gcount = gstart[order], gcount[order]
+    dstart, dcount, gstart, gcount = dstart[di], dcount[di], gstart[gi], gcount[gi]
+    # blocks of pairs with similar truth counts pad little; within a block, pairs go by
+    # decreasing detection count so that step d of the matcher works on a prefix
+    order = np.lexsort((-dcount, gcount))
+    dstart, dcount, gstart, gcount = dstart[order], dcount[order], gstart[order], gcount[order]
     i = 0
     while i < len(dcount):
-        # pairs are sorted by detection count, so the first pair sets the block's D
-        limit = min(BLOCK_ELEMENTS // max(int(dcount[i]), 1), BLOCK_PAIRS_X_TRUTHS)
-        width = np.maximum.accumulate(gcount[i:])
-        size = np.arange(1, len(width) + 1) * width
-        j = i + max(1, int(np.searchsorted(size, limit, side="right")))
-        yield _block(dt, gt, dstart[i:j], dcount[i:j], gstart[i:j], gcount[i:j], crowd)
+        count = np.arange(1, len(dcount) - i + 1)
+        g_max, d_max = np.maximum.accumulate(gcount[i:]), np.maximum.accumulate(dcount[i:])
+        fits = (count * g_max * d_max <= BLOCK_ELEMENTS) & (count * g_max <= BLOCK_PAIRS_X_TRUTHS)
+        j = i + max(1, int(np.argmin(fits)) if not fits.all() else len(fits))
+        by_dets = i + np.argsort(-dcount[i:j], kind="stable")
+        yield _block(
+            dt, gt, dstart[by_dets], dcount[by_dets], gstart[by_dets], gcount[by_dets], crowd
+        )
         i = j
 
 
