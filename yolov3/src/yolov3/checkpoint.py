@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,22 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def copy_checkpoint(source: str | Path, path: str | Path) -> Path:
+    """Copy a checkpoint file atomically (e.g. ``last.pt`` -> ``best.pt``)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, open(source, "rb") as src:
+            shutil.copyfileobj(src, handle, 1 << 20)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from yolov3.checkpoint import (
     capture_rng_state,
+    copy_checkpoint,
     load_checkpoint,
     restore_rng_state,
     save_checkpoint,
@@ -52,7 +53,11 @@ class Run:
         resume: str | Path | None = None,
         device: str | None = None,
         stop_after: int | None = None,
+        model: torch.nn.Module | None = None,
     ) -> None:
+        self.model = model
+        if model is not None:
+            model_config = model.config
         self.checkpoint = load_checkpoint(resume) if resume else None
         if self.checkpoint is not None:
             config = TrainConfig.from_dict(self.checkpoint["train_config"])
@@ -104,7 +109,7 @@ class Run:
     def _build_model(self, model_config: ModelConfig) -> torch.nn.Module:
         from yolov3.model import build_model
 
-        model = build_model(model_config)
+        model = self.model if self.model is not None else build_model(model_config)
         init_head_biases(model, self.config.img_size)
         if self.config.weights and self.checkpoint is None:
             self.say(load_pretrained(model, self.config.weights, self.config.weights_cutoff))
@@ -187,9 +192,11 @@ class Run:
 
     # --- the loop ------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
+        deterministic = torch.are_deterministic_algorithms_enabled()
         try:
             return self._execute()
         finally:
+            torch.use_deterministic_algorithms(deterministic)
             cleanup_distributed()
 
     def _execute(self) -> dict[str, Any]:
@@ -208,33 +215,11 @@ class Run:
             f"batch {cfg.batch_size} x {self.dist.world_size} process(es), accumulate "
             f"{state.accumulate}, {len(loader)} batches per epoch, device {self.device}"
         )
-        for epoch in range(start, cfg.epochs):
-            t0 = time.perf_counter()
-            self._set_frozen(state, epoch < cfg.freeze_epochs)
-            loader.batch_sampler.set_epoch(epoch)
-            row = {"epoch": epoch + 1, **train_one_epoch(state, loader, epoch)}
-            row.update(val_ap50="", val_ap="")
-            if self.dist.is_main and (
-                (epoch + 1) % cfg.val_interval == 0 or epoch + 1 == cfg.epochs
-            ):
-                net = state.ema.module if state.ema is not None else unwrap(state.model)
-                result = validate(net, val_loader, self.device, cfg)
-                row.update(val_ap50=result.ap50, val_ap=result.ap)
-            row["seconds"] = time.perf_counter() - t0
+        try:
+            best = self._loop(state, model_config, loader, val_loader, log, start, best)
+        finally:
             if log is not None:
-                improved = row["val_ap50"] != "" and row["val_ap50"] > best
-                best = max(best, row["val_ap50"]) if improved else best
-                log.log_epoch(row)
-                ck = self._checkpoint(state, model_config, epoch + 1, best, log.history)
-                save_checkpoint(ck, last)
-                if improved:
-                    save_checkpoint(ck, best_path)
-                self.say(_epoch_line(row, cfg.epochs))
-            barrier(self.dist)
-            if self.stop_after is not None and epoch + 1 - start >= self.stop_after:
-                break
-        if log is not None:
-            log.close()
+                log.close()
         return {
             "best_ap50": best,
             "last": last,
@@ -244,6 +229,35 @@ class Run:
             "out": self.out,
             "skipped_steps": state.bad_total,
         }
+
+    def _loop(self, state, model_config, loader, val_loader, log, start: int, best: float) -> float:
+        """Train the remaining epochs; returns the best validation AP50."""
+        cfg = self.config
+        for epoch in range(start, cfg.epochs):
+            t0 = time.perf_counter()
+            self._set_frozen(state, epoch < cfg.freeze_epochs)
+            loader.batch_sampler.set_epoch(epoch)
+            row = {"epoch": epoch + 1, **train_one_epoch(state, loader, epoch)}
+            row.update(val_ap50="", val_ap="")
+            last_epoch = epoch + 1 == cfg.epochs
+            if self.dist.is_main and ((epoch + 1) % cfg.val_interval == 0 or last_epoch):
+                net = state.ema.module if state.ema is not None else unwrap(state.model)
+                result = validate(net, val_loader, self.device, cfg)
+                row.update(val_ap50=result.ap50, val_ap=result.ap)
+            row["seconds"] = time.perf_counter() - t0
+            if log is not None:
+                improved = row["val_ap50"] != "" and row["val_ap50"] > best
+                best = max(best, row["val_ap50"]) if improved else best
+                log.log_epoch(row)
+                ck = self._checkpoint(state, model_config, epoch + 1, best, log.history)
+                save_checkpoint(ck, self.out / "last.pt")
+                if improved:
+                    copy_checkpoint(self.out / "last.pt", self.out / "best.pt")
+                self.say(_epoch_line(row, cfg.epochs))
+            barrier(self.dist)
+            if self.stop_after is not None and epoch + 1 - start >= self.stop_after:
+                break
+        return best
 
     def _checkpoint(self, state, model_config, epoch, best, history) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,14 @@ class RunLog:
     """
 
     def __init__(
-        self, out: str | Path, history: list[dict[str, Any]] | None = None, tensorboard: bool = True
+        self,
+        out: str | Path,
+        history: list[dict[str, Any]] | None = None,
+        tensorboard: bool = True,
+        plot_every_s: float = 60.0,
     ) -> None:
+        self.plot_every_s = plot_every_s
+        self._plotted_at = time.monotonic()
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.history = list(history or [])
@@ -63,9 +70,17 @@ class RunLog:
                 self.writer.add_scalar("val/AP50", row["val_ap50"], step)
                 self.writer.add_scalar("val/AP50_95", row["val_ap"], step)
             self.writer.flush()
-        plot_results(self.history, self.out / "results.png")
+        if time.monotonic() - self._plotted_at > self.plot_every_s:
+            self.plot()
+
+    def plot(self) -> Path:
+        """Redraw ``results.png`` (every ``plot_every_s`` at most while training; at the end)."""
+        self._plotted_at = time.monotonic()
+        return plot_results(self.history, self.out / "results.png")
 
     def close(self) -> None:
+        if self.history:
+            self.plot()
         if self.writer is not None:
             self.writer.close()
 

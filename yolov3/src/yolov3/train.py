@@ -229,6 +229,7 @@ def fit(
     resume: str | Path | None = None,
     device: str | None = None,
     stop_after: int | None = None,
+    model: nn.Module | None = None,
 ) -> dict[str, Any]:
     """Train a whole run (see :mod:`yolov3.run` for the steps); returns its summary.
 
@@ -240,10 +241,12 @@ def fit(
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when present.
         stop_after: end after this many epochs of this call (the schedule still spans
             ``config.epochs``), as if the run were interrupted there.
+        model: train this network (with a ``config`` attribute and the detector interface
+            of :mod:`yolov3.model`) instead of building one; pass it again to resume.
 
     Returns:
         ``{"best_ap50", "last", "best", "epochs", "history", "out"}``.
     """
     from yolov3.run import Run
 
-    return Run(config, model_config, arch, resume, device, stop_after).execute()
+    return Run(config, model_config, arch, resume, device, stop_after, model).execute()
