@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from clanledger.extensions import db
-from clanledger.models import Posting, Sale
+from clanledger.models import Drop, Posting, Sale
 from clanledger.services import drops, kills, sales
 from clanledger.services.errors import ServiceError
 
@@ -19,19 +19,27 @@ NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 N_CHARS = 4
 weights = st.lists(st.sampled_from(["0", "1/2", "1", "3/2"]), min_size=N_CHARS, max_size=N_CHARS)
 index = st.integers(0, 5)
-amount = st.integers(-5, 5000)
+price = st.integers(-5, 3000)
+percent = st.integers(-1, 100)  # of the asking price: what the exchange paid (-1: negative)
 operations = st.one_of(
     st.tuples(st.just("kill"), weights, st.none() | st.integers(0, N_CHARS - 1)),
     st.tuples(st.just("drop"), index, st.integers(0, N_CHARS - 1)),
-    st.tuples(st.just("list"), index, amount),
+    st.tuples(st.just("list"), index, price),
+    st.tuples(st.just("list"), index, price),
     st.tuples(st.just("unsold"), index),
     st.tuples(st.just("store"), index),
-    st.tuples(st.just("sell"), index, amount),
-    st.tuples(st.just("buy"), index, st.integers(0, N_CHARS - 1), amount),
-    st.tuples(st.just("correct"), index, amount),
+    st.tuples(st.just("sell"), index, percent),
+    st.tuples(st.just("sell"), index, percent),
+    st.tuples(st.just("buy"), index, st.integers(0, N_CHARS - 1), price),
+    st.tuples(st.just("correct"), index, percent),
     st.tuples(st.just("void"), index),
     st.tuples(st.just("rollcall"), index, weights),
 )
+
+
+def _received(drop_id: int, pct: int) -> int:
+    asking = db.session.get(Drop, drop_id).asking_price if drop_id else None
+    return (asking or 100) * pct // 100
 
 
 def _apply(op, ctx) -> None:
@@ -70,7 +78,8 @@ def _apply(op, ctx) -> None:
     elif name == "store":
         drops.store_drop(s, actor, clan, pick(drop_ids, op[1]))
     elif name == "sell":
-        sales.record_sale(s, actor, clan, pick(drop_ids, op[1]), received=op[2], now=NOW)
+        drop_id = pick(drop_ids, op[1])
+        sales.record_sale(s, actor, clan, drop_id, received=_received(drop_id, op[2]), now=NOW)
     elif name == "buy":
         sales.record_internal_purchase(
             s,
@@ -82,9 +91,9 @@ def _apply(op, ctx) -> None:
             now=NOW,
         )
     elif name == "correct":
-        sales.correct_sale(
-            s, actor, clan, pick(drop_ids, op[1]), received=op[2], reason="fix", now=NOW
-        )
+        drop_id = pick(drop_ids, op[1])
+        received = _received(drop_id, op[2])
+        sales.correct_sale(s, actor, clan, drop_id, received=received, reason="fix", now=NOW)
     elif name == "void":
         sales.void_sale(s, actor, clan, pick(drop_ids, op[1]), reason="undo", now=NOW)
     elif name == "rollcall":
@@ -109,11 +118,11 @@ def _totals(clan_id: int) -> tuple[int, int, int]:
 
 
 @settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(ops=st.lists(operations, min_size=1, max_size=14))
+@given(ops=st.lists(operations, min_size=3, max_size=14))
 def test_any_operation_sequence_keeps_the_ledger_at_zero(ops, make_user, make_clan, make_character):
     leader = make_user()
     clan = make_clan(leader=leader)
@@ -127,6 +136,12 @@ def test_any_operation_sequence_keeps_the_ledger_at_zero(ops, make_user, make_cl
         "kills": [],
         "drops": [],
     }
+    # A kill with everyone and three items (two listed): most operations have something to do.
+    _apply(("kill", ["1"] * N_CHARS, 0), ctx)
+    for holder in range(3):
+        _apply(("drop", 0, holder), ctx)
+    for item in range(2):
+        _apply(("list", item, 1000), ctx)
     for op in ops:
         before = _totals(clan.id)
         try:
@@ -134,6 +149,9 @@ def test_any_operation_sequence_keeps_the_ledger_at_zero(ops, make_user, make_cl
         except ServiceError:
             db.session.rollback()
             assert _totals(clan.id) == before, f"{op} was refused but changed the ledger"
+            event(f"refused {op[0]}")
+        else:
+            event(f"done {op[0]}")  # see --hypothesis-show-statistics
         _, total, fund = _totals(clan.id)
         assert total == 0, f"ledger sums to {total} after {op}"
         for entry_total in db.session.execute(
