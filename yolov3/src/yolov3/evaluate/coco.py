@@ -148,16 +148,17 @@ def accumulate(
     bounds = np.searchsorted(dt.label[order], np.arange(num_classes + 1))
     tp_all = matched & ~matched_ignored
     fp_all = ~matched & ~dt_out[None]
-    for k in range(num_classes):
+    for k in np.flatnonzero(npig.any(0)):
         idx = order[bounds[k] : bounds[k + 1]]
-        for a in range(A):
-            if npig[a, k] == 0:
-                continue
-            for m, max_det in enumerate(MAX_DETS):
-                sel = idx[dt.rank[idx] < max_det]
-                tp = np.cumsum(tp_all[:, a, sel], axis=1).astype(float)
-                fp = np.cumsum(fp_all[:, a, sel], axis=1).astype(float)
-                precision[:, :, k, a, m], recall[:, k, a, m] = _pr_curve(tp, fp, npig[a, k])
+        tp_k, fp_k, rank_k = tp_all[:, :, idx], fp_all[:, :, idx], dt.rank[idx]  # (T, A, n)
+        for m, max_det in enumerate(MAX_DETS):
+            sel = rank_k < max_det
+            tp = np.cumsum(tp_k[:, :, sel], axis=2).astype(float)
+            fp = np.cumsum(fp_k[:, :, sel], axis=2).astype(float)
+            for a in np.flatnonzero(npig[:, k]):
+                precision[:, :, k, a, m], recall[:, k, a, m] = _pr_curve(
+                    tp[:, a], fp[:, a], npig[a, k]
+                )
     return precision, recall
 
 
