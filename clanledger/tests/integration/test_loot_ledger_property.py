@@ -118,11 +118,11 @@ def _totals(clan_id: int) -> tuple[int, int, int]:
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(ops=st.lists(operations, min_size=3, max_size=14))
+@given(ops=st.lists(operations, min_size=3, max_size=12))
 def test_any_operation_sequence_keeps_the_ledger_at_zero(ops, make_user, make_clan, make_character):
     leader = make_user()
     clan = make_clan(leader=leader)
