@@ -150,7 +150,7 @@ class TrainConfig:
     progress: bool = True  # tqdm progress bars
     # --- transfer learning ---
     weights: str | None = None  # start from a .pt checkpoint or a Darknet .weights file
-    weights_cutoff: int | None = None  # Darknet: load only the first N convolutions (backbone)
+    weights_cutoff: int | None = None  # Darknet: load layers 0..N-1 only; 0 = the backbone
     freeze_epochs: int = 0  # keep the backbone frozen for the first N epochs
 
     def __post_init__(self) -> None:

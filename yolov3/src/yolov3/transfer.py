@@ -2,8 +2,8 @@
 
 A full Darknet file trained on another class count (e.g. COCO's 80) is read into a network
 of its own shape and every tensor whose shape matches is copied; the prediction convs that
-differ keep their prior-based initialisation. A backbone cut-off reads only the first
-``cutoff`` convolutions.
+differ keep their prior-based initialisation. A backbone cut-off reads only Darknet layers
+``0 .. cutoff-1`` (``cutoff=0``: exactly the backbone).
 """
 
 from __future__ import annotations
@@ -17,35 +17,23 @@ from torch import nn
 from yolov3.config import ModelConfig
 
 
-def _float_count(model: nn.Module) -> int:
-    """Floats a Darknet weights file holds for ``model`` (conv weights, biases, BN params)."""
-    return sum(
-        t.numel()
-        for name, t in model.state_dict().items()
-        if t.dtype.is_floating_point and not name.endswith("num_batches_tracked")
-    )
-
-
 def darknet_num_classes(path: str | Path, config: ModelConfig) -> int:
     """Class count of a full Darknet weights file for ``config``'s architecture, from its size.
 
-    The float count is linear in the class count, so two probe networks give the answer.
+    The file size is linear in the class count, so two probe networks give the answer.
     """
     from yolov3.model import build_model
+    from yolov3.model.darknet_io import DarknetHeader, darknet_weights_size
 
     path = Path(path)
-    raw = path.read_bytes()[:12]
-    major, minor = (int(v) for v in torch.frombuffer(bytearray(raw[:8]), dtype=torch.int32))
-    header = 20 if major * 10 + minor >= 2 else 16
-    floats = (path.stat().st_size - header) // 4
-    n1 = _float_count(build_model(replace(config, num_classes=1, class_names=())))
-    n2 = _float_count(build_model(replace(config, num_classes=2, class_names=())))
-    per_class = n2 - n1
-    classes, rest = divmod(floats - n1, per_class)
+    found = path.stat().st_size - DarknetHeader.read(path).size + DarknetHeader().size
+    one = darknet_weights_size(build_model(replace(config, num_classes=1, class_names=())))
+    two = darknet_weights_size(build_model(replace(config, num_classes=2, class_names=())))
+    classes, rest = divmod(found - one, two - one)
     if rest or classes < 0:
         raise ValueError(
-            f"{path}: {floats} floats do not match a full {config.arch} with any class count "
-            "(wrong architecture? pass a backbone cut-off to load only the first layers)"
+            f"{path}: {found:,} bytes do not fit a full {config.arch} with any class count "
+            "(another architecture? a partial file? give weights_cutoff to load the backbone)"
         )
     return classes + 1
 
@@ -61,6 +49,11 @@ def copy_matching(target: nn.Module, source: dict[str, torch.Tensor]) -> list[st
 
 def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = None) -> str:
     """Initialise ``model`` from ``path`` (``.pt`` checkpoint or Darknet ``.weights``).
+
+    Args:
+        model: the network to train (unfused).
+        path: the weights.
+        cutoff: Darknet only: load layers ``0 .. cutoff-1``; 0 means the backbone.
 
     Returns:
         A one-line summary for the log (what was loaded, what was re-initialised).
@@ -81,8 +74,11 @@ def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = Non
             f"re-initialised {len(skipped)} (class count differs)" if skipped else "all matched"
         )
     if cutoff is not None:
+        from yolov3.model.darknet_cfg import backbone_layer_count
+
+        cutoff = cutoff or backbone_layer_count(model)
         load_darknet_weights(model, path, cutoff=cutoff)
-        return f"{path.name}: loaded the first {cutoff} convolutions (backbone)"
+        return f"{path.name}: loaded Darknet layers 0-{cutoff - 1}; the rest starts fresh"
     config: ModelConfig = model.config
     classes = darknet_num_classes(path, config)
     if classes == config.num_classes:

@@ -10,7 +10,7 @@ EXAMPLES = """\
 examples:
   yolov3 train --data ../shared/data/coco128 --val-split val2017 --train-split train2017 \\
       --arch yolov3-tiny --epochs 50 --batch-size 16
-  yolov3 train --data raccoon/ --weights yolov3-tiny.weights --weights-cutoff 13 \\
+  yolov3 train --data raccoon/ --weights yolov3-tiny.weights --weights-cutoff 0 \\
       --freeze-epochs 2 --arch yolov3-tiny
   yolov3 train --resume runs/train/last.pt
   torchrun --nproc_per_node 4 -m yolov3 train --data coco/ --batch-size 16
@@ -34,7 +34,7 @@ _FLAGS = {
     "out": "run folder for checkpoints, logs and plots",
     "seed": "random seed",
     "weights": "start from a .pt checkpoint or Darknet .weights",
-    "weights_cutoff": "Darknet weights: load only the first N convolutions (backbone)",
+    "weights_cutoff": "Darknet weights: load only layers 0..N-1; 0 = exactly the backbone",
     "freeze_epochs": "keep the backbone frozen for the first N epochs",
     "val_interval": "validate every k epochs",
     "box_loss": "ciou, giou or mse",
