@@ -22,6 +22,7 @@ class DetectorBase(nn.Module):
 
     config: ModelConfig
     backbone: nn.Module
+    channels_last: bool = False  # set by fuse(): inputs are converted on the way in
 
     def head_convs(self) -> list[nn.Conv2d]:
         """The final 1x1 prediction conv of each scale, in scale order."""
@@ -41,6 +42,7 @@ class DetectorBase(nn.Module):
         for module in self.modules():
             if isinstance(module, ConvBNLeaky):
                 module.fuse()
+        self.channels_last = True
         return self.to(memory_format=torch.channels_last)
 
     @torch.no_grad()
@@ -57,13 +59,14 @@ class DetectorBase(nn.Module):
             bias[:, 4] = math.log(8 / (640 / stride) ** 2)
             bias[:, 5:] = math.log(0.6 / (c - 0.99))
 
-    def _check_input(self, x: Tensor) -> None:
-        if torch.jit.is_tracing():  # the ONNX exporter's trace: shapes are not plain ints
-            return
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected images of shape (B, 3, H, W), got {tuple(x.shape)}")
-        if x.shape[2] % 32 or x.shape[3] % 32:
-            raise ValueError(f"height and width must be divisible by 32, got {tuple(x.shape)}")
+    def _check_input(self, x: Tensor) -> Tensor:
+        """``x`` after validation, in the memory format the convolutions run fastest in."""
+        if not torch.jit.is_tracing():  # the ONNX exporter's trace: shapes are not plain ints
+            if x.dim() != 4 or x.shape[1] != 3:
+                raise ValueError(f"expected images of shape (B, 3, H, W), got {tuple(x.shape)}")
+            if x.shape[2] % 32 or x.shape[3] % 32:
+                raise ValueError(f"height and width must be divisible by 32, got {tuple(x.shape)}")
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
 
 class DetectionBlock(nn.Module):
@@ -113,7 +116,7 @@ class YOLOv3(DetectorBase):
         return [self.head32.predict, self.head16.predict, self.head8.predict]
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        self._check_input(x)
+        x = self._check_input(x)
         c3, c4, c5 = self.backbone(x)
         route32, p32 = self.head32(c5)
         # Darknet's "route -1, 61": the upsampled map first, then the backbone feature.
@@ -181,7 +184,7 @@ class YOLOv3Tiny(DetectorBase):
         return [self.predict32, self.predict16]
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        self._check_input(x)
+        x = self._check_input(x)
         c4, c5 = self.backbone(x)
         route = self.neck(c5)
         p32 = self.predict32(self.expand32(route))
