@@ -186,3 +186,34 @@ def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login
     login(officer)
     page = client.get(f"/clans/{clan.id}/statement/{mine}").get_data(True)
     assert "#transfer-7" in page and f"/clans/{clan.id}/periods/1" in page
+
+
+@pytest.mark.parametrize(
+    ("participants", "weights", "message"),
+    [
+        ("all", "0", b"weight 0"),  # every weight zero
+        ("unknown", "1", b"invalid-feedback"),  # a character id not in the roster
+        ("all", "abc", b"1, 0.5, 1/2 or 1.25"),  # not a number
+    ],
+)
+def test_bad_kill_forms_show_errors_and_record_nothing(
+    participants, weights, message, clan_setup, login, client
+):
+    clan, officer, _, chars, boss = clan_setup
+    officer.locale = "en"  # the messages below are the English msgids
+    db.session.commit()
+    login(officer)
+    ids = [c.id for c in chars] if participants == "all" else [chars[0].id, 999_999]
+    response = client.post(
+        f"/clans/{clan.id}/kills/new",
+        data={
+            "boss_id": boss.id,
+            "killed_at": "2026-11-20T21:30",
+            "participants": ids,
+            "caller": 0,
+            **{f"w-{i}": weights for i in ids},
+        },
+    )
+    assert response.status_code == 200
+    assert message in response.data
+    assert db.session.execute(select(func.count(Kill.id))).scalar_one() == 0
