@@ -46,6 +46,7 @@ def test_detect_sample_images_writes_images_labels_and_json(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "broken.jpg: image cannot be decoded" in captured.err
     assert "4 images" in captured.out and "1 files skipped" in captured.out
+    assert "found: " in captured.out and " dog" in captured.out
     names = sorted(p.name for p in (DARKNET / "images").glob("*.jpg"))
     for name in names:
         written, original = cv2.imread(str(out / name)), cv2.imread(str(source / name))

@@ -30,6 +30,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     )
     group.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
 
 
 def build_detector(args: argparse.Namespace, **kwargs: object):
@@ -39,7 +40,12 @@ def build_detector(args: argparse.Namespace, **kwargs: object):
     weights = Path(args.weights)
     if not weights.is_file():
         raise SystemExit(f"yolov3: --weights {weights}: no such file")
-    options = {"img_size": args.img_size, "device": args.device, "letterbox": not args.stretch}
+    options = {
+        "img_size": args.img_size,
+        "device": args.device,
+        "letterbox": not args.stretch,
+        "half": args.half,
+    }
     options.update(kwargs)
     if weights.suffix == ".weights" or args.cfg:
         if not args.cfg:
@@ -125,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"yolov3 detect: {exc}") from exc
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
+    if report.per_class:
+        counts = sorted(report.per_class.items(), key=lambda item: (-item[1], item[0]))
+        print("found: " + ", ".join(f"{count} {name}" for name, count in counts))
     rate = report.images / max(report.seconds, 1e-9)
     print(
         f"{report.images} images, {report.detections} detections in {report.seconds:.1f} s "

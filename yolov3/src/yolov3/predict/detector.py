@@ -63,6 +63,7 @@ class Detector:
         device: where to run (default: CUDA when available, else CPU).
         letterbox: keep the aspect ratio and pad, as in training (default); False stretches
             the image to a square, as Darknet's and OpenCV DNN's stock demos do.
+        half: run the network in float16 (CUDA only; ignored on the CPU).
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class Detector:
         class_names: Sequence[str] | None = None,
         device: str | torch.device | None = None,
         letterbox: bool = True,
+        half: bool = False,
     ) -> None:
         if img_size % 32:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
@@ -88,6 +90,9 @@ class Detector:
         self.classes = None if classes is None else [int(c) for c in classes]
         self.multi_label = multi_label
         self.letterbox = letterbox
+        self.half = half and self.device.type == "cuda"
+        if self.half:
+            self.model.half()
         names = list(class_names or self.config.class_names)
         if names and len(names) != self.config.num_classes:
             raise ValueError(
@@ -157,6 +162,7 @@ class Detector:
         boxed = [self._resize(a) for a in arrays]
         x = torch.from_numpy(np.stack([b[0] for b in boxed])).to(self.device)
         x = x.permute(0, 3, 1, 2).float().div_(255).contiguous(memory_format=torch.channels_last)
+        x = x.half() if self.half else x
         decoded = decode(self.model(x), self.config)
         dets = postprocess(
             decoded,

@@ -63,6 +63,7 @@ class DetectReport:
     Attributes:
         images: pictures processed (images plus video frames).
         detections: boxes found in all of them.
+        per_class: boxes found, by class name.
         skipped: ``(file, reason)`` for every file that could not be read.
         written: output files, by kind (``"images"``, ``"videos"``, ``"labels"``, ``"json"``).
         seconds: wall time of the run.
@@ -70,6 +71,7 @@ class DetectReport:
 
     images: int = 0
     detections: int = 0
+    per_class: dict[str, int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     written: dict[str, list[Path]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -95,6 +97,9 @@ class _Writer:
     ) -> None:
         self.report.images += 1
         self.report.detections += len(det["scores"])
+        counts = self.report.per_class
+        for label in det["labels"].tolist():
+            counts[self.names[label]] = counts.get(self.names[label], 0) + 1
         h, w = image.shape[:2]
         boxes = det["boxes"].double()
         for box, score, label in zip(
