@@ -16,9 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
-from clanledger.domain.fees import FeePolicy
-from clanledger.domain.savings import Savings, netting_savings
-from clanledger.domain.settlement import plan_settlement
+from clanledger.domain.savings import Savings
 from clanledger.models import (
     Attendance,
     Character,
@@ -35,7 +33,6 @@ from clanledger.services import authz
 from clanledger.services.drops import OPEN_STATUSES
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
-from clanledger.services.sales import rates_on
 from clanledger.services.statements import period_containing
 
 
@@ -194,67 +191,19 @@ def _sales_by_day(clan: Clan, period: Period, sales: list[Sale]) -> list[Bar]:
     ]
 
 
-def _per_sale_payments(
-    session: Session, clan_id: int, period: Period, treasurer: int | None
-) -> list[tuple[int | str, int | str, int]]:
-    """``(payer, receiver, net)`` if every share of the period's standing sales had been
-    paid right after the sale: the holder (or internal buyer) pays each other participant,
-    and the fund's cut to the treasurer (one query; corrected sales count once)."""
-    rows = session.execute(
-        select(Posting.entry_id, Posting.account_kind, Posting.character_id, Posting.amount)
-        .join(Sale, Sale.entry_id == Posting.entry_id)
-        .where(Posting.clan_id == clan_id, Posting.period_id == period.id)
-        .order_by(Posting.entry_id, Posting.id)
-    ).all()
-    by_entry: dict[int, list[tuple[str, int | None, int]]] = defaultdict(list)
-    for entry_id, kind, cid, amount in rows:
-        by_entry[entry_id].append((kind, cid, amount))
-    payments: list[tuple[int | str, int | str, int]] = []
-    for postings in by_entry.values():
-        payer = next(cid for kind, cid, amount in postings if kind == "member" and amount < 0)
-        for kind, cid, amount in postings:
-            receiver = cid if kind == "member" else (treasurer or "fund")
-            if amount > 0 and receiver is not None and receiver != payer:
-                payments.append((payer, receiver, amount))
-    return payments
+def _savings(session: Session, clan: Clan, period: Period) -> tuple[Savings | None, str | None]:
+    """What netting saves this period: the close preview's figure (the same plan, fee rate
+    and treasurer as the close), so the dashboard and the close page always agree."""
+    from clanledger.services.close import build_preview
 
-
-def _savings(
-    session: Session,
-    clan: Clan,
-    period: Period,
-    balances: dict[tuple[str, int | None], int],
-    now: datetime,
-) -> tuple[Savings | None, str | None]:
-    """Fees if every share were paid right after each sale, against the netted plan.
-
-    As at the close, the fund's balance is settled to the treasurer's character; a clan
-    without one keeps the fund's diamonds where they are (carried, not moved).
-    """
-    from clanledger.services.close import treasurer_of
-
-    treasurer = treasurer_of(session, clan)
-    payments = _per_sale_payments(session, clan.id, period, treasurer)
-    netted: dict[int | str, int] = defaultdict(int)
-    for (kind, cid), amount in balances.items():
-        if kind == "member" and cid is not None:
-            netted[cid] += amount
-        elif kind == "fund":
-            netted[treasurer if treasurer is not None else "fund"] += amount
+    if period.id is None:
+        return None, None  # nothing posted yet
     try:
-        rate = rates_on(session, clan.id, local_day(clan, now)).fee
-        policy = FeePolicy(clan.fee_policy)
-        plan = plan_settlement(
-            {k: v for k, v in netted.items() if v},
-            rate,
-            policy,
-            carry_threshold=clan.carry_threshold,
-            carry_accounts=("fund",),
-            time_budget=0.2,  # an estimate on a page view: never wait long for it
-        )
-        return netting_savings(payments, plan, rate, policy), None
-    except (DomainError, ServiceError) as exc:
-        return None, exc.message if isinstance(exc, ServiceError) else str(exc)
+        return build_preview(session, clan, period).savings, None
+    except ServiceError as exc:
+        return None, exc.message
+    except DomainError as exc:
+        return None, str(exc)
 
 
 def dashboard(
@@ -275,7 +224,7 @@ def dashboard(
     members = {cid: v for (kind, cid), v in balances.items() if kind == "member"}
     summary, sales = _sales(session, clan_id, period)
     attendance, kills = _attendance(session, clan, period)
-    savings, savings_error = _savings(session, clan, period, balances, now)
+    savings, savings_error = _savings(session, clan, period)
     mine = list(
         session.execute(
             select(Character.id).where(Character.clan_id == clan_id, Character.user_id == actor_id)
