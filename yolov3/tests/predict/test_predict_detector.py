@@ -127,3 +127,6 @@ def test_cuda_detections_equal_cpu_detections():
     assert len(gpu["scores"]) == len(cpu["scores"]) > 0
     torch.testing.assert_close(gpu["boxes"], cpu["boxes"], atol=1e-2, rtol=1e-3)
     torch.testing.assert_close(gpu["scores"], cpu["scores"], atol=1e-4, rtol=1e-3)
+    half = Detector(model, img_size=96, conf_thresh=0.001, device="cuda", half=True)([image])[0]
+    assert half["boxes"].dtype == torch.float32 and len(half["scores"]) > 0
+    torch.testing.assert_close(half["scores"][:5], cpu["scores"][:5], atol=5e-3, rtol=5e-2)
