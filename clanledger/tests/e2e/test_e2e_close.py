@@ -85,9 +85,8 @@ def test_close_plan_paid_confirmed(march, new_page, screenshot):
     lead.locator(f"a[href='/clans/{clan_id}/periods/{period_id}']").click()
     lead.wait_for_load_state()
     assert lead.locator("[data-testid=saved]").inner_text() == "26"
-    lead.locator("a[href='#why-1']").click()
-    lead.locator("#why-1.show").wait_for(state="visible")
-    lead.wait_for_timeout(400)  # let the collapse finish opening
+    lead.locator("a[href='#why-1']").first.click()
+    assert "黑妖小華" in lead.locator("#why-1").inner_text()  # B's debt and A's credit
     screenshot(lead, "close-plan-zh_Hant")
     lead.locator("form[action$='/close'] [type=submit]").click()
     lead.wait_for_load_state()

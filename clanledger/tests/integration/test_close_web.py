@@ -28,7 +28,7 @@ def test_preview_shows_the_saving_and_why_then_closes(client, login, month):
     client.post("/lang", data={"locale": "en"})
     page = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
     assert 'data-testid="saved">26<' in page
-    assert "B → A" in page and 'href="#why-1"' in page
+    assert "B → A" in page and 'href="#why-1"' in page and 'id="why-2"' in page
     assert "737" in page and "1,074" in page
     listing = client.get(f"/clans/{clan.id}/periods").get_data(as_text=True)
     assert "2026-03" in listing

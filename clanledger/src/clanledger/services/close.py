@@ -139,6 +139,19 @@ class ClosePreview:
         return self.period.status == PeriodStatus.CLOSED
 
     @property
+    def groups(self) -> list[tuple[tuple[WhyItem, ...], list[PlanLine]]]:
+        """Each zero-sum group once, with the transfers that settle it, in plan order."""
+        found: dict[tuple[WhyItem, ...], list[PlanLine]] = {}
+        for line in self.transfers:
+            found.setdefault(line.why, []).append(line)
+        return list(found.items())
+
+    @property
+    def group_numbers(self) -> dict[tuple[WhyItem, ...], int]:
+        """1-based number of each group (the anchor of a transfer's "why")."""
+        return {why: number for number, (why, _) in enumerate(self.groups, start=1)}
+
+    @property
     def carried_total(self) -> int:
         return sum(abs(line.carried) for line in self.lines)
 
