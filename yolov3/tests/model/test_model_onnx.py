@@ -108,7 +108,7 @@ def checkpoint(tmp_path):
         {
             "model_config": config.to_dict(),
             "model": model.state_dict(),
-            "ema": {"model": ema.state_dict(), "updates": 10},
+            "ema": ema.state_dict(),
         },
         path,
     )
