@@ -222,3 +222,13 @@ def test_malformed_lines_are_refused(tmp_path):
     path.write_text("[net]\n[convolutional]\nfilters=sixteen\n")
     with pytest.raises(DarknetFormatError, match=r"bad.cfg:2: \[convolutional\] option filters"):
         model_from_cfg(path)
+
+
+@needs_darknet
+def test_official_tiny_weights_load_and_save_byte_for_byte(tmp_path):
+    official = DARKNET / "yolov3-tiny.weights"
+    model = model_from_cfg(DARKNET / "yolov3-tiny.cfg")
+    header = load_darknet_weights(model, official)
+    assert (header.major, header.minor, header.revision) == (0, 2, 0) and header.seen > 0
+    copy = save_darknet_weights(model, tmp_path / "copy.weights", header=header)
+    assert copy.read_bytes() == official.read_bytes()
