@@ -18,6 +18,7 @@ from yolov3.model.darknet_io import (
     load_darknet_weights,
     model_from_cfg,
     save_darknet_weights,
+    write_cfg,
 )
 from yolov3.predict import decode, postprocess
 
@@ -171,3 +172,43 @@ def test_random_yolov3_weights_equal_opencv_with_the_official_cfg(tmp_path):
     assert 5 < max(o.abs().max() for o in ours) < 50  # compared at a trained network's scale
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
+
+
+def test_written_cfg_and_weights_read_by_opencv_decode_alike(tmp_path):
+    """A non-COCO model (3 classes, own anchors) exported to Darknet files: OpenCV's [yolo]
+    layers, which read the written masks and anchors, decode exactly as we do."""
+    anchors = (((90, 80), (150, 190), (300, 280)), ((12, 14), (20, 30), (40, 50)))
+    config = ModelConfig(arch="yolov3-tiny", num_classes=3, anchors=anchors, strides=(32, 16))
+    torch.manual_seed(0)
+    model = build_model(config)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_var.uniform_(0.5, 2.0)
+                m.bias.uniform_(-0.2, 0.2)
+        for conv in model.head_convs():
+            conv.bias.uniform_(-1.0, 2.0)  # many scores above OpenCV's 0.2 cut
+    model.eval()
+    cfg = write_cfg(model, tmp_path / "m.cfg", img_size=320)
+    weights = save_darknet_weights(model, tmp_path / "m.weights")
+    net = cv2.dnn.readNetFromDarknet(str(cfg), str(weights))
+    x = np.random.default_rng(0).random((1, 3, 320, 320), dtype=np.float32)
+    with torch.no_grad():
+        outputs = model(torch.from_numpy(x))
+    for ours, theirs in zip(outputs, opencv_raw_outputs(net, model, x), strict=True):
+        torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=0)
+
+    net.setInput(x)
+    rows = []
+    for out, layer in zip(outputs, net.forward(net.getUnconnectedOutLayersNames()), strict=True):
+        _, a, h, w, k = out.shape  # OpenCV orders rows by cell, then anchor
+        rows.append(torch.from_numpy(layer).view(h, w, a, k).permute(2, 0, 1, 3).reshape(-1, k))
+    theirs = torch.cat(rows)
+    ours = decode(outputs, config)[0]
+    cxcywh = torch.cat([(ours[:, :2] + ours[:, 2:4]) / 2, ours[:, 2:4] - ours[:, :2]], 1) / 320
+    torch.testing.assert_close(cxcywh, theirs[:, :4], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(ours[:, 4], theirs[:, 4], atol=1e-5, rtol=0)
+    scores, kept = ours[:, 5:] * ours[:, 4:5], theirs[:, 5:] > 0  # OpenCV zeroes those < 0.2
+    assert kept.float().mean() > 0.1
+    torch.testing.assert_close(scores[kept], theirs[:, 5:][kept], atol=1e-5, rtol=0)
+    assert (scores[~kept] < 0.2 + 1e-5).all()

@@ -70,7 +70,11 @@ def _to_darknet(model, args: argparse.Namespace) -> int:
         print(f"error: {stem}.cfg/.weights would overwrite the source; pass --out", file=sys.stderr)
         return 1
     stem.parent.mkdir(parents=True, exist_ok=True)
-    write_cfg(model, cfg, img_size=args.img_size)
+    try:
+        write_cfg(model, cfg, img_size=args.img_size)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     save_darknet_weights(model, weights)
     print(f"wrote {cfg} and {weights} ({weights.stat().st_size:,} bytes)")
     return 0
