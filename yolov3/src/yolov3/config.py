@@ -110,6 +110,7 @@ class TrainConfig:
     workers: int = 2  # DataLoader worker processes per rank
     # --- schedule ---
     epochs: int = 100  # passes over the training set
+    time_budget_min: float | None = None  # else: re-plan the epochs to end after N minutes
     batch_size: int = 16  # images per forward pass, per process
     nominal_batch: int = 64  # gradients are accumulated until this many images (Darknet: 64)
     optimizer: str = "sgd"  # "sgd" (Nesterov momentum) | "adam" | "adamw"

@@ -60,12 +60,12 @@ def reduce_mean(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return values / info.world_size
 
 
-def broadcast_flag(flag: bool, info: DistInfo) -> bool:
-    """True on every rank if it is True on rank 0 (e.g. 'stop now')."""
+def broadcast_value(value: float, info: DistInfo) -> float:
+    """Rank 0's ``value`` on every rank (e.g. a re-planned epoch count)."""
     if not info.enabled:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0])
+        return value
+    t = torch.tensor([value], dtype=torch.float64)
     if dist.get_backend() == "nccl":
         t = t.cuda()
     dist.broadcast(t, src=0)
-    return bool(t.item())
+    return float(t.item())

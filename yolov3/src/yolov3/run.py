@@ -9,6 +9,7 @@ EMA weights (rank 0), log, write ``last.pt`` and, when AP50 improves, ``best.pt`
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from yolov3.checkpoint import (
     seed_everything,
 )
 from yolov3.config import ModelConfig, TrainConfig
-from yolov3.distributed import barrier, cleanup_distributed, setup_distributed
+from yolov3.distributed import barrier, broadcast_value, cleanup_distributed, setup_distributed
 from yolov3.ema import ModelEMA, unwrap
 from yolov3.loss import YoloLoss, init_head_biases
 from yolov3.optimizer import build_optimizer
@@ -215,6 +216,7 @@ class Run:
             f"batch {cfg.batch_size} x {self.dist.world_size} process(es), accumulate "
             f"{state.accumulate}, {len(loader)} batches per epoch, device {self.device}"
         )
+        self.started = time.perf_counter()
         try:
             best = self._loop(state, model_config, loader, val_loader, log, start, best)
         finally:
@@ -232,14 +234,16 @@ class Run:
 
     def _loop(self, state, model_config, loader, val_loader, log, start: int, best: float) -> float:
         """Train the remaining epochs; returns the best validation AP50."""
-        cfg = self.config
-        for epoch in range(start, cfg.epochs):
-            t0 = time.perf_counter()
+        epoch = start
+        while epoch < self.config.epochs:
+            cfg, t0 = self.config, time.perf_counter()
             self._set_frozen(state, epoch < cfg.freeze_epochs)
             loader.batch_sampler.set_epoch(epoch)
             row = {"epoch": epoch + 1, **train_one_epoch(state, loader, epoch)}
             row.update(val_ap50="", val_ap="")
-            last_epoch = epoch + 1 == cfg.epochs
+            if cfg.time_budget_min is not None:
+                self._replan(state, len(loader), epoch + 1 - start, epoch + 1)
+            last_epoch = epoch + 1 >= self.config.epochs
             if self.dist.is_main and ((epoch + 1) % cfg.val_interval == 0 or last_epoch):
                 net = state.ema.module if state.ema is not None else unwrap(state.model)
                 result = validate(net, val_loader, self.device, cfg)
@@ -253,11 +257,26 @@ class Run:
                 save_checkpoint(ck, self.out / "last.pt")
                 if improved:
                     copy_checkpoint(self.out / "last.pt", self.out / "best.pt")
-                self.say(_epoch_line(row, cfg.epochs))
+                self.say(_epoch_line(row, self.config.epochs))
             barrier(self.dist)
-            if self.stop_after is not None and epoch + 1 - start >= self.stop_after:
+            epoch += 1
+            if self.stop_after is not None and epoch - start >= self.stop_after:
                 break
         return best
+
+    def _replan(self, state: TrainState, batches: int, done: int, finished: int) -> TrainConfig:
+        """Fit the number of epochs to the time budget from the speed so far (rank 0 decides).
+
+        Validation time counts at the rate of the epochs validated so far (~1 in val_interval).
+        """
+        per_epoch = (time.perf_counter() - self.started) / done
+        fits = int(self.config.time_budget_min * 60 / per_epoch)
+        epochs = int(broadcast_value(float(max(finished, fits)), self.dist))
+        if epochs != self.config.epochs:
+            self.config = replace(self.config, epochs=epochs)
+            state.config = self.config
+            state.schedule = build_schedule(self.config, batches)
+        return self.config
 
     def _checkpoint(self, state, model_config, epoch, best, history) -> dict[str, Any]:
         return {

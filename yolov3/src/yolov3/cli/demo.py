@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         plan = replace(plan, epochs=args.epochs)
     if args.img_size is not None:
-        plan = replace(plan, image_size=args.img_size)
+        plan = replace(plan, train_size=args.img_size)
     overrides = {}
     if args.data is not None:
         overrides = {"train_split": args.train_split, "val_split": args.val_split}

@@ -1,0 +1,156 @@
+"""Train YOLOv3-tiny on the raccoon dataset for a fixed CPU time budget, twice.
+
+1. fine-tuned from the official COCO weights (``darknet/yolov3-tiny.weights``);
+2. from scratch, with the same settings and budget.
+
+Split: ``raccoon-N`` with N divisible by 5 is validation (40 images), the rest training
+(160). Prints validation AP50 (COCO-style, EMA weights) and training images/s of both runs,
+and draws their curves to ``<out>/curves.png``. ``make bench-train`` runs the full
+15-minute budget; ``--minutes 2`` is a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def write_split(out: Path) -> Path:
+    """The raccoon VOC folder as YOLO txt with train/val splits (images symlinked)."""
+    from yolov3.data import read_dataset, write_dataset
+
+    data = read_dataset(SHARED / "raccoon", "voc")
+    number = re.compile(r"raccoon-(\d+)$")
+
+    def is_val(record) -> bool:
+        match = number.search(record.path.stem)
+        if match is None:
+            raise ValueError(f"{record.path}: expected a name like raccoon-N")
+        return int(match.group(1)) % 5 == 0
+
+    val = [r for r in data.records if is_val(r)]
+    train = [r for r in data.records if not is_val(r)]
+    for split, records in (("train", train), ("val", val)):
+        write_dataset(replace(data, records=records), out, "yolo", split=split, images="link")
+    print(f"raccoon split: {len(train)} training, {len(val)} validation images -> {out}")
+    return out
+
+
+def train_config(data: Path, out: Path, args: argparse.Namespace, weights: Path | None):
+    from yolov3.config import TrainConfig
+
+    return TrainConfig(
+        data=str(data),
+        img_size=args.img_size,
+        epochs=1000,  # re-planned after every epoch to fit the time budget
+        time_budget_min=args.minutes,
+        batch_size=args.batch_size,
+        nominal_batch=args.batch_size,  # 160 images: more, smaller steps train faster
+        optimizer="sgd",
+        lr0=args.lr,
+        burn_in="linear",
+        burn_in_epochs=2.0,
+        ema_tau=200.0,
+        freeze_epochs=1 if weights else 0,
+        weights=str(weights) if weights else None,
+        workers=args.workers,
+        val_interval=args.val_interval,
+        progress=not args.no_progress,
+        out=str(out),
+    )
+
+
+def plot(runs: dict[str, list[dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_ap, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, history in runs.items():
+        elapsed = [
+            sum(float(r["seconds"]) for r in history[: i + 1]) / 60 for i in range(len(history))
+        ]
+        val = [
+            (t, float(r["val_ap50"]))
+            for t, r in zip(elapsed, history, strict=True)
+            if r["val_ap50"] != ""
+        ]
+        ax_ap.plot(*zip(*val, strict=True), marker="o", label=name)
+        ax_loss.plot(elapsed, [float(r["total"]) for r in history], label=name)
+    ax_ap.set(xlabel="training minutes", ylabel="val AP50 (raccoon, 40 images)", ylim=(0, 1))
+    ax_loss.set(xlabel="training minutes", ylabel="training loss per image", yscale="log")
+    for ax in (ax_ap, ax_loss):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=float, default=15.0, help="budget per run (default 15)")
+    parser.add_argument("--img-size", type=int, default=320, help="input size (default 320)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=0.01, help="peak SGD learning rate")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--val-interval", type=int, default=2, help="validate every k epochs")
+    parser.add_argument("--out", default="runs/bench-train", help="output folder")
+    parser.add_argument("--only", choices=("finetune", "scratch"), help="run just one of the two")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args()
+
+    weights = SHARED / "darknet" / "yolov3-tiny.weights"
+    if not (SHARED / "raccoon").is_dir() or not weights.is_file():
+        print(f"skipped: {SHARED}/raccoon or {weights} not found")
+        return 0
+    from yolov3.train import fit
+
+    torch.set_num_threads(min(torch.get_num_threads(), 2))
+    out = Path(args.out)
+    data = write_split(out / "raccoon")
+    plans = {"finetune": weights, "scratch": None}
+    results, histories = {}, {}
+    for name, start in plans.items():
+        if args.only and name != args.only:
+            continue
+        print(f"== {name}: {args.minutes:g} minutes, YOLOv3-tiny at {args.img_size}px")
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        result = fit(train_config(data, out / name, args, start), arch="yolov3-tiny")
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        history = result["history"]
+        speed = sum(float(r["images_per_s"]) for r in history) / len(history)
+        results[name] = (
+            result["best_ap50"],
+            float(history[-1]["val_ap50"] or "nan"),
+            speed,
+            len(history),
+            wall,
+            cpu,
+        )
+        histories[name] = history
+    print()
+    row = "{:<9} {:>9} {:>10} {:>6} {:>6} {:>8} {:>12}"
+    print(
+        row.format("run", "best AP50", "final AP50", "img/s", "epochs", "wall min", "CPU min main")
+    )
+    for name, (best, final, speed, epochs, wall, cpu) in results.items():
+        cells = (f"{best:.3f}", f"{final:.3f}", f"{speed:.1f}", epochs, f"{wall / 60:.1f}")
+        print(row.format(name, *cells, f"{cpu / 60:.1f}"))
+    plot(histories, out / "curves.png")
+    print(f"curves: {out / 'curves.png'}; runs: {out}/finetune, {out}/scratch")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
