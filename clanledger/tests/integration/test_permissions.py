@@ -9,14 +9,17 @@ naming what to declare.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sweep
-from flask import Flask
+from flask import Flask, g
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from clanledger import create_app
+from clanledger.extensions import db
 from clanledger.models import Role
 
 # Other blueprints' declarations: every test_*_sweep.py beside this file.
@@ -24,6 +27,38 @@ for _path in sorted(Path(__file__).parent.glob("test_*_sweep.py")):
     importlib.import_module(_path.stem)
 
 CLAN_PREFIX = "/clans/<int:clan_id>"
+
+
+class _Client(FlaskClient):
+    """Each request starts with an empty ``g`` (the app context is shared by the module)."""
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def app(server_database_url, tmp_path_factory) -> Iterator[Flask]:
+    """One database for the whole sweep: every case builds its own pair of clans with
+    fresh names, so cases cannot see each other and the schema is made only once."""
+    url = server_database_url or f"sqlite:///{tmp_path_factory.mktemp('sweep') / 'sweep.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "sweep",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    app.test_client_class = _Client
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
 
 
 def _cases() -> list:
