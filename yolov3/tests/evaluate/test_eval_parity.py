@@ -61,6 +61,14 @@ def test_parity_with_crowd_regions(seed):
     assert_parity(preds, gts, 3)
 
 
+def test_iscrowd_is_read_like_difficult():
+    rng = np.random.default_rng(12)
+    preds, gts = random_set(rng, n_images=20, num_classes=2, crowd=True)
+    crowd = [{"boxes": g["boxes"], "labels": g["labels"], "iscrowd": g["difficult"]} for g in gts]
+    ours = evaluate_detections(preds, crowd, 2).as_array()
+    np.testing.assert_array_equal(ours, evaluate_detections(preds, gts, 2).as_array())
+
+
 def test_hand_computed_average_precision():
     gts = [{"boxes": [[0, 0, 10, 10], [20, 20, 40, 40]], "labels": [0, 0]}]
     preds = [

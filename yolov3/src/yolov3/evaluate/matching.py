@@ -64,14 +64,15 @@ def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
 
 
 def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
-    """Flatten per-image dicts (``boxes`` xyxy, ``labels``, ``scores`` or ``difficult``)."""
+    """Flatten per-image dicts (``boxes`` xyxy, ``labels``, and ``scores`` for predictions or
+    optionally ``difficult`` (alias ``iscrowd``) for ground truth)."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("image", "label", "box", "aux")}
     for i, item in enumerate(items):
         boxes = _to_numpy(item["boxes"], np.float64).reshape(-1, 4)
         labels = _to_numpy(item["labels"], np.int64).reshape(-1)
         aux_key = "scores" if kind == "prediction" else "difficult"
         default = np.zeros(len(boxes)) if aux_key == "difficult" else None
-        aux = item.get(aux_key, default)
+        aux = item.get(aux_key, item.get("iscrowd", default) if kind != "prediction" else None)
         if aux is None:
             raise ValueError(f"{kind} {i}: missing 'scores'")
         aux = _to_numpy(aux, np.float64).reshape(-1)
