@@ -201,10 +201,21 @@ def test_layer_mismatch_names_line_layer_and_setting(tiny_cfg):
     assert "layer 4 [convolutional] has filters=48" in message and "filters=64" in message
 
 
-def test_unsupported_activation_and_counts_are_refused(tiny_cfg, tmp_path):
-    edit(tiny_cfg, "activation=leaky", "activation=mish")
-    with pytest.raises(DarknetFormatError, match="activation='mish'"):
-        model_from_cfg(tiny_cfg)
+def test_settings_that_change_the_network_are_refused(tiny_cfg, tmp_path):
+    original = tiny_cfg.read_text()
+    for old, new, message in [
+        ("activation=leaky", "activation=mish", "activation='mish'"),
+        ("classes=80", "classes=80\nscale_x_y=1.05", "scale_x_y=1.05"),  # YOLOv4's decode
+        ("layers=-4", "layers=-4\ngroups=2", "groups=2"),  # YOLOv4-tiny's channel split
+        ("pad=1", "pad=1\ndilation=2", "dilation=2"),
+    ]:
+        tiny_cfg.write_text(original)
+        edit(tiny_cfg, old, new)
+        with pytest.raises(DarknetFormatError, match=message):
+            model_from_cfg(tiny_cfg)
+
+
+def test_wrong_yolo_count_is_refused(tmp_path):
     one_yolo = tmp_path / "one.cfg"
     one_yolo.write_text("[net]\n[convolutional]\nfilters=255\n[yolo]\nanchors=1,2\n")
     with pytest.raises(DarknetFormatError, match="1 \\[yolo\\] layers"):

@@ -87,6 +87,9 @@ class _LayerList:
             stride=conv.stride[0],
             padding=conv.padding[0],
             groups=conv.groups,
+            dilation=conv.dilation[0],
+            binary=0,
+            xnor=0,
             activation=activation,
         )
 
@@ -100,10 +103,19 @@ class _LayerList:
         return route
 
     def yolo(self, config: ModelConfig, scale: int) -> int:
-        return self.add("yolo", classes=config.num_classes, anchors=config.anchors[scale])
+        anchors = config.anchors[scale]
+        return self.add(
+            "yolo", classes=config.num_classes, anchors=anchors, scale_x_y=1.0, new_coords=0
+        )
 
     def route(self, *layers: int) -> int:
-        return self.add("route", layers=tuple(layers))
+        return self.add("route", layers=tuple(layers), groups=1)
+
+    def upsample(self) -> int:
+        return self.add("upsample", stride=2, scale=1.0)
+
+    def shortcut(self, source: int) -> int:
+        return self.add("shortcut", **{"from": source, "weights_type": "none"}, activation="linear")
 
 
 def describe_model(model: nn.Module) -> list[Layer]:
@@ -130,19 +142,19 @@ def _describe_yolov3(model: YOLOv3) -> list[Layer]:
         for residual in stage[1:]:
             out.conv(residual.reduce)
             index = out.conv(residual.expand)
-            out.add("shortcut", **{"from": index - 2, "activation": "linear"})
+            out.shortcut(index - 2)
         stage_ends.append(len(out.layers) - 1)
     c3, c4 = stage_ends[2], stage_ends[3]  # layers 36 and 61
 
     route = out.block(model.head32, model.config, 0)
     out.route(route)
     out.conv(model.lateral16)
-    out.add("upsample", stride=2)
+    out.upsample()
     out.route(len(out.layers) - 1, c4)
     route = out.block(model.head16, model.config, 1)
     out.route(route)
     out.conv(model.lateral8)
-    out.add("upsample", stride=2)
+    out.upsample()
     out.route(len(out.layers) - 1, c3)
     out.block(model.head8, model.config, 2)
     return out.layers
@@ -165,7 +177,7 @@ def _describe_tiny(model: YOLOv3Tiny) -> list[Layer]:
     out.yolo(model.config, 0)
     out.route(route)
     out.conv(model.lateral16)
-    out.add("upsample", stride=2)
+    out.upsample()
     out.route(len(out.layers) - 1, c4)
     out.conv(model.expand16)
     out.conv(model.predict16)
@@ -215,47 +227,59 @@ def normalize_section(section: Section, index: int, path: str | Path) -> Layer:
     opts = _Options(section, path)
     kind = section.kind
     if kind == "convolutional":
-        size = opts.int("size", 1)
+        size = opts.integer("size", 1)
         fields = {
-            "batch_normalize": opts.int("batch_normalize", 0),
-            "filters": opts.int("filters", 1),
+            "batch_normalize": opts.integer("batch_normalize", 0),
+            "filters": opts.integer("filters", 1),
             "size": size,
-            "stride": opts.int("stride", 1),
-            "padding": size // 2 if opts.int("pad", 0) else opts.int("padding", 0),
-            "groups": opts.int("groups", 1),
+            "stride": opts.integer("stride", 1),
+            "padding": size // 2 if opts.integer("pad", 0) else opts.integer("padding", 0),
+            "groups": opts.integer("groups", 1),
+            "dilation": opts.integer("dilation", 1),
+            "binary": opts.integer("binary", 0),
+            "xnor": opts.integer("xnor", 0),
             "activation": section.options.get("activation", "logistic"),
         }
     elif kind == "shortcut":
-        source = opts.int("from", 0)
+        source = opts.integer("from", 0)
         fields = {
             "from": source if source >= 0 else index + source,
+            "weights_type": section.options.get("weights_type", "none"),
             "activation": section.options.get("activation", "linear"),
         }
     elif kind == "maxpool":
-        stride = opts.int("stride", 1)
-        size = opts.int("size", stride)
-        fields = {"size": size, "stride": stride, "padding": opts.int("padding", size - 1)}
+        stride = opts.integer("stride", 1)
+        size = opts.integer("size", stride)
+        fields = {"size": size, "stride": stride, "padding": opts.integer("padding", size - 1)}
     elif kind == "route":
-        layers = opts.ints("layers")
-        fields = {"layers": tuple(i if i >= 0 else index + i for i in layers)}
+        layers = opts.integers("layers")
+        fields = {
+            "layers": tuple(i if i >= 0 else index + i for i in layers),
+            "groups": opts.integer("groups", 1),
+        }
     elif kind == "upsample":
-        fields = {"stride": opts.int("stride", 2)}
+        fields = {"stride": opts.integer("stride", 2), "scale": opts.number("scale", 1.0)}
     else:  # yolo
-        fields = {"classes": opts.int("classes", 20), "anchors": yolo_anchors(section, path)}
+        fields = {
+            "classes": opts.integer("classes", 20),
+            "anchors": yolo_anchors(section, path),
+            "scale_x_y": opts.number("scale_x_y", 1.0),
+            "new_coords": opts.integer("new_coords", 0),
+        }
     return Layer(kind, fields, line=section.line, option_lines=section.option_lines)
 
 
 def yolo_anchors(section: Section, path: str | Path) -> tuple[tuple[int | float, int | float], ...]:
     """The anchors a ``[yolo]`` section uses: ``anchors`` picked by ``mask``."""
     opts = _Options(section, path)
-    values = opts.floats("anchors")
+    values = opts.numbers("anchors")
     if len(values) % 2:
         raise DarknetFormatError(
             f"{path}:{section.line}: 'anchors' needs (w, h) pairs, got {len(values)} numbers"
         )
-    pairs = [tuple(int(v) if v.is_integer() else v for v in values[i : i + 2]) for i in
-             range(0, len(values), 2)]  # fmt: skip
-    mask = opts.ints("mask") if "mask" in section.options else tuple(range(len(pairs)))
+    numbers = [int(v) if v.is_integer() else v for v in values]
+    pairs = list(zip(numbers[0::2], numbers[1::2], strict=True))
+    mask = opts.integers("mask") if "mask" in section.options else tuple(range(len(pairs)))
     if any(not 0 <= m < len(pairs) for m in mask):
         raise DarknetFormatError(
             f"{path}:{section.line}: mask {list(mask)} refers past the {len(pairs)} anchors"
@@ -274,7 +298,7 @@ class _Options:
             f"expected {expected}"
         )
 
-    def int(self, key: str, default: int) -> int:
+    def integer(self, key: str, default: int) -> int:
         value = self.section.options.get(key)
         if value is None:
             return default
@@ -283,13 +307,22 @@ class _Options:
         except ValueError:
             raise self._fail(key, "an integer") from None
 
-    def ints(self, key: str) -> tuple[int, ...]:
+    def number(self, key: str, default: float) -> float:
+        value = self.section.options.get(key)
+        if value is None:
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise self._fail(key, "a number") from None
+
+    def integers(self, key: str) -> tuple[int, ...]:
         try:
             return tuple(int(v) for v in self.section.options[key].split(",") if v)
         except (KeyError, ValueError):
             raise self._fail(key, "a comma-separated list of integers") from None
 
-    def floats(self, key: str) -> tuple[float, ...]:
+    def numbers(self, key: str) -> tuple[float, ...]:
         try:
             return tuple(float(v) for v in self.section.options[key].split(",") if v)
         except (KeyError, ValueError):
