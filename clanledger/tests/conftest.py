@@ -198,7 +198,7 @@ def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
 
     def sign_in(user: User) -> FlaskClient:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 from flask import Flask
@@ -60,5 +61,9 @@ def init_extensions(app: Flask) -> None:
     security.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id))
+    def load_user(session_id: str) -> models.User | None:
+        user_id, _, fingerprint = session_id.partition(":")
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not hmac.compare_digest(fingerprint, user.session_fingerprint):
+            return None  # unknown user, or signed in before the password changed
+        return user

@@ -218,3 +218,24 @@ def test_reset_links_are_audited_without_their_secret(clan_with_member):
     entries = history.audit_page(db.session, leader.id, clan.id).entries
     shown = {c.field: c.after for e in entries for c in e.changes}
     assert shown["token_hash"] == history.REDACTED and token not in str(shown)
+
+
+def test_a_new_password_signs_other_devices_out(app, client, make_user, user_password):
+    user = make_user("lee")
+    phone, laptop = app.test_client(), client
+    for device in (phone, laptop):
+        device.post(
+            "/auth/login", data={"username": "lee", "password": user_password, "remember": "y"}
+        )
+        assert device.get("/auth/password").status_code == 200
+    laptop.post(
+        "/auth/password",
+        data={
+            "current_password": user_password,
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert laptop.get("/auth/password").status_code == 200  # still signed in here
+    assert phone.get("/auth/password").status_code == 302  # session and remember cookie void
+    assert user.get_id().startswith(f"{user.id}:")

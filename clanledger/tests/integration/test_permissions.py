@@ -113,7 +113,7 @@ def _request(app: Flask, url: str, method: str, user) -> object:
     client = app.test_client()
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
     response = client.open(url, method=method)
     response.get_data()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +52,16 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    @property
+    def session_fingerprint(self) -> str:
+        """Changes whenever the password changes."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """The id kept in the session and the remember-me cookie. It carries the password's
+        fingerprint, so a new password signs every other device out."""
+        return f"{self.id}:{self.session_fingerprint}"
 
 
 class Clan(db.Model):
