@@ -337,3 +337,14 @@ def test_audit_entries_name_players_and_characters(team, make_character):
     labels = {c.field: c.after_label for c in character.changes}
     assert labels["user_id"] == member.display_name
     assert "clan_id" not in labels  # the page is about this clan already
+
+
+def test_settings_keep_a_timezone_outside_the_usual_list(client, login, make_user, make_clan):
+    leader = make_user()
+    clan = make_clan(leader, timezone="Europe/Berlin")
+    login(leader)
+    assert "Europe/Berlin" in client.get(f"/clans/{clan.id}/settings").get_data(as_text=True)
+    response = client.post(f"/clans/{clan.id}/settings", data={**FORM, "timezone": "Europe/Berlin"})
+    assert response.status_code == 302
+    db.session.refresh(clan)
+    assert clan.timezone == "Europe/Berlin"

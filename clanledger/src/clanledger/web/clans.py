@@ -202,6 +202,8 @@ def create() -> Response | str:
 @clan_view(Role.LEADER)
 def settings(clan_id: int) -> Response | str:
     form = SettingsForm()
+    if g.clan.timezone not in TIMEZONES:  # set elsewhere (CLI, older version): keep it valid
+        form.timezone.choices = select_choices((tz, tz) for tz in [g.clan.timezone, *TIMEZONES])
     if request.method == "GET":
         form.fill(clans.current_settings(db.session, g.clan))
     if form.validate_on_submit():
