@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 from clanledger.close_cli import register_close_commands
 from clanledger.extensions import db
 from clanledger.services import demo
+from clanledger.services.errors import ServiceError
 
 
 def register_commands(app: Flask) -> None:
@@ -42,7 +43,10 @@ def seed_demo(members: int, if_empty: bool) -> None:
         return
     if members < 2:
         raise click.BadParameter("the demo clan needs at least 2 members", param_hint="--members")
-    result = demo.seed_demo(db.session, members=members)
+    try:
+        result = demo.seed_demo(db.session, members=members)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
     verb = "created" if result.created else "already exists"
     click.echo(
         f"Demo clan {demo.DEMO_CLAN} {verb}: {result.members} members, "
