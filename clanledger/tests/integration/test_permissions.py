@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sweep
@@ -178,3 +179,19 @@ def test_ids_of_another_clan_answer_404(app: Flask, endpoint: str, method: str) 
     url = _url(app, rule, world.home, foreign=world.away)
     response = _request(app, url, method, world.home.leader)
     assert response.status_code == 404, f"{method} {url}: got {response.status_code}"
+
+
+def test_the_sweep_refuses_routes_it_cannot_judge() -> None:
+    """A clan route without @clan_view, a page with no declared expectation and a URL
+    parameter with no sample each stop the sweep with a message saying what to add."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "t"})
+    app.add_url_rule("/clans/<int:clan_id>/naked", "naked", lambda clan_id: "")
+    app.add_url_rule("/undeclared", "undeclared", lambda: "")
+    app.add_url_rule("/clans/<int:clan_id>/things/<int:thing_id>", "thing", lambda **kw: "")
+    app.view_functions["thing"].min_role = Role.MEMBER
+    with pytest.raises(pytest.fail.Exception, match="not a @clan_view"):
+        _check_declared(_rule(app, "naked"), "GET", None)
+    with pytest.raises(pytest.fail.Exception, match=r"no declared expectation.*sweep.expect"):
+        _check_declared(_rule(app, "undeclared"), "GET", None)
+    with app.app_context(), pytest.raises(pytest.fail.Exception, match=r"no sample.*'thing_id'"):
+        _url(app, _rule(app, "thing"), sweep.ClanSide(SimpleNamespace(id=1), None, None, None))
