@@ -137,6 +137,9 @@ def test_login_attempts_are_rate_limited_in_memory(tmp_path):
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     statuses = _hammer(app)
     assert statuses == [302, 200, 200, 200, 429, 429, 200]
+    blocked = app.test_client().post("/auth/login", data={"username": "lee", "password": "x"})
+    assert blocked.status_code == 429 and blocked.headers["Retry-After"].isdigit()
+    assert "嘗試次數過多" in blocked.get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
 
