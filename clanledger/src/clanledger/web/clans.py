@@ -73,6 +73,7 @@ class ClanForm(FlaskForm):
         default=5,
         validators=[InputRequired(), NumberRange(min=0, max=50)],
         description=_l("What the exchange keeps from each sale."),
+        render_kw={"inputmode": "decimal"},
     )
     fund_percent = DecimalField(
         _l("Clan fund cut (%)"),
@@ -80,6 +81,7 @@ class ClanForm(FlaskForm):
         default=10,
         validators=[InputRequired(), NumberRange(min=0, max=100)],
         description=_l("Taken from every sale into the clan fund before the split."),
+        render_kw={"inputmode": "decimal"},
     )
     fee_policy = SelectField(
         _l("Who bears the fee on settlement transfers"),
@@ -105,6 +107,7 @@ class ClanForm(FlaskForm):
         default=0,
         validators=[InputRequired(), NumberRange(min=0)],
         description=_l("Balances smaller than this carry to the next period instead of moving."),
+        render_kw={"inputmode": "numeric"},
     )
     caller_bonus = DecimalField(
         _l("Caller bonus (shares)"),
@@ -112,16 +115,19 @@ class ClanForm(FlaskForm):
         default=0,
         validators=[InputRequired(), NumberRange(min=0, max=10)],
         description=_l("Extra shares for the raid caller at a kill: 0 for none, 1 for one share."),
+        render_kw={"inputmode": "decimal"},
     )
     checkin_window_minutes = IntegerField(
         _l("Check-in window (minutes)"),
         default=30,
         validators=[InputRequired(), NumberRange(min=1, max=10080)],
+        render_kw={"inputmode": "numeric"},
     )
     rollcall_lock_minutes = IntegerField(
         _l("Roll call locks after (minutes)"),
         default=120,
         validators=[InputRequired(), NumberRange(min=1, max=10080)],
+        render_kw={"inputmode": "numeric"},
     )
     submit = SubmitField(_l("Save"))
 
