@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy import select
 
 from clanledger.extensions import db
@@ -90,8 +91,11 @@ def backup_command(clan_id: int, out: Path) -> None:
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(path: Path) -> None:
-    """Restore a JSON backup into an empty database (SQLite or PostgreSQL)."""
-    db.create_all()
+    """Restore a JSON backup into an empty database (SQLite or PostgreSQL).
+
+    The schema is created (or upgraded) first with the migrations, as `flask db upgrade`.
+    """
+    upgrade()
     try:
         clan_id = backup.restore_clan(db.session.connection(), backup.read_backup(path))
     except backup.BackupError as exc:

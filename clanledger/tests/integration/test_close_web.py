@@ -149,3 +149,22 @@ def test_exports_never_write_formulas():
     sheet = load_workbook(io.BytesIO(to_xlsx([(table, table.header, "t")]))).active
     values = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert values == [('\'=HYPERLINK("x")', -5), ("'@SUM(A1)", 7)]
+
+
+def test_leader_reopens_with_a_reason(client, login, month):
+    from clanledger.services import close
+
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    close.confirm_close(db.session, officer.id, clan.id, period.id)
+    url = f"/clans/{clan.id}/periods/{period.id}/reopen"
+    login(officer)
+    assert client.post(url, data={"reason": "missed a sale"}).status_code == 403
+    login(month["leader"])
+    page = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
+    assert url in page  # the leader sees the reopen form on a closed period
+    assert client.post(url, data={"reason": ""}).status_code == 400
+    assert db.session.get(Period, period.id).status == PeriodStatus.CLOSED
+    assert client.post(url, data={"reason": "missed a sale"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Period, period.id).status == PeriodStatus.OPEN
+    assert db.session.execute(select(Transfer)).first() is None  # nobody had paid
