@@ -45,7 +45,10 @@ limiter = Limiter(get_remote_address)
 def init_extensions(app: Flask) -> None:
     """Bind every extension to ``app``."""
     from clanledger import i18n, models, security
-    from clanledger.services import audit  # noqa: F401  (registers the audit listener)
+    from clanledger.services import (
+        audit,  # noqa: F401  (registers the audit listener)
+        periods,  # noqa: F401  (registers the closed-period guard)
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

@@ -278,18 +278,19 @@ def _check_dashboard(clan, u, c, expected):
     assert board.kills_count == 4
     assert sum(bar.value for bar in board.sales_by_day) == 5355 + 400
     # Netting: the dashboard shows the close preview's figure for the same period. Paying
-    # every share of the standing sales at once: D1 Ami pays Lia, Oto, Bo and the fund's cut
-    # to the treasurer (Lia, the leader's character): 4; D2 Lia pays Oto, Cy, Dee (her own
-    # share and the fund's cut stay with her): 3; D3 Bo pays Lia, Oto, Ami + fund: 4; D5 Bo
-    # pays Ami, Cy, Dee + fund: 4. At least those 15 transfers, against at most 5 for the 6
-    # netted balances.
+    # every share of the standing sales at once, one payment per receiver and sale (the fund's
+    # cut goes to the treasurer Lia, the leader's character, in the same payment as her own
+    # share): D1 Ami pays Lia (share + fund), Oto, Bo: 3; D2 Lia pays Oto, Cy, Dee (her own
+    # share and the fund's cut stay with her): 3; D3 Bo pays Lia (share + fund), Oto, Ami: 3;
+    # D5 Bo pays Ami, Cy, Dee and the fund's cut to Lia: 4. The reversed D1, D3 and D5
+    # entries count for nothing: 13 transfers, against at most 5 for the 6 netted balances.
     from clanledger.models import Period
     from clanledger.services.close import build_preview
 
     assert board.savings is not None, board.savings_error
     preview = build_preview(db.session, clan, db.session.get(Period, board.period.id))
     assert board.savings == preview.savings
-    assert board.savings.per_sale_transfers >= 15
+    assert board.savings.per_sale_transfers == 13
     assert board.savings.plan_transfers <= 5
     assert board.savings.saved > 0
     assert db.session.get(Drop, board.holdings[0].items[0].id).status == DropStatus.LISTED

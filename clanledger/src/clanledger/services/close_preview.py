@@ -18,8 +18,8 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy
@@ -205,7 +205,7 @@ def per_sale_payments(
     rows = session.execute(
         select(Posting.entry_id, Posting.account_kind, Posting.character_id, Posting.amount)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(JournalEntry.period_id == period_id, JournalEntry.kind.in_(PER_SALE_KINDS))
+        .where(_standing_sales(period_id))
         .order_by(Posting.entry_id, Posting.id)
     ).all()
     # Without a treasurer the holder keeps the fund's cut: no payment (as the domain does).
@@ -342,7 +342,16 @@ def _plan_line(
 
 def _count_sales(session: Session, period_id: int) -> int:
     return session.execute(
-        select(func.count(JournalEntry.id)).where(
-            JournalEntry.period_id == period_id, JournalEntry.kind.in_(PER_SALE_KINDS)
-        )
+        select(func.count(JournalEntry.id)).where(_standing_sales(period_id))
     ).scalar_one()
+
+
+def _standing_sales(period_id: int) -> ColumnElement[bool]:
+    """Sale and internal-purchase entries of the period that no entry reverses: a corrected
+    sale counts once, through its re-posted entry, and an undone sale not at all."""
+    reversal = aliased(JournalEntry)
+    return and_(
+        JournalEntry.period_id == period_id,
+        JournalEntry.kind.in_(PER_SALE_KINDS),
+        ~select(reversal.id).where(reversal.reverses_id == JournalEntry.id).exists(),
+    )
