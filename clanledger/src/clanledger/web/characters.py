@@ -51,7 +51,7 @@ def _page(clan_id: int, mine: CharacterForm, roster: CharacterForm) -> str:
     )
 
 
-def _roster_form(**kwargs) -> CharacterForm:
+def _roster_form(**kwargs: object) -> CharacterForm:
     form = CharacterForm(prefix="roster", **kwargs)
     form.submit.label.text = _("Add to roster")
     return form

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -286,7 +287,7 @@ def members(clan_id: int) -> str:
     return render_template("clans/members.html", grouped=grouped, role_form=RoleForm())
 
 
-def _member_action(clan_id: int, action, success: str) -> Response:
+def _member_action(clan_id: int, action: Callable[[], object], success: str) -> Response:
     """Run one membership service call and come back to the member list."""
     try:
         action()
