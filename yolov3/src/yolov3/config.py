@@ -106,6 +106,7 @@ class TrainConfig:
     img_size: int = 416  # square network input side in pixels, a multiple of 32
     augment: bool = True  # photometric and geometric augmentation of training images
     mosaic: bool = False  # 4-image mosaic augmentation (helps large runs, slows small ones)
+    aug: dict[str, Any] = field(default_factory=dict)  # yolov3.data.Augmentation overrides
     multi_scale: bool = False  # change the input size every batch, ~0.75x..1.5x img_size
     workers: int = 2  # DataLoader worker processes per rank
     # --- schedule ---
@@ -114,7 +115,7 @@ class TrainConfig:
     batch_size: int = 16  # images per forward pass, per process
     nominal_batch: int = 64  # gradients are accumulated until this many images (Darknet: 64)
     optimizer: str = "sgd"  # "sgd" (Nesterov momentum) | "adam" | "adamw"
-    lr0: float = 0.01  # peak learning rate, reached at the end of burn-in
+    lr0: float = 0.01  # peak learning rate after burn-in (SGD ~0.01, Adam ~0.001)
     lrf: float = 0.01  # final learning rate as a fraction of lr0 (cosine) / floor (step)
     momentum: float = 0.937  # SGD momentum, or Adam beta1
     nesterov: bool = True  # Nesterov momentum for SGD
@@ -185,4 +186,8 @@ class TrainConfig:
         values = dict(data)
         if "lr_steps" in values:
             values["lr_steps"] = tuple(values["lr_steps"])
+        if "aug" in values:
+            values["aug"] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in values["aug"].items()
+            }
         return cls(**values)

@@ -184,15 +184,17 @@ def _pad_per_image(targets: Tensor, batch: int) -> tuple[Tensor, Tensor]:
 
 @torch.no_grad()
 def init_head_biases(model: nn.Module, img_size: int = 416, objects_per_image: float = 8.0) -> None:
-    """Initialise the prediction biases from priors, so training starts from sane outputs.
+    """Initialise the prediction convs from priors, so training starts from sane outputs.
 
-    Objectness starts at about ``objects_per_image`` positives spread over each scale's cells
-    (p ~ 1e-3 at 416), so early gradients are not swamped by millions of confident
-    false positives; class logits start at p = 0.6 / C.
+    The weights start small (normal, std 0.01, as RetinaNet's heads) so every prediction
+    starts at its bias: boxes at their anchors, objectness at about ``objects_per_image``
+    positives spread over each scale's cells (so early gradients are not swamped by
+    thousands of confident false positives), class logits at odds 0.6 / (C - 0.99).
     """
     config: ModelConfig = model.config
     c, a = config.num_classes, config.num_anchors
     for conv, stride in zip(model.head_convs(), config.strides, strict=True):
+        torch.nn.init.normal_(conv.weight, std=0.01)
         bias = conv.bias.view(a, 5 + c)
         bias[:, :4] = 0.0
         bias[:, 4] = math.log(objects_per_image / (img_size / stride) ** 2)

@@ -117,11 +117,16 @@ class Run:
         return model.to(self.device)
 
     def _build_loaders(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
-        from yolov3.data import DetectionDataset, build_loader
+        from yolov3.data import Augmentation, DetectionDataset, build_loader
 
         cfg, dist = self.config, self.dist
         dataset = DetectionDataset(
-            train_data, cfg.img_size, augment=cfg.augment, mosaic=cfg.mosaic, seed=cfg.seed
+            train_data,
+            cfg.img_size,
+            augment=cfg.augment,
+            mosaic=cfg.mosaic,
+            seed=cfg.seed,
+            aug=Augmentation(**cfg.aug),
         )
         # A seeded per-epoch permutation (also with one process), so resumes replay exactly.
         sampler = DistributedSampler(
