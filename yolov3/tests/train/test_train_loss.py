@@ -148,6 +148,8 @@ def test_head_bias_prior_makes_objectness_start_low():
         # About 8 expected objects per anchor per image, instead of ~half of all cells.
         expected = out[..., 4].sigmoid().sum(dim=(2, 3))  # (1, A)
         assert ((expected > 4) & (expected < 16)).all()
+        # Small head weights: boxes start near their anchors, not at random sizes.
+        assert out[..., 2:4].abs().mean() < 0.5
     bias = model.head_convs()[0].bias.view(3, 8)
     assert torch.allclose(bias[:, 5:].exp(), torch.tensor(0.6 / 2.01), atol=1e-4)  # class odds
 
