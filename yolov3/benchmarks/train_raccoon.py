@@ -84,7 +84,7 @@ def plot(runs: dict[str, list[dict]], path: Path) -> None:
             if r["val_ap50"] != ""
         ]
         ax_ap.plot(*zip(*val, strict=True), marker="o", label=name)
-        ax_loss.plot(elapsed, [float(r["total"]) for r in history], label=name)
+        ax_loss.plot(elapsed, [float(r["total"]) for r in history], marker=".", label=name)
     ax_ap.set(xlabel="training minutes", ylabel="val AP50 (raccoon, 40 images)", ylim=(0, 1))
     ax_loss.set(xlabel="training minutes", ylabel="training loss per image", yscale="log")
     for ax in (ax_ap, ax_loss):
