@@ -117,3 +117,17 @@ def test_english_catalogue_has_the_same_messages():
     zh = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue("zh_Hant") if m.id}
     en = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue("en") if m.id}
     assert zh - en == set()
+
+
+@pytest.mark.parametrize("locale", ["zh_Hant", "en", "de", "fr", "hi"])
+def test_diamonds_match_babel_formatting_in_every_locale(app, locale):
+    """The fast formatter gives Babel's text (separator, minus sign, grouping)."""
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from clanledger.i18n import format_diamonds
+
+    amounts = [0, 7, 999, 1000, -1000, 12_345, -987_654_321, 10**15]
+    with app.test_request_context(), force_locale(locale):
+        for amount in amounts:
+            assert format_diamonds(amount) == format_decimal(amount, "#,##0", locale=locale)

@@ -229,6 +229,68 @@ def test_stale_plan_and_roles(month):
     assert db.session.get(Period, period.id).status == PeriodStatus.OPEN
 
 
+def test_confirm_creates_the_plan_shown_even_where_a_fresh_plan_differs(month):
+    """Another server process may plan the same balances differently (the planner's time
+    budget); the confirm holds to the links the officer saw when they settle as well."""
+    clan, officer, ids, period = month["clan"], month["officer"], month["ids"], month["period"]
+    preview = close.preview_close(db.session, officer.id, clan.id, period.id)
+    assert preview.plan_code == f"{ids['B']}>{ids['A']}:700,{ids['D']}>{ids['C']}:1020," + (
+        f"{ids['D']}>{ids['E']}:80"
+    )
+    # Just as few transfers, another tree over {C, D, E}: D pays C all, C passes 80 to E.
+    shown = f"{ids['B']}>{ids['A']}:700,{ids['C']}>{ids['E']}:80,{ids['D']}>{ids['C']}:1100"
+    close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest, shown)
+    stored = db.session.execute(
+        select(Transfer).where(Transfer.period_id == period.id).order_by(Transfer.seq)
+    ).scalars()
+    names = {v: k for k, v in ids.items()}
+    assert [
+        (names[t.payer_character_id], names[t.receiver_character_id], t.net) for t in stored
+    ] == [
+        ("B", "A", 700),
+        ("C", "E", 80),
+        ("D", "C", 1100),
+    ]
+
+
+@pytest.mark.parametrize("shown", ["B>A:700", "garbage", "1>2:x", ""])
+def test_confirm_refuses_a_shown_plan_that_does_not_settle(month, shown):
+    clan, officer, ids, period = month["clan"], month["officer"], month["ids"], month["period"]
+    preview = close.preview_close(db.session, officer.id, clan.id, period.id)
+    shown = shown.replace("B", str(ids["B"])).replace("A", str(ids["A"]))
+    with pytest.raises(Conflict, match="plan changed"):
+        close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest, shown)
+    assert db.session.get(Period, period.id).status == PeriodStatus.OPEN
+
+
+def test_remembered_per_sale_payouts_follow_a_new_sale(month):
+    """The per-sale comparison is remembered between views; a later sale must show."""
+    clan, officer, ids, period = month["clan"], month["officer"], month["ids"], month["period"]
+    before = close.preview_close(db.session, officer.id, clan.id, period.id).savings
+    assert before.per_sale_transfers == 7
+    boss = kills.add_boss(db.session, officer.id, clan.id, "巴風特")
+    kill = kills.record_kill(
+        db.session,
+        officer.id,
+        clan.id,
+        boss_id=boss.id,
+        killed_at=at(25),
+        participants={ids["B"]: "1", ids["C"]: "1"},
+        now=at(25),
+    )
+    drop = record_drop(
+        db.session, officer.id, clan.id, kill_id=kill.id, name="盾", holder_character_id=ids["B"]
+    )
+    list_drop(db.session, officer.id, clan.id, drop.id, asking_price=600, now=at(25))
+    sales.record_sale(
+        db.session, officer.id, clan.id, drop.id, received=500, sold_at=at(25), now=at(25)
+    )
+    after = close.preview_close(db.session, officer.id, clan.id, period.id).savings
+    # B pays C's share and the fund's cut (to the treasurer, A): two more payouts.
+    assert after.per_sale_transfers == 9
+    assert after.per_sale_fees > before.per_sale_fees
+
+
 def test_reopen_reverses_the_opening_and_is_audited(month):
     clan, officer, leader, period = (
         month["clan"],

@@ -50,31 +50,47 @@ def sale_payments(
     return payments
 
 
+def per_sale_cost(
+    per_sale_payments: Iterable[tuple[K, K, int]], rate: Rate, policy: FeePolicy
+) -> tuple[int, int]:
+    """``(fees, transfers)`` of paying every share right after each sale.
+
+    Each payment of ``net`` is priced like a plan transfer under the same rate and policy
+    (:func:`~clanledger.domain.fees.transfer_terms`), so both sides round the same way.
+    Payments of 0 and payments to oneself cost nothing and are not counted.
+    """
+    fees = 0
+    count = 0
+    for payer, receiver, net in per_sale_payments:
+        require_diamonds(net, "payment")
+        if net == 0 or payer == receiver:
+            continue
+        fees += transfer_terms(net, rate, policy)[1]
+        count += 1
+    return fees, count
+
+
+def compare_with_plan(
+    per_sale_fees: int, per_sale_transfers: int, plan: SettlementPlan[K]
+) -> Savings:
+    """The :class:`Savings` of ``plan`` against per-sale payouts costing ``per_sale_fees``
+    in ``per_sale_transfers`` transfers (see :func:`per_sale_cost`)."""
+    plan_fees = plan.total_fees
+    return Savings(
+        per_sale_fees=per_sale_fees,
+        plan_fees=plan_fees,
+        saved=per_sale_fees - plan_fees,
+        per_sale_transfers=per_sale_transfers,
+        plan_transfers=len(plan.transfers),
+    )
+
+
 def netting_savings(
     per_sale_payments: Iterable[tuple[K, K, int]],
     plan: SettlementPlan[K],
     rate: Rate,
     policy: FeePolicy,
 ) -> Savings:
-    """Compare paying every share right after each sale with the netted plan.
-
-    Each per-sale payment of ``net`` is priced like a plan transfer under the same rate and
-    policy (:func:`~clanledger.domain.fees.transfer_terms`), so both sides round the same way.
-    Payments of 0 and payments to oneself cost nothing and are not counted.
-    """
-    per_sale_fees = 0
-    count = 0
-    for payer, receiver, net in per_sale_payments:
-        require_diamonds(net, "payment")
-        if net == 0 or payer == receiver:
-            continue
-        per_sale_fees += transfer_terms(net, rate, policy)[1]
-        count += 1
-    plan_fees = plan.total_fees
-    return Savings(
-        per_sale_fees=per_sale_fees,
-        plan_fees=plan_fees,
-        saved=per_sale_fees - plan_fees,
-        per_sale_transfers=count,
-        plan_transfers=len(plan.transfers),
-    )
+    """Compare paying every share right after each sale with the netted plan
+    (:func:`per_sale_cost` against the plan's fees)."""
+    return compare_with_plan(*per_sale_cost(per_sale_payments, rate, policy), plan)

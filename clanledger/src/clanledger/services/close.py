@@ -53,6 +53,7 @@ from clanledger.services.close_preview import (
     cached_plan,
     character_names,
     fee_rate_on,
+    parse_plan_code,
     per_sale_payments,
     period_balances,
     treasurer_of,
@@ -154,6 +155,7 @@ def confirm_close(
     clan_id: int,
     period_id: int,
     expected_digest: str | None = None,
+    expected_plan: str | None = None,
 ) -> Period:
     """Close the period: lock it, create its transfers, open the next period.
 
@@ -161,6 +163,11 @@ def confirm_close(
         expected_digest: the :attr:`ClosePreview.digest` the officer looked at; if the
             balances changed since (a late sale), the close is refused so nobody confirms a
             plan they have not seen.
+        expected_plan: the :attr:`ClosePreview.plan_code` the officer looked at. When the
+            planner's time budget cut its search short (more than 20 balances, a busy
+            server), another server process may plan the same balances differently: the
+            confirm then re-plans around the links shown, and refuses if they do not settle
+            the balances as well as a fresh plan does.
 
     Raises:
         Conflict: already closed, an earlier period still open, or the plan changed.
@@ -180,6 +187,11 @@ def confirm_close(
             raise ValidationError(preview.problems[0])
         if expected_digest is not None and expected_digest != preview.digest:
             raise Conflict(N_("The balances changed since you opened the plan: review it again."))
+        if expected_plan is not None and expected_plan != preview.plan_code:
+            previous = parse_plan_code(expected_plan)
+            preview = build_preview(session, clan, period, previous)  # type: ignore[arg-type]
+            if not previous or preview.plan_code != expected_plan:
+                raise Conflict(N_("The plan changed since you opened it: review it again."))
         _write_close(session, clan, period, preview, actor_id)  # type: ignore[arg-type]
         session.commit()
     except BaseException:

@@ -11,7 +11,8 @@ share right after each sale.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+import re
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -22,10 +23,10 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from clanledger.domain.errors import DomainError
-from clanledger.domain.fees import FeePolicy
+from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.ledger import FUND, Account, AccountKind, member
 from clanledger.domain.money import Rate, RateSchedule
-from clanledger.domain.savings import Savings, netting_savings
+from clanledger.domain.savings import Savings, compare_with_plan, per_sale_cost
 from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
 from clanledger.domain.settlement import Transfer as SettlementTransfer
 from clanledger.i18n import N_
@@ -143,6 +144,13 @@ class ClosePreview:
         parts += [f"{line.account}={line.to_settle}" for line in self.lines]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
+    @property
+    def plan_code(self) -> str:
+        """The transfers as ``payer>receiver:net`` links (character ids): the close form
+        carries them so the confirm creates the plan the officer saw (see
+        :func:`parse_plan_code`)."""
+        return ",".join(f"{t.payer_id}>{t.receiver_id}:{t.net}" for t in self.transfers)
+
 
 def treasurer_of(session: Session, clan: Clan) -> int | None:
     """The character holding the fund: the clan's treasurer, else the leader's first one."""
@@ -209,21 +217,68 @@ def per_sale_payments(
         .order_by(Posting.entry_id, Posting.id)
     ).all()
     # Without a treasurer the holder keeps the fund's cut: no payment (as the domain does).
-    fund = member(treasurer) if treasurer is not None else None
-    payments = []
+    # The loop works on (kind, character id) keys: the period has thousands of postings.
+    fund = (AccountKind.MEMBER.value, treasurer) if treasurer is not None else None
+    member_kind = AccountKind.MEMBER.value
+    fund_key = (AccountKind.FUND.value, None)
+    owed_by: list[tuple[tuple[str, int | None], dict[tuple[str, int | None], int]]] = []
     for _entry, group in groupby(rows, key=itemgetter(0)):
-        postings = [(account_of(kind, cid), amount) for _, kind, cid, amount in group]
-        debtors = [a for a, amount in postings if amount < 0 and a.kind is AccountKind.MEMBER]
+        postings = [((kind, cid), amount) for _, kind, cid, amount in group]
+        debtors = [key for key, amount in postings if amount < 0 and key[0] == member_kind]
         if len(debtors) != 1:
             continue  # not the shape of a sale (a corrected entry): no per-sale payout
         payer = debtors[0]
-        owed: dict[Account, int] = defaultdict(int)
-        for account, amount in postings:
-            receiver = fund if account == FUND else account
+        owed: dict[tuple[str, int | None], int] = defaultdict(int)
+        for key, amount in postings:
+            receiver = fund if key == fund_key else key
             if amount > 0 and receiver is not None and receiver != payer:
                 owed[receiver] += amount
-        payments.extend((payer, receiver, amount) for receiver, amount in owed.items())
-    return payments
+        owed_by.append((payer, owed))
+    accounts: dict[tuple[str, int | None], Account] = {}
+    for key in {k for payer, owed in owed_by for k in (payer, *owed)}:
+        accounts[key] = account_of(*key)  # type: ignore[arg-type]
+    return [
+        (accounts[payer], accounts[receiver], amount)
+        for payer, owed in owed_by
+        for receiver, amount in owed.items()
+    ]
+
+
+_COST_CACHE_SIZE = 64
+_cost_cache: OrderedDict[tuple[object, ...], tuple[int, int]] = OrderedDict()
+
+
+def per_sale_cost_of(
+    session: Session,
+    clan_id: int,
+    period_id: int,
+    treasurer: int | None,
+    rate: Rate,
+    policy: FeePolicy,
+) -> tuple[int, int]:
+    """``(fees, transfers)`` of paying out every sale of the period at once (the domain's
+    :func:`per_sale_cost` of :func:`per_sale_payments`), remembered while the clan's
+    journal does not change.
+
+    Journal entries are only ever added (corrections and reopens post new entries), so the
+    clan's entry count, last id and last creation time identify its journal: one small
+    query checks them instead of regrouping thousands of postings on every view of the
+    dashboard and the close page.
+    """
+    count, last_id, last_at = session.execute(
+        select(func.count(), func.max(JournalEntry.id), func.max(JournalEntry.created_at)).where(
+            JournalEntry.clan_id == clan_id
+        )
+    ).one()
+    bind = str(session.get_bind().url)
+    key = (bind, clan_id, period_id, treasurer, rate, policy, count, last_id, last_at)
+    cost = _cost_cache.get(key)
+    if cost is None:
+        payments = per_sale_payments(session, period_id, treasurer)
+        cost = _cost_cache[key] = per_sale_cost(payments, rate, policy)
+        while len(_cost_cache) > _COST_CACHE_SIZE:
+            _cost_cache.popitem(last=False)
+    return cost
 
 
 def _plan_inputs(
@@ -244,29 +299,73 @@ def _plan_inputs(
     return {k: v for k, v in to_plan.items() if v}, problems
 
 
+PlanLinks = tuple[tuple[Account, Account, int], ...]
+"""A plan as ``(payer, receiver, net)`` links: what the close form carries to the confirm."""
+
+
 @lru_cache(maxsize=64)
 def cached_plan(
-    balances: tuple[tuple[Account, int], ...], rate: Rate, policy: FeePolicy, threshold: int
+    balances: tuple[tuple[Account, int], ...],
+    rate: Rate,
+    policy: FeePolicy,
+    threshold: int,
+    previous: PlanLinks = (),
 ) -> SettlementPlan[Account]:
     """The domain's plan for these exact inputs, remembered: the search for the fewest
     transfers among a hundred balances takes a noticeable fraction of a second, and the same
-    balances are planned again for every view of the close page and for the confirm (which
-    thereby creates the very plan the officer saw)."""
+    balances are planned again for every view of the close page and for the confirm.
+
+    ``previous`` re-plans around the links of a plan already shown: the domain keeps them
+    where they still settle the balances (see :func:`plan_settlement`)."""
+    links = [
+        SettlementTransfer(payer, receiver, net, *transfer_terms(net, rate, policy))
+        for payer, receiver, net in previous
+    ]
     return plan_settlement(
-        dict(balances), rate, policy, carry_threshold=threshold, carry_accounts=(FUND,)
+        dict(balances),
+        rate,
+        policy,
+        carry_threshold=threshold,
+        carry_accounts=(FUND,),
+        previous=links or None,
     )
 
 
-def build_preview(session: Session, clan: Clan, period: Period) -> ClosePreview:
-    """The plan that closing ``period`` now would confirm (no permission check, no writes).
+def parse_plan_code(code: str) -> PlanLinks:
+    """The links of :attr:`ClosePreview.plan_code`; ``()`` for text that is not one."""
+    links = []
+    for part in filter(None, code.split(",")):
+        match = _PLAN_LINK.fullmatch(part)
+        if match is None:
+            return ()
+        payer, receiver, net = (int(group) for group in match.groups())
+        links.append((member(payer), member(receiver), net))
+    return tuple(links)
 
-    Without a treasurer character the fund is a carried account: it stays with the members
-    who hold its diamonds.
-    """
+
+_PLAN_LINK = re.compile(r"(\d{1,18})>(\d{1,18}):(\d{1,18})")
+
+
+@dataclass(frozen=True)
+class _PlanState:
+    """What the plan of a period is made from, and the plan itself."""
+
+    rate: Rate
+    policy: FeePolicy
+    threshold: int
+    treasurer: int | None
+    balances: dict[Account, int]
+    committed: dict[Account, int]
+    problems: list[str]
+    plan: SettlementPlan[Account]
+
+
+def _plan_state(
+    session: Session, clan: Clan, period: Period, previous: PlanLinks = ()
+) -> _PlanState:
     rate = fee_rate_on(session, clan, period.ends_on)
     policy = FeePolicy(clan.fee_policy)
     threshold = int(clan.carry_threshold or 0)
-    names = character_names(session, clan.id)
     treasurer = treasurer_of(session, clan)
     balances = period_balances(session, clan.id, period.id)
     committed = committed_effects(session, clan, period)
@@ -276,8 +375,36 @@ def build_preview(session: Session, clan: Clan, period: Period) -> ClosePreview:
         rate,
         policy,
         threshold,
+        previous,
     )
-    carried = dict(plan.carried)
+    return _PlanState(rate, policy, threshold, treasurer, balances, committed, problems, plan)
+
+
+def period_savings(session: Session, clan: Clan, period: Period) -> Savings:
+    """What netting saves in ``period``: the close preview's figure (same plan, fee rate and
+    treasurer), without the names and explanations only the close page shows."""
+    state = _plan_state(session, clan, period)
+    return _savings(session, clan, period, state)
+
+
+def _savings(session: Session, clan: Clan, period: Period, state: _PlanState) -> Savings:
+    cost = per_sale_cost_of(session, clan.id, period.id, state.treasurer, state.rate, state.policy)
+    return compare_with_plan(*cost, state.plan)
+
+
+def build_preview(
+    session: Session, clan: Clan, period: Period, previous: PlanLinks = ()
+) -> ClosePreview:
+    """The plan that closing ``period`` now would confirm (no permission check, no writes).
+
+    Without a treasurer character the fund is a carried account: it stays with the members
+    who hold its diamonds. ``previous``: the links of a plan shown earlier, kept where they
+    still settle the balances.
+    """
+    state = _plan_state(session, clan, period, previous)
+    balances, committed, treasurer = state.balances, state.committed, state.treasurer
+    names = character_names(session, clan.id)
+    carried = dict(state.plan.carried)
     lines = [
         BalanceLine(
             account=account,
@@ -290,24 +417,23 @@ def build_preview(session: Session, clan: Clan, period: Period) -> ClosePreview:
     ]
     fund_on = treasurer if balances.get(FUND, 0) + committed.get(FUND, 0) else None
     transfers = [
-        _plan_line(seq, t, explain_transfer(plan, t), names, fund_on)
-        for seq, t in enumerate(plan.transfers, start=1)
+        _plan_line(seq, t, explain_transfer(state.plan, t), names, fund_on)
+        for seq, t in enumerate(state.plan.transfers, start=1)
     ]
-    payments = per_sale_payments(session, period.id, treasurer)
     return ClosePreview(
         clan=clan,
         period=period,
-        rate=rate,
-        policy=policy,
-        threshold=threshold,
+        rate=state.rate,
+        policy=state.policy,
+        threshold=state.threshold,
         treasurer_id=treasurer,
         treasurer=names.get(treasurer or 0, ""),
         fund_balance=balances.get(FUND, 0),
         lines=lines,
         transfers=transfers,
-        savings=netting_savings(payments, plan, rate, policy),
+        savings=_savings(session, clan, period, state),
         sales=_count_sales(session, period.id),
-        problems=problems,
+        problems=state.problems,
     )
 
 

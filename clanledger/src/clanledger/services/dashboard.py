@@ -30,6 +30,7 @@ from clanledger.models import (
 )
 from clanledger.models.types import utcnow
 from clanledger.services import authz
+from clanledger.services.close_preview import period_savings
 from clanledger.services.drops import OPEN_STATUSES
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
@@ -194,12 +195,10 @@ def _sales_by_day(clan: Clan, period: Period, sales: list[Sale]) -> list[Bar]:
 def _savings(session: Session, clan: Clan, period: Period) -> tuple[Savings | None, str | None]:
     """What netting saves this period: the close preview's figure (the same plan, fee rate
     and treasurer as the close), so the dashboard and the close page always agree."""
-    from clanledger.services.close import build_preview
-
     if period.id is None:
         return None, None  # nothing posted yet
     try:
-        return build_preview(session, clan, period).savings, None
+        return period_savings(session, clan, period), None
     except ServiceError as exc:
         return None, exc.message
     except DomainError as exc:

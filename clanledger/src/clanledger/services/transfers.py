@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
@@ -90,6 +90,7 @@ def committed_effects(session: Session, clan: Clan, period: Period) -> dict[Acco
     posted_in = aliased(Period)
     rows = session.execute(
         select(Transfer, posted_in.starts_on)
+        .options(defer(Transfer.why))  # a JSON list of names per transfer: not needed here
         .join(Period, Period.id == Transfer.period_id)
         .outerjoin(JournalEntry, JournalEntry.id == Transfer.entry_id)
         .outerjoin(posted_in, posted_in.id == JournalEntry.period_id)

@@ -26,6 +26,7 @@ register_nav("close.index", _l("Month-end close"), min_role=Role.OFFICER, order=
 
 class ConfirmCloseForm(FlaskForm):
     digest = HiddenField()
+    plan = HiddenField()
     submit = SubmitField(_l("Close the period and create these transfers"))
 
 
@@ -45,6 +46,7 @@ def _render(clan_id: int, period_id: int, status: int = 200, **forms: FlaskForm)
     preview = close.preview_close(db.session, current_user.id, clan_id, period_id)
     confirm_form = forms.get("confirm_form") or ConfirmCloseForm(formdata=None)
     confirm_form.digest.data = preview.digest
+    confirm_form.plan.data = preview.plan_code
     reopen_form = forms.get("reopen_form") or ReopenForm(formdata=None)
     page = render_template(
         "close/show.html", preview=preview, confirm_form=confirm_form, reopen_form=reopen_form
@@ -65,7 +67,12 @@ def confirm(clan_id: int, period_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             close.confirm_close(
-                db.session, current_user.id, clan_id, period_id, form.digest.data or None
+                db.session,
+                current_user.id,
+                clan_id,
+                period_id,
+                form.digest.data or None,
+                form.plan.data if form.plan.raw_data else None,  # absent: no plan to hold to
             )
         except (Conflict, ValidationError) as error:
             show_service_error(form, error)
