@@ -10,6 +10,7 @@ import torch
 from yolov3.cli import main
 from yolov3.config import ModelConfig
 from yolov3.model import build_model
+from yolov3.model.darknet_io import save_darknet_weights, write_cfg
 from yolov3.predict.pipeline import expand_source
 
 DARKNET = Path(__file__).resolve().parents[4] / "shared" / "data" / "darknet"
@@ -131,6 +132,54 @@ def test_missing_source_and_bad_options_are_reported(tmp_path, checkpoint):
     (tmp_path / "model.weights").write_bytes(b"")
     with pytest.raises(SystemExit, match="give its --cfg"):
         main(["detect", str(tmp_path), "--weights", str(tmp_path / "model.weights")])
+
+
+def detect_error(capsys, args: list[str]) -> str:
+    """The one-line message a user error ends ``yolov3 detect`` with (no traceback)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["detect", *args])
+    assert exc.value.code not in (0, None)
+    message = exc.value.code if isinstance(exc.value.code, str) else capsys.readouterr().err
+    assert "Traceback" not in message
+    return message.strip().splitlines()[-1]
+
+
+def test_unusable_model_files_and_options_are_one_line_errors(tmp_path, checkpoint, capsys):
+    image = tmp_path / "in.png"
+    cv2.imwrite(str(image), np.zeros((40, 60, 3), np.uint8))
+    cfg = tmp_path / "m.cfg"
+    model = build_model(ModelConfig.tiny(num_classes=2))
+    write_cfg(model, cfg, img_size=64)
+    short = tmp_path / "short.weights"
+    short.write_bytes(b"\0" * 1000)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_text("garbage")
+    names = tmp_path / "three.names"
+    names.write_text("a\nb\nc\n")
+    src = [str(image), "--out", str(tmp_path / "out"), "--quiet"]
+    line = detect_error(capsys, [*src, "--weights", str(short), "--cfg", str(tmp_path / "no.cfg")])
+    assert line == f"yolov3 detect: --cfg {tmp_path / 'no.cfg'}: no such file"
+    line = detect_error(capsys, [*src, "--weights", str(short), "--cfg", str(cfg)])
+    assert str(short) in line and "yolov3-tiny with 2 classes needs" in line
+    line = detect_error(capsys, [*src, "--weights", str(garbage)])
+    assert str(garbage) in line and "not a readable PyTorch checkpoint" in line
+    line = detect_error(capsys, [*src, "--weights", str(checkpoint), "--names", str(names)])
+    assert "3 class names for a model with 2 classes" in line
+    full = tmp_path / "full.weights"
+    save_darknet_weights(model, full)
+    line = detect_error(
+        capsys, [*src, "--weights", str(full), "--cfg", str(cfg), "--names", str(names)]
+    )
+    assert line.endswith(f"{names}: 3 class names, but {cfg} has 2 classes")
+    assert "multiple of 32" in detect_error(
+        capsys, [*src, "--weights", str(checkpoint), "--img-size", "100"]
+    )
+    assert "from 0 to 1" in detect_error(
+        capsys, [*src, "--weights", str(checkpoint), "--conf", "2"]
+    )
+    if not torch.cuda.is_available():
+        line = detect_error(capsys, [*src, "--weights", str(checkpoint), "--device", "cuda"])
+        assert "CUDA is not available" in line
 
 
 def test_expand_source_orders_folder_and_glob(tmp_path):

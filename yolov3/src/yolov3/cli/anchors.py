@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from yolov3.cli.data import ExamplesFormatter, add_source_arguments, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,15 +16,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and 1 - IoU as the distance. Prints the anchors per output scale (as ModelConfig "
         "takes them and as a Darknet cfg line), their mean best IoU and recall at --thresh, "
         "and the same figures for the default COCO anchors.",
+        epilog="examples:\n"
+        "  yolov3 anchors coco128/ --split train2017\n"
+        "  yolov3 anchors raccoon/ --tiny --img-size 320",
+        formatter_class=ExamplesFormatter,
     )
-    parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
-    parser.add_argument("--format", dest="fmt", choices=("yolo", "voc", "coco"))
-    parser.add_argument("--split", help="split to read (see `yolov3 data check --help`)")
-    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+    add_source_arguments(parser)
     parser.add_argument(
         "--tiny", action="store_true", help="6 anchors on 2 scales (YOLOv3-tiny) instead of 9 on 3"
     )
-    parser.add_argument("--img-size", type=int, default=416, help="input size (default: 416)")
+    parser.add_argument(
+        "--img-size", type=positive_int, default=416, help="input size (default: 416)"
+    )
     parser.add_argument(
         "--thresh", type=float, default=0.5, help="shape-IoU threshold for recall (default 0.5)"
     )

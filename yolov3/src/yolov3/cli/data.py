@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 FORMAT_CHOICES = ("yolo", "voc", "coco")
 FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
 
 
-def _add_source(parser: argparse.ArgumentParser) -> None:
+class ExamplesFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as argparse does, but keeps an ``example...`` epilog's lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer above 0."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """SOURCE, --format, --split and --names: which dataset to read (shared with anchors)."""
     parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
     parser.add_argument(
         "--format",
@@ -40,8 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Convert a dataset to another format, copying the images into the new "
         "layout. Class names, category ids and image order are kept; integer-pixel VOC "
         "rounds box corners once. YOLO txt has no difficult flag.",
+        epilog="examples:\n"
+        "  yolov3 data convert raccoon/ raccoon-yolo/ --to yolo\n"
+        "  yolov3 data convert coco128/ coco128-coco/ --split val2017 --to coco --link",
+        formatter_class=ExamplesFormatter,
     )
-    _add_source(convert)
+    add_source_arguments(convert)
     convert.add_argument("out", type=Path, help="output folder (must not be the source)")
     convert.add_argument("--to", required=True, choices=FORMAT_CHOICES, help="output format")
     convert.add_argument("--out-split", help="split name to write (default: --split)")
@@ -56,8 +80,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check a dataset: missing or unreadable images, size mismatches, boxes "
         "out of bounds, degenerate and duplicate boxes, unknown classes, unparseable lines. "
         "Empty label files are legitimate and only counted. Exits 1 when there are errors.",
+        epilog="examples:\n"
+        "  yolov3 data check coco128/ --split train2017\n"
+        "  yolov3 data check my-voc/ --deep --fix my-voc-clean/",
+        formatter_class=ExamplesFormatter,
     )
-    _add_source(check)
+    add_source_arguments(check)
     check.add_argument("--deep", action="store_true", help="decode every image (slower)")
     check.add_argument(
         "--fix",
@@ -75,11 +103,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="images, boxes per class, box sizes and aspects: a PNG plot and a text table",
         description="Describe a dataset: images, boxes per class, box-size and aspect-ratio "
         "distributions. Writes stats.png and stats.txt to --out and prints the table.",
+        epilog="example:\n  yolov3 data stats coco128/ --split val2017 --out runs/stats",
+        formatter_class=ExamplesFormatter,
     )
-    _add_source(stats)
-    stats.add_argument("--out", type=Path, default=Path("runs/stats"), help="output folder")
+    add_source_arguments(stats)
     stats.add_argument(
-        "--img-size", type=int, default=416, help="input size for the letterboxed box sizes"
+        "--out", type=Path, default=Path("runs/stats"), help="output folder (runs/stats)"
+    )
+    stats.add_argument(
+        "--img-size",
+        type=positive_int,
+        default=416,
+        help="input size for the letterboxed box sizes (default: 416)",
     )
     stats.set_defaults(func=run_stats)
 
@@ -90,22 +125,35 @@ def _read(args: argparse.Namespace):
     return read_dataset(args.source, args.fmt, args.split, args.names)
 
 
+def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
+    """Run a command; a dataset or file error becomes one ``error:`` line and exit status 1."""
+
+    @functools.wraps(action)
+    def run(args: argparse.Namespace) -> int:
+        from yolov3.data import DatasetError
+
+        try:
+            return action(args)
+        except (DatasetError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_reporting_errors
 def run_convert(args: argparse.Namespace) -> int:
     from yolov3.data import DatasetError, write_dataset
 
-    try:
-        data = _read(args)
-        lost = [p for p in data.problems if p.severity == "error"]
-        if lost:
-            raise DatasetError(
-                f"{len(lost)} lines or objects cannot be read and would be lost; fix them or "
-                "write a cleaned copy with `yolov3 data check --fix OUT`:\n"
-                + "\n".join(str(p) for p in lost)
-            )
-        write_dataset(data, args.out, args.to, args.out_split or args.split, _images(args))
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    data = _read(args)
+    lost = [p for p in data.problems if p.severity == "error"]
+    if lost:
+        raise DatasetError(
+            f"{len(lost)} lines or objects cannot be read and would be lost; fix them or "
+            "write a cleaned copy with `yolov3 data check --fix OUT`:\n"
+            + "\n".join(str(p) for p in lost)
+        )
+    write_dataset(data, args.out, args.to, args.out_split or args.split, _images(args))
     difficult = sum(int(r.difficult.sum()) for r in data.records)
     print(
         f"wrote {len(data.records)} images, {data.num_boxes} boxes, {data.num_classes} classes "
@@ -120,24 +168,17 @@ def _images(args: argparse.Namespace) -> str:
     return "link" if getattr(args, "link", False) else "copy"
 
 
+@_reporting_errors
 def run_check(args: argparse.Namespace) -> int:
-    from yolov3.data import DatasetError, check_dataset, fix_dataset, write_dataset
+    from yolov3.data import check_dataset, fix_dataset, write_dataset
 
-    try:
-        data = _read(args)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    data = _read(args)
     report = check_dataset(data, deep=args.deep, progress=sys.stderr.isatty())
     print(report.format())
     if args.fix is not None:
         fmt = args.fix_format or args.fmt or _detected(args.source)
         cleaned, actions = fix_dataset(data)
-        try:
-            write_dataset(cleaned, args.fix, fmt, args.split)
-        except DatasetError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
+        write_dataset(cleaned, args.fix, fmt, args.split)
         print("\n".join(f"fix: {a}" for a in actions))
         print(f"wrote a cleaned copy ({len(cleaned.records)} images) as {fmt} to {args.fix}")
     return 0 if report.ok else 1
@@ -149,15 +190,18 @@ def _detected(source: Path) -> str:
     return detect_format(source)
 
 
+@_reporting_errors
 def run_stats(args: argparse.Namespace) -> int:
-    from yolov3.data import DatasetError
     from yolov3.data.stats import compute_stats, plot_stats
 
-    try:
-        data = _read(args)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    data = _read(args)
+    unread = [p for p in data.problems if p.severity == "error"]
+    if unread:
+        print(
+            f"warning: {len(unread)} lines or objects cannot be read and are left out of the "
+            f"figures (the first: {unread[0]}); see `yolov3 data check`",
+            file=sys.stderr,
+        )
     stats = compute_stats(data, args.img_size)
     args.out.mkdir(parents=True, exist_ok=True)
     table = stats.table()

@@ -7,6 +7,22 @@ import sys
 from pathlib import Path
 
 
+def input_size(text: str) -> int:
+    """argparse type: a network input side, a positive multiple of 32."""
+    value = int(text)
+    if value <= 0 or value % 32:
+        raise argparse.ArgumentTypeError(f"expected a positive multiple of 32, got {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a threshold between 0 and 1."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value:g}")
+    return value
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """Options that choose and configure a detector (shared with ``yolov3 val``)."""
     group = parser.add_argument_group("model")
@@ -21,7 +37,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
         help="class names file, one per line (default: the checkpoint's, or a "
         "single *.names beside --cfg with the right number of lines)",
     )
-    group.add_argument("--img-size", type=int, default=416, help="network input size (default 416)")
+    group.add_argument(
+        "--img-size", type=input_size, default=416, help="network input size (default 416)"
+    )
     group.add_argument(
         "--stretch",
         action="store_true",
@@ -35,11 +53,21 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
 
 def build_detector(args: argparse.Namespace, **kwargs: object):
     """The :class:`yolov3.predict.Detector` that the model options describe."""
+    command = f"yolov3 {getattr(args, 'command', None) or 'detect'}"
+    for flag in ("weights", "cfg", "names"):
+        value = getattr(args, flag)
+        if value is not None and not Path(value).is_file():
+            raise SystemExit(f"{command}: --{flag} {value}: no such file")
+    try:
+        return _load_detector(args, kwargs)
+    except (ValueError, OSError) as exc:  # CheckpointError, DarknetFormatError, sizes, devices
+        raise SystemExit(f"{command}: {exc}") from exc
+
+
+def _load_detector(args: argparse.Namespace, kwargs: dict):
     from yolov3.predict import Detector
 
     weights = Path(args.weights)
-    if not weights.is_file():
-        raise SystemExit(f"yolov3: --weights {weights}: no such file")
     options = {
         "img_size": args.img_size,
         "device": args.device,
@@ -49,7 +77,7 @@ def build_detector(args: argparse.Namespace, **kwargs: object):
     options.update(kwargs)
     if weights.suffix == ".weights" or args.cfg:
         if not args.cfg:
-            raise SystemExit(f"yolov3: {weights} is a Darknet weights file; give its --cfg")
+            raise ValueError(f"{weights} is a Darknet weights file; give its --cfg")
         return Detector.from_darknet(args.cfg, weights, names=args.names, **options)
     if args.names:
         from yolov3.predict import read_names
@@ -96,8 +124,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", metavar="SOURCE", help="image, folder, glob pattern or video")
     add_model_arguments(parser)
-    parser.add_argument("--conf", type=float, default=0.25, help="score threshold (0.25)")
-    parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (0.45)")
+    parser.add_argument("--conf", type=fraction, default=0.25, help="score threshold (0.25)")
+    parser.add_argument("--iou", type=fraction, default=0.45, help="NMS IoU threshold (0.45)")
     parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
     parser.add_argument("--classes", help="keep only these classes: ids or names, comma-separated")
     parser.add_argument("--out", default="runs/detect", help="output folder (runs/detect)")
@@ -127,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
             save_conf=args.save_conf,
             progress=not args.quiet,
         )
-    except FileNotFoundError as exc:
+    except OSError as exc:  # a missing source, an output folder that cannot be written
         raise SystemExit(f"yolov3 detect: {exc}") from exc
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from yolov3.cli.data import ExamplesFormatter
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -18,6 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the file is run once in ONNX Runtime and compared with PyTorch. Darknet: OUT.cfg "
             "and OUT.weights, readable by Darknet and OpenCV's readNetFromDarknet."
         ),
+        epilog=(
+            "examples:\n"
+            "  yolov3 export runs/train/best.pt --out best.onnx\n"
+            "  yolov3 export runs/train/best.pt --dynamic --out best-dynamic.onnx\n"
+            "  yolov3 export yolov3-tiny.weights --cfg yolov3-tiny.cfg --out tiny.onnx\n"
+            "  yolov3 export runs/train/best.pt --format darknet --out darknet/best"
+        ),
+        formatter_class=ExamplesFormatter,
     )
     parser.add_argument("source", type=Path, help="checkpoint .pt, or Darknet .weights")
     parser.add_argument("--cfg", type=Path, help="Darknet .cfg for a .weights source")
@@ -52,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         model = load_model(args.source, args.cfg)
+        if args.fmt == "darknet":
+            return _to_darknet(model, args)
+        return _to_onnx(model, args)
     except (CheckpointError, DarknetFormatError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    if args.fmt == "darknet":
-        return _to_darknet(model, args)
-    return _to_onnx(model, args)
 
 
 def _to_darknet(model, args: argparse.Namespace) -> int:

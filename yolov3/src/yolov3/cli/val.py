@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from yolov3.cli.detect import add_model_arguments, build_detector
+from yolov3.cli.detect import add_model_arguments, build_detector, fraction
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="evaluate this COCO results JSON (image and category ids of the dataset) "
         "instead of running --weights",
     )
-    parser.add_argument("--conf", type=float, default=0.001, help="score threshold (0.001)")
-    parser.add_argument("--iou", type=float, default=0.6, help="NMS IoU threshold (0.6)")
+    parser.add_argument("--conf", type=fraction, default=0.001, help="score threshold (0.001)")
+    parser.add_argument("--iou", type=fraction, default=0.6, help="NMS IoU threshold (0.6)")
     parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
     parser.add_argument(
         "--multi-label", action="store_true", help="score every class of a box, not only its best"
@@ -47,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--pycocotools", action="store_true", help="also run pycocotools and print both"
     )
     parser.add_argument(
-        "--plot-conf", type=float, default=0.25, help="score threshold of the confusion matrix"
+        "--plot-conf", type=fraction, default=0.25, help="score threshold of the confusion matrix"
     )
     parser.add_argument("--out", default="runs/val", help="output folder (runs/val)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"yolov3 val: {exc}") from exc
     options = {"voc": not args.no_voc, "pycocotools": args.pycocotools}
     try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before predicting, not after
         if args.results:
             preds = read_coco_results(args.results, data)
             report = evaluate_predictions(
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 **options,
             )
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise SystemExit(f"yolov3 val: {exc}") from exc
     print(report.text())
     print(f"\nwritten to {args.out}/: " + ", ".join(p.name for p in report.written.values()))

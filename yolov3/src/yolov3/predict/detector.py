@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ class Detector:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
         self.config: ModelConfig = model.config
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device}: CUDA is not available on this machine")
         self.model = model.to(self.device).eval()
         self.img_size = img_size
         self.conf_thresh, self.iou_thresh, self.max_det = conf_thresh, iou_thresh, max_det
@@ -103,13 +106,10 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, path: str | Path, fuse: bool = True, **kwargs: Any) -> Detector:
         """A detector from a training checkpoint (its EMA weights when it has them)."""
-        from yolov3.checkpoint import load_checkpoint
-        from yolov3.model import build_model
+        from yolov3.model.loading import load_model
 
-        state = load_checkpoint(path)
-        model = build_model(ModelConfig.from_dict(state["model_config"]))
-        model.load_state_dict(state.get("ema") or state["model"])
-        return cls(model.fuse() if fuse else model.eval(), **kwargs)
+        model = load_model(path)
+        return cls(model.fuse() if fuse else model, **kwargs)
 
     @classmethod
     def from_darknet(
@@ -129,9 +129,16 @@ class Detector:
         from yolov3.model.darknet_io import load_darknet_weights, model_from_cfg
 
         class_names = read_names(names)
-        model = model_from_cfg(cfg, tuple(class_names or ()))
+        model = model_from_cfg(cfg)
         if class_names is None:
             class_names = _names_beside(Path(cfg), model.config.num_classes)
+        elif len(class_names) != model.config.num_classes:
+            raise ValueError(
+                f"{names if isinstance(names, str | Path) else 'names'}: {len(class_names)} "
+                f"class names, but {cfg} has {model.config.num_classes} classes"
+            )
+        if class_names is not None:
+            model.config = dataclasses.replace(model.config, class_names=tuple(class_names))
         load_darknet_weights(model, weights)
         return cls(model.fuse() if fuse else model.eval(), class_names=class_names, **kwargs)
 
