@@ -10,9 +10,10 @@ from torch import nn
 from yolov3.cli import main
 from yolov3.config import ModelConfig
 from yolov3.data import read_dataset
-from yolov3.evaluate.report import evaluate_dataset
+from yolov3.evaluate.report import evaluate_dataset, evaluate_predictions, read_coco_results
 from yolov3.model import build_model
 from yolov3.predict import Detector
+from yolov3.predict.pipeline import detect_source
 
 
 class OneBox(nn.Module):
@@ -153,3 +154,35 @@ def test_val_evaluates_a_results_file_like_the_model_run_that_wrote_it(tmp_path,
         main(["val", "--data", str(tmp_path / "data"), "--results", str(bad)])
     with pytest.raises(SystemExit, match="either --weights"):
         main(["val", "--data", str(tmp_path / "data")])
+
+
+def test_val_reads_back_the_results_that_detect_writes(tmp_path):
+    """``yolov3 detect`` numbers images by run position and categories 1..C; ``val --results``
+    finds each image by file name, so a detect run over part of a dataset scores right."""
+    box = "0.750000 0.875000 0.250000 0.250000"
+    write_yolo_dataset(tmp_path / "data", [[], [f"1 {box}"], [f"0 {box}"]])
+    for i, name in enumerate("abc"):
+        (tmp_path / "data" / "images" / f"{i}.png").rename(
+            tmp_path / "data" / "images" / f"{name}.png"
+        )
+        (tmp_path / "data" / "labels" / f"{i}.txt").rename(
+            tmp_path / "data" / "labels" / f"{name}.txt"
+        )
+    data = read_dataset(tmp_path / "data", "yolo")
+    detector = Detector(OneBox(), img_size=64, device="cpu")
+    source = str(tmp_path / "data" / "images" / "[bc].png")
+    detect_source(detector, source, tmp_path / "det", save_images=False, progress=False)
+    results = json.loads((tmp_path / "det" / "results.json").read_text())
+    assert [(r["image_id"], r["file_name"], r["category_id"]) for r in results] == [
+        (0, "b.png", 2),
+        (1, "c.png", 2),
+    ]
+    preds = read_coco_results(tmp_path / "det" / "results.json", data)
+    assert [p["labels"].tolist() for p in preds] == [[], [1], [1]]  # a, b, c
+    expected = detector([r.path for r in data.records[1:]])
+    for got, want in zip(preds[1:], expected, strict=True):
+        np.testing.assert_allclose(got["boxes"], want["boxes"].double(), atol=1e-4)
+        np.testing.assert_allclose(got["scores"], want["scores"].double(), atol=1e-6)
+    report = evaluate_predictions(preds, data, pycocotools=True)
+    np.testing.assert_allclose(report.result.as_array(), report.pycocotools, atol=1e-12)
+    assert report.result.per_class_ap50 == {"cat": 0.0, "dog": pytest.approx(1.0)}

@@ -55,7 +55,7 @@ def test_detect_sample_images_writes_images_labels_and_json(tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     assert {r["file_name"] for r in results} == set(names)
     dog = [r for r in results if r["file_name"] == "dog.jpg"]
-    assert {r["category_id"] for r in dog} >= {16}  # a dog in dog.jpg
+    assert {r["category_id"] for r in dog} >= {17}  # a dog (class 16) in dog.jpg
     for r in results:
         assert len(r["bbox"]) == 4 and 0 < r["score"] <= 1
     lines = (out / "labels" / "dog.txt").read_text().splitlines()
@@ -74,7 +74,7 @@ def test_detect_filters_classes_by_name(tmp_path):
     ]  # fmt: skip
     assert main(args) == 0
     results = json.loads((out / "results.json").read_text())
-    assert results and {r["category_id"] for r in results} == {16}
+    assert results and {r["category_id"] for r in results} == {17}  # class 16 + 1
     assert not (out / "dog.jpg").exists()
 
 

@@ -112,8 +112,9 @@ def evaluate_dataset(
 def read_coco_results(path: str | Path, data: Any) -> list[dict[str, np.ndarray]]:
     """A COCO results JSON as per-image predictions for :func:`evaluate_predictions`.
 
-    Image ids are the dataset's (see ``results.json`` of ``yolov3 val`` / ``detect`` on
-    COCO-numbered files), category ids the dataset's ``category_ids``.
+    Category ids are the dataset's ``category_ids``. Images are found by ``image_id`` (the
+    dataset's, as ``yolov3 val`` writes them), or by ``file_name`` for entries that carry
+    one (as ``yolov3 detect`` writes them) when the dataset's file names are unique.
 
     Raises:
         ValueError: naming the file and the entry with an unknown image or category id.
@@ -127,23 +128,34 @@ def read_coco_results(path: str | Path, data: Any) -> list[dict[str, np.ndarray]
         raise ValueError(f"{path}: expected a JSON list of COCO results")
     records, ids = _ordered(data)
     row = {image_id: i for i, image_id in enumerate(ids)}
+    names = [r.path.name for r in records]
+    by_name = {name: i for i, name in enumerate(names)} if len(set(names)) == len(names) else {}
     label = {c: k for k, c in enumerate(data.category_ids)}
     parts: list[list[tuple]] = [[] for _ in records]
     for n, entry in enumerate(entries):
         try:
-            i, k = row[entry["image_id"]], label[entry["category_id"]]
+            named = isinstance(entry, dict) and entry.get("file_name") in by_name
+            i = by_name[entry["file_name"]] if named else row[entry["image_id"]]
+            k = label[entry["category_id"]]
             x, y, w, h = (float(v) for v in entry["bbox"])
             parts[i].append((x, y, x + w, y + h, float(entry["score"]), k))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(
-                f"{path}: entry {n}: expected image_id among the dataset's, category_id in "
-                f"{data.category_ids}, bbox [x, y, w, h] and score ({exc!r})"
+                f"{path}: entry {n}: expected image_id among the dataset's (or a file_name of "
+                f"its images), category_id in {_id_range(data.category_ids)}, bbox [x, y, w, h] "
+                f"and score ({exc!r})"
             ) from exc
     preds = []
     for rows in parts:
         a = np.array(rows, np.float64).reshape(-1, 6)
         preds.append({"boxes": a[:, :4], "scores": a[:, 4], "labels": a[:, 5].astype(np.int64)})
     return preds
+
+
+def _id_range(ids: list[int]) -> str:
+    """``1..80`` for consecutive ids, else the list itself."""
+    consecutive = ids == list(range(ids[0], ids[0] + len(ids))) if ids else False
+    return f"{ids[0]}..{ids[-1]}" if consecutive and len(ids) > 2 else str(ids)
 
 
 def evaluate_predictions(

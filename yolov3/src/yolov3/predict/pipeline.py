@@ -110,7 +110,7 @@ class _Writer:
                 {
                     "image_id": image_id,
                     "file_name": name,
-                    "category_id": int(label),
+                    "category_id": int(label) + 1,
                     "bbox": [x1, y1, x2 - x1, y2 - y1],
                     "score": float(score),
                 }
@@ -148,7 +148,9 @@ def detect_source(
 
     COCO ``image_id`` is the file's number when every image is named by a number (as COCO's
     own files are), otherwise the picture's position in the run; each result also carries
-    ``file_name`` (``clip.mp4:frame`` for video frames). ``category_id`` is the class index.
+    ``file_name`` (``clip.mp4:frame`` for video frames). ``category_id`` is the class index
+    plus 1, as ``yolov3 val`` and ``yolov3 data convert --to coco`` number the categories of a
+    dataset without ids of its own, so ``yolov3 val --results`` reads the file back.
     """
     start = time.perf_counter()
     files = expand_source(source)
