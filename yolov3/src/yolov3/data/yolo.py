@@ -155,13 +155,30 @@ def write_yolo(
     for record in data.records:
         if len(record.boxes) and (record.width <= 0 or record.height <= 0):
             raise DatasetError(f"{record.where()}: image size unknown, cannot normalise boxes")
-        b = record.boxes
-        scale = np.array([record.width, record.height], np.float64)
-        centre = (b[:, :2] + b[:, 2:]) / 2 / scale if len(b) else np.zeros((0, 2))
-        size = (b[:, 2:] - b[:, :2]) / scale if len(b) else np.zeros((0, 2))
-        lines = [
-            f"{cls} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n"
-            for cls, (cx, cy), (w, h) in zip(record.labels, centre, size, strict=True)
-        ]
+        lines = format_label_lines(record.boxes, record.labels, record.width, record.height)
         label = labels_dir / placed[record.path].with_suffix(".txt").name
         label.write_text("".join(lines), encoding="utf-8")
+
+
+def format_label_lines(
+    boxes: np.ndarray,
+    labels: np.ndarray,
+    width: int,
+    height: int,
+    scores: np.ndarray | None = None,
+) -> list[str]:
+    """YOLO txt lines ``class cx cy w h [score]\\n``, normalised by the image size.
+
+    Args:
+        boxes (np.ndarray[N, 4]): xyxy absolute pixels.
+        labels (np.ndarray[N]): class ids.
+        scores (np.ndarray[N]): appended to each line when given (detections).
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    scale = np.array([width, height], np.float64)
+    centre, size = (b[:, :2] + b[:, 2:]) / 2 / scale, (b[:, 2:] - b[:, :2]) / scale
+    lines = []
+    for i, (cls, (cx, cy), (w, h)) in enumerate(zip(labels, centre, size, strict=True)):
+        score = "" if scores is None else f" {float(scores[i]):.5f}"
+        lines.append(f"{int(cls)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}{score}\n")
+    return lines

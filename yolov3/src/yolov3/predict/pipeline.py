@@ -119,17 +119,13 @@ class _Writer:
             self._write_txt(label_stem, boxes, det, w, h)
 
     def _write_txt(self, stem: str, boxes: Tensor, det: dict[str, Tensor], w: int, h: int) -> None:
+        from yolov3.data.yolo import format_label_lines
+
         path = self.out / "labels" / f"{stem}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2 / w, (boxes[:, 1] + boxes[:, 3]) / 2 / h
-        bw, bh = (boxes[:, 2] - boxes[:, 0]) / w, (boxes[:, 3] - boxes[:, 1]) / h
-        lines = []
-        for i, label in enumerate(det["labels"].tolist()):
-            line = f"{label} {cx[i]:.6f} {cy[i]:.6f} {bw[i]:.6f} {bh[i]:.6f}"
-            if self.options["save_conf"]:
-                line += f" {float(det['scores'][i]):.5f}"
-            lines.append(line)
-        path.write_text("".join(f"{line}\n" for line in lines))
+        scores = det["scores"].numpy() if self.options["save_conf"] else None
+        lines = format_label_lines(boxes.numpy(), det["labels"].numpy(), w, h, scores)
+        path.write_text("".join(lines))
         self.report.written.setdefault("labels", []).append(path)
 
 
