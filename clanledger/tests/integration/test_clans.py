@@ -3,6 +3,7 @@ and the audit trail of all of it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -323,7 +324,8 @@ def test_audit_page_shows_readable_diffs_to_officers_only(client, login, team):
     assert '<td class="diff-after break-all">新名字</td>' in html
     assert "修改" in html and leader.display_name in html
     filtered = client.get(f"/clans/{clan.id}/audit?type=ClanRate").get_data(as_text=True)
-    assert "Clan #" not in filtered and "ClanRate #" in filtered
+    # Record kinds show in the reader's language: 血盟 (Clan), 血盟費率 (ClanRate).
+    assert "血盟 #" not in filtered and "血盟費率 #" in filtered
     login(member)
     assert client.get(f"/clans/{clan.id}/audit").status_code == 403
 
@@ -348,3 +350,16 @@ def test_settings_keep_a_timezone_outside_the_usual_list(client, login, make_use
     assert response.status_code == 302
     db.session.refresh(clan)
     assert clan.timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("page", "active"),
+    [("statement", "我的明細"), ("statements", "全員餘額"), ("audit", "稽核紀錄")],
+)
+def test_one_clan_nav_entry_is_marked_current(client, login, team, page, active):
+    """Two entries of one blueprint (my statement, balances) must not both light up."""
+    clan, _leader, officer, _member = team
+    login(officer)
+    html = client.get(f"/clans/{clan.id}/{page}").get_data(as_text=True)
+    current = re.findall(r'aria-current="page">([^<]+)</a>', html)
+    assert current == [active]

@@ -60,18 +60,25 @@ def clan_nav_context() -> dict[str, Any]:
     if membership is None or clan is None:
         return {"clan_nav": []}
     current = request.endpoint or ""
-    entries = []
-    for item in nav_items(membership.role):
-        if item.endpoint not in _known_endpoints():
-            continue  # registered by a module whose blueprint is not loaded
-        entries.append(
-            {
-                "url": url_for(item.endpoint, clan_id=clan.id),
-                "label": item.label,
-                "active": current == item.endpoint
-                or (item.blueprint not in {"", "clans"} and current.startswith(item.blueprint)),
-            }
-        )
+    items = [i for i in nav_items(membership.role) if i.endpoint in _known_endpoints()]
+    # The page's own entry; else the first entry of its blueprint (a kill under "Kills").
+    # Blueprints with several entries (my statement, balances) must not light up together.
+    active = next((i for i in items if i.endpoint == current), None) or next(
+        (
+            i
+            for i in items
+            if i.blueprint not in {"", "clans"} and current.split(".")[0] == i.blueprint
+        ),
+        None,
+    )
+    entries = [
+        {
+            "url": url_for(item.endpoint, clan_id=clan.id),
+            "label": item.label,
+            "active": item is active,
+        }
+        for item in items
+    ]
     return {"clan_nav": entries}
 
 
