@@ -27,15 +27,17 @@ def draw_detections(
     """A copy of ``image`` (HWC uint8 RGB) with each box, its class name and score.
 
     Line width and font size follow the image size so labels stay legible on large photos.
+    Boxes are drawn from the lowest score up, so where labels overlap the most confident one
+    is on top; a label near the right edge is moved left to stay in the picture.
     """
     out = np.ascontiguousarray(image.copy())
     h, w = out.shape[:2]
     thickness = max(1, round((h + w) / 600))
     font_scale = max(0.4, (h + w) / 2000)
-    boxes = detections["boxes"].round().int().tolist()
-    for box, score, label in zip(
-        boxes, detections["scores"].tolist(), detections["labels"].tolist(), strict=True
-    ):
+    order = detections["scores"].argsort(stable=True).tolist()
+    boxes = detections["boxes"].round().int()[order].tolist()
+    scores, labels = detections["scores"][order].tolist(), detections["labels"][order].tolist()
+    for box, score, label in zip(boxes, scores, labels, strict=True):
         x1, y1, x2, y2 = box
         color = class_color(label)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness, cv2.LINE_AA)
@@ -43,11 +45,12 @@ def draw_detections(
         text = f"{name} {score:.2f}"
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         top = y1 - th - base - 2 if y1 - th - base - 2 >= 0 else y1  # inside the box at the top
-        cv2.rectangle(out, (x1, top), (x1 + tw + 2, top + th + base + 2), color, -1)
+        left = max(0, min(x1, w - tw - 2))
+        cv2.rectangle(out, (left, top), (left + tw + 2, top + th + base + 2), color, -1)
         cv2.putText(
             out,
             text,
-            (x1 + 1, top + th + 1),
+            (left + 1, top + th + 1),
             cv2.FONT_HERSHEY_SIMPLEX,
             font_scale,
             (255, 255, 255),
