@@ -71,4 +71,5 @@ def test_stats_counts_and_cli_writes_table_and_plot(yolo_root: Path, tmp_path: P
     assert main(["data", "stats", str(yolo_root), "--out", str(tmp_path / "s")]) == 0
     table = (tmp_path / "s" / "stats.txt").read_text()
     assert "images            4 (2 without boxes)" in table and "bird" in table
+    assert "median w x h @416" in table  # the input size the shapes are measured at
     assert (tmp_path / "s" / "stats.png").read_bytes()[:4] == b"\x89PNG"

@@ -63,13 +63,14 @@ class DatasetStats:
                 f"sqrt(area) @{self.img_size:<4} p5 {s[0]:.1f} | median {s[1]:.1f} | "
                 f"p95 {s[2]:.1f} px",
             ]
-        lines += ["", f"{'id':>4}  {'class':<20}{'boxes':>8}{'images':>8}{'median w x h @':>16}"]
+        size = f"median w x h @{self.img_size}"
+        lines += ["", f"{'id':>4}  {'class':<20}{'boxes':>8}{'images':>8}{size:>20}"]
         for i, name in enumerate(self.class_names):
             sel = self.input_wh[self.labels == i]
             med = f"{np.median(sel[:, 0]):.0f} x {np.median(sel[:, 1]):.0f}" if len(sel) else "-"
             lines.append(
                 f"{i:>4}  {name[:20]:<20}{self.boxes_per_class[i]:>8}"
-                f"{self.images_per_class[i]:>8}{med:>16}"
+                f"{self.images_per_class[i]:>8}{med:>20}"
             )
         return "\n".join(lines)
 
@@ -117,6 +118,7 @@ def plot_stats(stats: DatasetStats, path: Path) -> None:
     order = np.argsort(-stats.boxes_per_class)[:40]
     ax.bar(range(len(order)), stats.boxes_per_class[order], color="tab:blue")
     ax.set_xticks(range(len(order)), [stats.class_names[i] for i in order], rotation=90)
+    ax.set_ylabel("boxes")
     top = f"top {len(order)} " if len(order) < len(stats.class_names) else ""
     ax.set_title(f"boxes per class {top}({len(stats.labels)} boxes, {stats.images} images)")
     ax = axes[0, 1]
@@ -130,10 +132,12 @@ def plot_stats(stats: DatasetStats, path: Path) -> None:
     ax = axes[1, 0]
     ax.hist(np.sqrt(stats.input_wh.prod(axis=1)), bins=50, color="tab:green")
     ax.set_xlabel(f"sqrt(box area) @{stats.img_size} (px)")
+    ax.set_ylabel("boxes")
     ax.set_title("box sizes")
     ax = axes[1, 1]
     ax.hist(np.log2(np.clip(stats.aspect, 1e-3, None)), bins=50, color="tab:orange")
     ax.set_xlabel("log2(width / height)")
+    ax.set_ylabel("boxes")
     ax.set_title("box aspect ratios")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
