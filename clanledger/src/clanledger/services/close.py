@@ -54,12 +54,12 @@ from clanledger.services.close_preview import (
     character_names,
     fee_rate_on,
     parse_plan_code,
-    per_sale_payments,
     period_balances,
     treasurer_of,
 )
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.ledger import Line, post_entry
+from clanledger.services.payouts import per_sale_payments
 from clanledger.services.periods import load_period, lock_period, next_period
 
 __all__ = [

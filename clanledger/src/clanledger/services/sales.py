@@ -222,14 +222,7 @@ def record_sale(
         sold_at=sold_at,
         created_by_id=actor_id,
     )
-    session.add(sale)
-    entry = _post_sale(
-        session, clan, drop, sale, distribution, actor_id, sold_at, f"sale:{drop.id}:{drop.version}"
-    )
-    sale.entry_id = entry.id
-    drop.status = DropStatus.SOLD
-    commit_drop(session, ALREADY_SOLD)
-    return sale
+    return _book_sale(session, clan, drop, sale, distribution, actor_id, DropStatus.SOLD)
 
 
 def record_internal_purchase(
@@ -271,12 +264,25 @@ def record_internal_purchase(
         sold_at=now,
         created_by_id=actor_id,
     )
+    return _book_sale(session, clan, drop, sale, distribution, actor_id, DropStatus.BOUGHT)
+
+
+def _book_sale(
+    session: Session,
+    clan: Clan,
+    drop: Drop,
+    sale: Sale,
+    distribution: SaleDistribution[dl.Account],
+    actor_id: int,
+    status: DropStatus,
+) -> Sale:
+    """Post ``sale``'s distribution (once per drop version), move the drop to ``status``
+    and commit: the last steps of an exchange sale and an internal purchase alike."""
     session.add(sale)
-    entry = _post_sale(
-        session, clan, drop, sale, distribution, actor_id, now, f"sale:{drop.id}:{drop.version}"
-    )
+    key = f"sale:{drop.id}:{drop.version}"
+    entry = _post_sale(session, clan, drop, sale, distribution, actor_id, sale.sold_at, key)
     sale.entry_id = entry.id
-    drop.status = DropStatus.BOUGHT
+    drop.status = status
     commit_drop(session, ALREADY_SOLD)
     return sale
 
