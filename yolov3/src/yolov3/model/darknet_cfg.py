@@ -8,15 +8,18 @@ and a model can be written out as a cfg.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
 from yolov3.config import ModelConfig
 from yolov3.model.layers import ConvBNLeaky, MaxPoolSame
 from yolov3.model.yolov3 import DetectionBlock, DetectorBase, YOLOv3, YOLOv3Tiny
+
+T = TypeVar("T")
 
 SUPPORTED_LAYERS = ("convolutional", "shortcut", "maxpool", "route", "upsample", "yolo")
 
@@ -299,22 +302,19 @@ class _Options:
         )
 
     def integer(self, key: str, default: int) -> int:
-        value = self.section.options.get(key)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except ValueError:
-            raise self._fail(key, "an integer") from None
+        return self._scalar(key, default, int, "an integer")
 
     def number(self, key: str, default: float) -> float:
+        return self._scalar(key, default, float, "a number")
+
+    def _scalar(self, key: str, default: T, convert: Callable[[str], T], expected: str) -> T:
         value = self.section.options.get(key)
         if value is None:
             return default
         try:
-            return float(value)
+            return convert(value)
         except ValueError:
-            raise self._fail(key, "a number") from None
+            raise self._fail(key, expected) from None
 
     def integers(self, key: str) -> tuple[int, ...]:
         try:
