@@ -126,10 +126,10 @@ class Detector:
             names: class names, or a ``.names`` file; when None, a single ``*.names`` file
                 beside the cfg with as many lines as the cfg has classes is used.
         """
-        from yolov3.model.darknet_io import load_darknet_weights, model_from_cfg
+        from yolov3.model.loading import load_model
 
         class_names = read_names(names)
-        model = model_from_cfg(cfg)
+        model = load_model(weights, cfg)
         if class_names is None:
             class_names = _names_beside(Path(cfg), model.config.num_classes)
         elif len(class_names) != model.config.num_classes:
@@ -139,8 +139,7 @@ class Detector:
             )
         if class_names is not None:
             model.config = dataclasses.replace(model.config, class_names=tuple(class_names))
-        load_darknet_weights(model, weights)
-        return cls(model.fuse() if fuse else model.eval(), class_names=class_names, **kwargs)
+        return cls(model.fuse() if fuse else model, class_names=class_names, **kwargs)
 
     def __call__(
         self, images: ImageLike | Sequence[ImageLike], batch_size: int = 8
