@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     from yolov3.config import YOLOV3_ANCHORS, YOLOV3_TINY_ANCHORS
     from yolov3.data import DatasetError, read_dataset
-    from yolov3.data.anchors import anchor_fit, box_shapes, group_by_scale, kmeans_anchors
+    from yolov3.data.anchors import (
+        MIN_SIDE,
+        anchor_fit,
+        box_shapes,
+        group_by_scale,
+        kmeans_anchors,
+    )
 
     num_scales = 2 if args.tiny else 3
     try:
@@ -55,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
     flat = sorted((a for g in groups for a in g), key=lambda a: a[0] * a[1])
     fitted = anchor_fit(wh, np.array(flat, np.float64), args.thresh)
     coco = anchor_fit(wh, np.array([a for g in default for a in g], np.float64), args.thresh)
-    print(f"{len(wh)} boxes from {len(data.records)} images, letterboxed to {args.img_size}")
+    small = data.num_boxes - len(wh)
+    left_out = f" ({small} left out: under {MIN_SIDE:g} px or image size unknown)" if small else ""
+    print(
+        f"{len(wh)} boxes from {len(data.records)} images, letterboxed to {args.img_size}"
+        + left_out
+    )
     print("anchors per scale (coarsest first, as ModelConfig(anchors=...)):")
     print(f"  {groups}")
     print("darknet cfg: anchors = " + ", ".join(f"{w},{h}" for w, h in flat))
