@@ -4,23 +4,14 @@ changes past kills; a boss no longer on the list cannot be picked for a new kill
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clanledger.i18n import N_
 from clanledger.models import Boss, Role
 from clanledger.services import audit, authz
-from clanledger.services.errors import Conflict, NotFound, ValidationError
+from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
 
 BOSS_TAKEN = N_("This boss is already on the list.")
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(BOSS_TAKEN) from exc
 
 
 def list_bosses(
@@ -43,7 +34,7 @@ def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
     audit.set_actor(session, actor_id)
     boss = Boss(clan_id=clan_id, name=name, active=True)
     session.add(boss)
-    _commit(session)
+    commit_or_conflict(session, BOSS_TAKEN)
     return boss
 
 
@@ -58,7 +49,7 @@ def update_boss(
         raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
     audit.set_actor(session, actor_id)
     boss.name, boss.active = name, active
-    _commit(session)
+    commit_or_conflict(session, BOSS_TAKEN)
     return boss
 
 

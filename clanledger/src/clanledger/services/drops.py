@@ -18,15 +18,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from clanledger.i18n import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
-from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from clanledger.services.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    commit_or_conflict,
+)
 
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
@@ -102,15 +106,6 @@ def check_version(drop: Drop, expected_version: int | None) -> None:
         raise Conflict(N_("This item changed since the form was opened: reload and try again."))
 
 
-def commit_drop(session: Session, message: str) -> None:
-    """Commit, turning a lost race (unique key or stale version) into :class:`Conflict`."""
-    try:
-        session.commit()
-    except (IntegrityError, StaleDataError) as exc:
-        session.rollback()
-        raise Conflict(message) from exc
-
-
 def record_drop(
     session: Session,
     actor_id: int,
@@ -156,7 +151,7 @@ def record_drop(
         created_at=now or utcnow(),
     )
     session.add(drop)
-    commit_drop(session, N_("This item was already recorded (the form was sent twice)."))
+    commit_or_conflict(session, N_("This item was already recorded (the form was sent twice)."))
     return drop
 
 
@@ -218,7 +213,7 @@ def list_drop(
     drop.status = DropStatus.LISTED
     drop.asking_price = asking_price
     drop.listed_at = now or utcnow()
-    commit_drop(session, CHANGED_MEANWHILE)
+    commit_or_conflict(session, CHANGED_MEANWHILE)
     return drop
 
 
@@ -258,5 +253,5 @@ def _move(
     require_transition(drop, target)
     audit.set_actor(session, actor_id)
     drop.status = target
-    commit_drop(session, CHANGED_MEANWHILE)
+    commit_or_conflict(session, CHANGED_MEANWHILE)
     return drop

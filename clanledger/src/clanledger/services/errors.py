@@ -3,6 +3,10 @@ PermissionDenied -> 403, ValidationError -> the form shown again with field erro
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
 
 class ServiceError(Exception):
     """Base class: ``message`` is shown to the user (translated by the caller's gettext)."""
@@ -33,3 +37,14 @@ class ValidationError(ServiceError):
 
 class Conflict(ServiceError):
     """The action lost a race or repeats one already done (double submit, stale form)."""
+
+
+def commit_or_conflict(session: Session, message: str) -> None:
+    """Commit, turning a lost race into :class:`Conflict` with ``message``: a unique key the
+    database refused (a form sent twice, a name taken meanwhile) or a stale version column
+    (someone changed the row since it was read). The session is rolled back."""
+    try:
+        session.commit()
+    except (IntegrityError, StaleDataError) as exc:
+        session.rollback()
+        raise Conflict(message) from exc

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
@@ -35,7 +34,7 @@ from clanledger.services.bosses import add_boss as add_boss
 from clanledger.services.bosses import get_boss as get_boss
 from clanledger.services.bosses import list_bosses as list_bosses
 from clanledger.services.bosses import update_boss as update_boss
-from clanledger.services.errors import Conflict, NotFound, ValidationError
+from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
 
 # No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -43,14 +42,6 @@ CODE_LENGTH = 4
 MAX_WEIGHT = Fraction(10)
 WEIGHT_PRESETS = {"full": Fraction(1), "half": Fraction(1, 2)}
 CALLER_NOT_THERE = N_("The caller must be one of the participants.")
-
-
-def _commit(session: Session, conflict_message: str) -> None:
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(conflict_message) from exc
 
 
 # -- weights and participants --------------------------------------------------------------
@@ -191,7 +182,7 @@ def record_kill(
         for cid, w in weights.items()
     ]
     session.add(kill)
-    _commit(session, N_("This kill was already recorded (the form was sent twice)."))
+    commit_or_conflict(session, N_("This kill was already recorded (the form was sent twice)."))
     return kill
 
 
@@ -299,7 +290,7 @@ def check_in(
         clan_id=clan_id, kill_id=kill.id, character_id=character.id, weight=1, source="checkin"
     )
     session.add(attendance)
-    _commit(session, N_("This character is already on the roll call of this kill."))
+    commit_or_conflict(session, N_("This character is already on the roll call of this kill."))
     return attendance
 
 
@@ -359,7 +350,9 @@ def set_roll_call(
     session.flush()
     if has_sales:
         sales.repost_kill_sales(session, actor_id, kill, reason=reason, now=now)
-    _commit(session, N_("The roll call changed meanwhile: reload the page and try again."))
+    commit_or_conflict(
+        session, N_("The roll call changed meanwhile: reload the page and try again.")
+    )
     return kill
 
 

@@ -45,13 +45,12 @@ from clanledger.services import audit, authz
 from clanledger.services.drops import (
     check_version,
     clan_character,
-    commit_drop,
     lock_drop,
     require_holder_or_officer,
     require_price,
     require_transition,
 )
-from clanledger.services.errors import Conflict, NotFound, ValidationError
+from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
 from clanledger.services.kills import kill_weights
 from clanledger.services.ledger import lines_from_domain, post_entry
 from clanledger.services.periods import local_day
@@ -283,7 +282,7 @@ def _book_sale(
     entry = _post_sale(session, clan, drop, sale, distribution, actor_id, sale.sold_at, key)
     sale.entry_id = entry.id
     drop.status = status
-    commit_drop(session, ALREADY_SOLD)
+    commit_or_conflict(session, ALREADY_SOLD)
     return sale
 
 
@@ -365,7 +364,7 @@ def correct_sale(
     else:
         sale.expected_received = expected_received(gross, rates)
     _repost(session, clan, drop, sale, actor_id, reason, now)
-    commit_drop(session, "this sale was corrected meanwhile: reload and try again")
+    commit_or_conflict(session, "this sale was corrected meanwhile: reload and try again")
     return sale
 
 
@@ -411,7 +410,7 @@ def void_sale(
     reverse_entry(session, clan, old, actor_id, reason, now)
     drop.status = DropStatus.LISTED if sale.kind == "exchange" else DropStatus.HELD
     session.delete(sale)
-    commit_drop(session, "this sale was changed meanwhile: reload and try again")
+    commit_or_conflict(session, "this sale was changed meanwhile: reload and try again")
     return drop
 
 
