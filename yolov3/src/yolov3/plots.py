@@ -80,7 +80,7 @@ def plot_confusion_matrix(
     values = matrix.astype(float)
     if normalize:
         values = values / np.maximum(values.sum(0, keepdims=True), 1)
-    image = ax.imshow(values, cmap="Blues", vmin=0)
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     fig.colorbar(image, ax=ax, fraction=0.046)
     ticks = np.arange(len(names))
     fontsize = 8 if len(names) <= 30 else 5
@@ -100,7 +100,7 @@ def plot_confusion_matrix(
     ax.set(
         xlabel="predicted",
         ylabel="true",
-        title="Confusion matrix" + (" (each column sums to 1)" if normalize else ""),
+        title="Confusion matrix" + ("\n(each column sums to 1)" if normalize else ""),
     )
     return _save(plt, fig, path)
 
