@@ -158,7 +158,8 @@ def detect_source(
     images = [f for f in files if f.suffix.lower() not in VIDEO_SUFFIXES]
     videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
     numeric = not videos and _numbered(images)
-    with tqdm(total=len(images), desc="detect", unit="img", disable=not progress) as bar:
+    bar_off = not (progress and images)  # a video-only run shows only the videos' bars
+    with tqdm(total=len(images), desc="detect", unit="img", disable=bar_off) as bar:
         for chunk in _batches(images, batch_size):
             loaded = _load_all(chunk, report)
             dets = detector.predict_arrays([a for _, a in loaded]) if loaded else []
