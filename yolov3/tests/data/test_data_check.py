@@ -88,6 +88,17 @@ def test_orphan_label_file_is_a_warning(yolo_root: Path):
     assert report.ok and "zz.txt: label file has no image" in str(report.warnings[0])
 
 
+def test_several_names_files_are_refused_not_guessed(yolo_root: Path):
+    names = (yolo_root / "names.txt").read_text()
+    (yolo_root / "names.txt").unlink()
+    (yolo_root / "coco.names").write_text(names)
+    (yolo_root / "voc.names").write_text(names)
+    with pytest.raises(DatasetError, match=r"several class-name files \(coco\.names, voc\.names\)"):
+        read_dataset(yolo_root)
+    (yolo_root / "voc.names").unlink()
+    assert read_dataset(yolo_root).class_names == names.split()  # a single one is used
+
+
 def test_voc_missing_image_size_mismatch_and_unknown_name(tmp_path: Path):
     root = tmp_path / "voc"
     (root).mkdir()

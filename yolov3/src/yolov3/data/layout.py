@@ -31,12 +31,23 @@ def read_names(path: Path) -> list[str]:
 
 
 def find_names_file(*folders: Path) -> Path | None:
-    """The first class-name file found in ``folders`` (``names.txt``, ``classes.txt``, ...)."""
+    """The class-name file of the first of ``folders`` that has one: ``names.txt``,
+    ``classes.txt``, ... or a single ``*.names``.
+
+    Raises:
+        DatasetError: a folder holds several ``*.names`` files and none of the usual names,
+            so which one is meant cannot be told.
+    """
     for folder in folders:
         for name in NAMES_FILES:
             if (folder / name).is_file():
                 return folder / name
         found = sorted(folder.glob("*.names")) if folder.is_dir() else []
+        if len(found) > 1:
+            raise DatasetError(
+                f"{folder}: several class-name files ({', '.join(p.name for p in found)}); "
+                "choose one with --names"
+            )
         if found:
             return found[0]
     return None
