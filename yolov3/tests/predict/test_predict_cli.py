@@ -134,6 +134,31 @@ def test_missing_source_and_bad_options_are_reported(tmp_path, checkpoint):
         main(["detect", str(tmp_path), "--weights", str(tmp_path / "model.weights")])
 
 
+def test_detect_refuses_to_write_over_its_source_images(tmp_path, checkpoint, capsys):
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), np.full((40, 60, 3), 90, np.uint8))
+    before = image.read_bytes()
+    args = ["detect", str(tmp_path), "--weights", str(checkpoint), "--img-size", "64",
+            "--out", str(tmp_path), "--quiet", "--device", "cpu"]  # fmt: skip
+    with pytest.raises(SystemExit, match="would overwrite"):
+        main(args)
+    assert image.read_bytes() == before and not (tmp_path / "results.json").exists()
+    assert main([*args, "--no-images"]) == 0  # labels and JSON alone cannot clash
+    assert image.read_bytes() == before and (tmp_path / "labels" / "photo.txt").is_file()
+
+    dataset = tmp_path / "dataset"  # YOLO layout: detected labels would replace the truth
+    (dataset / "images").mkdir(parents=True)
+    (dataset / "labels").mkdir()
+    cv2.imwrite(str(dataset / "images" / "a.png"), np.zeros((40, 60, 3), np.uint8))
+    (dataset / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    args = ["detect", str(dataset / "images"), "--weights", str(checkpoint), "--img-size", "64",
+            "--out", str(dataset), "--quiet", "--device", "cpu"]  # fmt: skip
+    with pytest.raises(SystemExit, match="source dataset's labels"):
+        main(args)
+    assert (dataset / "labels" / "a.txt").read_text() == "0 0.5 0.5 0.2 0.2\n"
+    assert main([*args, "--no-txt"]) == 0 and (dataset / "a.png").is_file()
+
+
 def detect_error(capsys, args: list[str]) -> str:
     """The one-line message a user error ends ``yolov3 detect`` with (no traceback)."""
     with pytest.raises(SystemExit) as exc:

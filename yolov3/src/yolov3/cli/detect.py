@@ -128,7 +128,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--iou", type=fraction, default=0.45, help="NMS IoU threshold (0.45)")
     parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
     parser.add_argument("--classes", help="keep only these classes: ids or names, comma-separated")
-    parser.add_argument("--out", default="runs/detect", help="output folder (runs/detect)")
+    parser.add_argument(
+        "--out",
+        default="runs/detect",
+        help="output folder (runs/detect); never the source's own folder",
+    )
     parser.add_argument("--no-images", action="store_true", help="do not write annotated images")
     parser.add_argument("--no-txt", action="store_true", help="do not write YOLO txt labels")
     parser.add_argument("--no-json", action="store_true", help="do not write results.json")

@@ -147,10 +147,15 @@ def detect_source(
     ``file_name`` (``clip.mp4:frame`` for video frames). ``category_id`` is the class index
     plus 1, as ``yolov3 val`` and ``yolov3 data convert --to coco`` number the categories of a
     dataset without ids of its own, so ``yolov3 val --results`` reads the file back.
+
+    Raises:
+        FileNotFoundError: nothing to read at ``source`` (see :func:`expand_source`).
+        FileExistsError: annotated images would be written over the source files.
     """
     start = time.perf_counter()
     files = expand_source(source)
     out = Path(out)
+    _refuse_to_overwrite(files, out, save_images, save_txt)
     out.mkdir(parents=True, exist_ok=True)
     report = DetectReport()
     options = {"save_images": save_images, "save_txt": save_txt, "save_conf": save_conf}
@@ -179,6 +184,22 @@ def detect_source(
         report.written["json"] = [path]
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _refuse_to_overwrite(files: list[Path], out: Path, save_images: bool, save_txt: bool) -> None:
+    """Annotated images never replace the sources, nor labels a YOLO dataset's own labels."""
+    target = out.resolve()
+    if save_images and target in {f.parent.resolve() for f in files}:
+        raise FileExistsError(
+            f"{out}: holds source images that the annotated copies would overwrite; "
+            "choose another output folder (or do not save images)"
+        )
+    dataset_roots = {f.parent.parent.resolve() for f in files if f.parent.name == "images"}
+    if save_txt and target in dataset_roots:
+        raise FileExistsError(
+            f"{out}: its labels/ folder holds the source dataset's labels, which detected "
+            "labels would overwrite; choose another output folder (or do not save labels)"
+        )
 
 
 def _numbered(images: list[Path]) -> bool:
