@@ -6,7 +6,14 @@ import pytest
 from data_fixtures import write_image
 
 from yolov3.cli import main
-from yolov3.data import DatasetError, check_dataset, ensure_valid, fix_dataset, read_dataset
+from yolov3.data import (
+    DatasetError,
+    check_dataset,
+    ensure_valid,
+    fix_dataset,
+    read_dataset,
+    write_dataset,
+)
 
 
 def problems_of(root: Path, **kwargs) -> list[str]:
@@ -190,6 +197,22 @@ def test_cli_check_exits_1_and_fix_writes_a_clean_copy(yolo_root: Path, tmp_path
     assert main(["data", "check", str(fixed)]) == 0
     boxes = read_dataset(fixed).records[0].boxes  # kept line 1, clipped line 3 to x 44.8..64
     assert boxes.round(3).tolist() == [[8, 12, 40, 36], [44.8, 12, 64, 36]]
+
+
+def test_fix_onto_the_source_folder_is_refused_and_loses_nothing(
+    yolo_root: Path, tmp_path: Path, capsys
+):
+    (yolo_root / "labels" / "a.txt").write_text("0 0.375 0.5 0.5 0.5\n5 0.5 0.5 0.1 0.1\n")
+    before = tree_digest(yolo_root)
+    assert main(["data", "check", str(yolo_root), "--fix", str(yolo_root)]) == 1
+    assert "refusing to write over the source dataset" in capsys.readouterr().err
+    assert tree_digest(yolo_root) == before
+    # a dataset that does not know its folder still never replaces an image with itself
+    cleaned, _ = fix_dataset(read_dataset(yolo_root))
+    cleaned.root = None
+    with pytest.raises(DatasetError, match=r"a\.jpg: refusing to replace a source image"):
+        write_dataset(cleaned, yolo_root, "yolo")
+    assert (yolo_root / "images" / "a.jpg").stat().st_size > 0
 
 
 def test_fix_takes_the_real_image_size(tmp_path: Path):

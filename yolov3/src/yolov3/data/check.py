@@ -238,5 +238,6 @@ def fix_dataset(data: DetectionData) -> tuple[DetectionData, list[str]]:
         fixed = _fix_record(record, data.num_classes, actions)
         if fixed is not None:
             records.append(fixed)
-    cleaned = DetectionData(records, list(data.class_names), list(data.category_ids), [], None)
+    # the same root: writing the copy over the source is refused like any other write there
+    cleaned = DetectionData(records, list(data.class_names), list(data.category_ids), [], data.root)
     return cleaned, sorted(actions, key=_natural_key)

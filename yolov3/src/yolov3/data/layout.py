@@ -122,6 +122,8 @@ def place_images(
         dst = folder / name
         if not record.path.is_file():
             raise DatasetError(f"{record.path}: image file not found (run `yolov3 data check`)")
+        if dst.exists() and dst.samefile(record.path):
+            raise DatasetError(f"{dst}: refusing to replace a source image with itself")
         if dst.exists() or dst.is_symlink():
             dst.unlink()
         if mode == "link":
