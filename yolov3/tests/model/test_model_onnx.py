@@ -152,6 +152,9 @@ def test_cli_exports_checkpoint_to_darknet(checkpoint, tmp_path, capsys):
     code = main(["export", str(tmp_path / "d.weights"), "--cfg", str(tmp_path / "d.cfg"),
                  "--format", "darknet"])  # fmt: skip
     assert code == 1 and "overwrite" in capsys.readouterr().err
+    before = path.read_bytes()
+    assert main(["export", str(path), "--out", str(path)]) == 1  # ONNX over the checkpoint
+    assert "overwrite" in capsys.readouterr().err and path.read_bytes() == before
 
 
 def test_cli_reports_unreadable_sources(tmp_path, capsys):

@@ -70,13 +70,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+def _overwrites_source(args: argparse.Namespace, *outputs: Path) -> bool:
+    sources = {p.resolve() for p in (args.source, args.cfg) if p is not None}
+    return bool({out.resolve() for out in outputs} & sources)
+
+
 def _to_darknet(model, args: argparse.Namespace) -> int:
     from yolov3.model.darknet_io import save_darknet_weights, write_cfg
 
     stem = args.out or args.source.with_suffix("")
     cfg, weights = stem.with_name(stem.name + ".cfg"), stem.with_name(stem.name + ".weights")
-    sources = {p.resolve() for p in (args.source, args.cfg) if p is not None}
-    if {cfg.resolve(), weights.resolve()} & sources:
+    if _overwrites_source(args, cfg, weights):
         print(f"error: {stem}.cfg/.weights would overwrite the source; pass --out", file=sys.stderr)
         return 1
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +100,9 @@ def _to_onnx(model, args: argparse.Namespace) -> int:
     from yolov3.model.onnx_export import compare_onnx, export_onnx
 
     out = args.out or args.source.with_suffix(".onnx")
+    if _overwrites_source(args, out):
+        print(f"error: {out} would overwrite the source; pass another --out", file=sys.stderr)
+        return 1
     try:
         export_onnx(
             model,
