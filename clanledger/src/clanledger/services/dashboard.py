@@ -33,8 +33,7 @@ from clanledger.services import authz
 from clanledger.services.close_preview import period_savings
 from clanledger.services.drops import OPEN_STATUSES
 from clanledger.services.errors import ServiceError
-from clanledger.services.periods import local_day
-from clanledger.services.statements import period_containing
+from clanledger.services.periods import local_day, period_containing
 
 
 @dataclass

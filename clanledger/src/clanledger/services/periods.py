@@ -26,6 +26,7 @@ from clanledger.models import (
     Transfer,
     TransferStatus,
 )
+from clanledger.models.types import utcnow
 from clanledger.services import authz
 from clanledger.services.errors import Conflict, NotFound
 
@@ -175,3 +176,39 @@ def list_periods(session: Session, actor_id: int, clan_id: int) -> list[PeriodRo
         select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
     ).scalars()
     return [PeriodRow(p, entries.get(p.id, 0), outstanding.get(p.id, 0)) for p in periods]
+
+
+def period_containing(session: Session, clan: Clan, day: date) -> Period:
+    """The clan's period containing ``day``; a new, unsaved open one if nothing was posted
+    in it yet (reading a page never writes)."""
+    start, end = period_bounds(clan, day)
+    found = session.execute(
+        select(Period).where(Period.clan_id == clan.id, Period.starts_on == start)
+    ).scalar_one_or_none()
+    return found or Period(clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN)
+
+
+def period_choice(
+    session: Session, clan: Clan, period_id: int | None
+) -> tuple[Period, list[Period]]:
+    """The period a page shows (``period_id``, else the current one, unsaved if nothing was
+    posted in it yet) and every period of the clan, newest first, for the picker."""
+    periods = list(
+        session.execute(
+            select(Period).where(Period.clan_id == clan.id).order_by(Period.starts_on.desc())
+        ).scalars()
+    )
+    if period_id is None:
+        today = local_day(clan, utcnow())
+        current = next((p for p in periods if p.starts_on <= today <= p.ends_on), None)
+        if current is None:
+            start, end = period_bounds(clan, today)
+            current = Period(
+                clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN
+            )
+            periods.insert(0, current)
+        return current, periods
+    found = next((p for p in periods if p.id == period_id), None)
+    if found is None:
+        raise NotFound()
+    return found, periods

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanledger.i18n import N_
@@ -27,15 +27,13 @@ from clanledger.models import (
     JournalEntry,
     Kill,
     Period,
-    PeriodStatus,
     Posting,
     Role,
     Sale,
 )
-from clanledger.models.types import utcnow
 from clanledger.services import authz
 from clanledger.services.errors import NotFound, PermissionDenied
-from clanledger.services.periods import local_day, period_bounds
+from clanledger.services.periods import period_choice
 
 
 @dataclass(frozen=True)
@@ -147,38 +145,6 @@ def _characters(
     return [character]
 
 
-def period_containing(session: Session, clan: Clan, day: date) -> Period:
-    """The clan's period containing ``day``; a new, unsaved open one if nothing was posted
-    in it yet (reading a page never writes)."""
-    start, end = period_bounds(clan, day)
-    found = session.execute(
-        select(Period).where(Period.clan_id == clan.id, Period.starts_on == start)
-    ).scalar_one_or_none()
-    return found or Period(clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN)
-
-
-def _period(session: Session, clan: Clan, period_id: int | None) -> tuple[Period, list[Period]]:
-    periods = list(
-        session.execute(
-            select(Period).where(Period.clan_id == clan.id).order_by(Period.starts_on.desc())
-        ).scalars()
-    )
-    if period_id is None:
-        today = local_day(clan, utcnow())
-        current = next((p for p in periods if p.starts_on <= today <= p.ends_on), None)
-        if current is None:
-            start, end = period_bounds(clan, today)
-            current = Period(
-                clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN
-            )
-            periods.insert(0, current)
-        return current, periods
-    found = next((p for p in periods if p.id == period_id), None)
-    if found is None:
-        raise NotFound()
-    return found, periods
-
-
 def sources(session: Session, entries: list[JournalEntry]) -> dict[tuple[str, int], Source]:
     """The item and kill behind each entry that is about a drop (one query)."""
     drop_ids = {e.source_id for e in entries if e.source_type == "drop" and e.source_id}
@@ -217,7 +183,7 @@ def statement(
     (the one containing today unless ``period_id`` is given), oldest line first."""
     clan = authz.get_clan(session, actor_id, clan_id)
     characters = _characters(session, actor_id, clan_id, character_id)
-    period, periods = _period(session, clan, period_id)
+    period, periods = period_choice(session, clan, period_id)
     ids = [c.id for c in characters]
     rows = (
         session.execute(
@@ -369,59 +335,6 @@ def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict
         extra = Fraction(bonus or 0) if cid == caller else Fraction(0)
         out[drop_id][cid] = Fraction(weight) + extra
     return out
-
-
-@dataclass(frozen=True)
-class BalanceRow:
-    character: Character
-    balance: int
-    owner_name: str | None
-
-
-@dataclass
-class BalancesOverview:
-    period: Period
-    periods: list[Period]
-    rows: list[BalanceRow]
-    fund: int
-
-
-def balances_overview(
-    session: Session, actor_id: int, clan_id: int, period_id: int | None = None
-) -> BalancesOverview:
-    """Every character's balance in the period, largest debt first (officers)."""
-    from clanledger.models import User
-
-    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    clan = authz.get_clan(session, actor_id, clan_id)
-    period, periods = _period(session, clan, period_id)
-    totals = dict(
-        session.execute(
-            select(Posting.character_id, func.sum(Posting.amount))
-            .where(Posting.clan_id == clan_id, Posting.period_id == period.id)
-            .where(Posting.account_kind == "member")
-            .group_by(Posting.character_id)
-        ).all()
-    )
-    fund = session.execute(
-        select(func.coalesce(func.sum(Posting.amount), 0)).where(
-            Posting.clan_id == clan_id,
-            Posting.period_id == period.id,
-            Posting.account_kind == "fund",
-        )
-    ).scalar_one()
-    rows = [
-        BalanceRow(character, int(totals.get(character.id) or 0), owner)
-        for character, owner in session.execute(
-            select(Character, User.display_name)
-            .outerjoin(User, User.id == Character.user_id)
-            .where(Character.clan_id == clan_id)
-            .order_by(Character.name)
-        ).all()
-        if character.active or totals.get(character.id)
-    ]
-    rows.sort(key=lambda r: (r.balance, r.character.name))
-    return BalancesOverview(period, periods, rows, int(fund))
 
 
 def sale_breakdown(

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from clanledger.extensions import db
 from clanledger.models import Role
-from clanledger.services import statements
+from clanledger.services import balances, statements
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -97,5 +97,5 @@ def explain(clan_id: int, character_id: int) -> str:
 @bp.get("/clans/<int:clan_id>/statements")
 @clan_view(Role.OFFICER)
 def index(clan_id: int) -> str:
-    overview = statements.balances_overview(db.session, current_user.id, clan_id, _period_arg())
+    overview = balances.balances_overview(db.session, current_user.id, clan_id, _period_arg())
     return render("statements/index.html", overview=overview)
