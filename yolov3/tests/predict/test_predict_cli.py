@@ -214,3 +214,16 @@ def test_expand_source_orders_folder_and_glob(tmp_path):
     (tmp_path / "sub" / "e.jpg").write_bytes(b"")
     assert [p.name for p in expand_source(tmp_path)] == ["a.PNG", "b.jpg", "d.mp4"]
     assert [p.name for p in expand_source(f"{tmp_path}/**/*.jpg")] == ["b.jpg", "e.jpg"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["data convert", "data check", "data stats", "anchors", "export", "detect", "val"],
+)
+def test_help_shows_examples_that_use_the_command(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*command.split(), "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    examples = text[text.index("example") :].splitlines()[1:]
+    assert examples and all(line.startswith(f"  yolov3 {command} ") for line in examples if line)
