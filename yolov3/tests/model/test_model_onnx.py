@@ -123,6 +123,20 @@ def test_load_model_prefers_ema_weights(checkpoint):
         assert torch.equal(loaded.state_dict()[key], value), key
 
 
+def test_load_model_says_in_one_line_how_the_weights_do_not_fit(tmp_path):
+    path = tmp_path / "two.pt"
+    small = build_model(ModelConfig.tiny(num_classes=1)).state_dict()
+    torch.save({"model_config": ModelConfig.tiny(num_classes=2).to_dict(), "model": small}, path)
+    with pytest.raises(ValueError) as err:
+        load_model(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{path}: weights do not fit yolov3-tiny")
+    assert (
+        "4 tensors of other shapes (first predict32.weight: (18, 512, 1, 1) in the file, "
+        "(21, 512, 1, 1) in the model)" in message
+    )
+
+
 def test_load_model_needs_a_cfg_for_darknet_weights(tmp_path):
     weights = save_darknet_weights(build_model(ModelConfig.tiny()), tmp_path / "m.weights")
     with pytest.raises(DarknetFormatError, match=r"need their \.cfg"):

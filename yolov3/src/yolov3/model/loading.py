@@ -38,6 +38,29 @@ def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
     weights = ema.get("model", ema) if isinstance(ema, dict) else state["model"]
     try:
         model.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not fit {config.arch}: {exc}") from exc
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(
+            f"{path}: weights do not fit {config.arch} with {config.num_classes} classes: "
+            f"{_mismatch(model.state_dict(), weights)}"
+        ) from exc
     return model.eval()
+
+
+def _mismatch(expected: dict, found: object) -> str:
+    """One line on how a state dict differs from the model's (load_state_dict lists all)."""
+    if not isinstance(found, dict):
+        return f"expected a state dict, found {type(found).__name__}"
+    reshaped = [k for k in expected if k in found and found[k].shape != expected[k].shape]
+    missing = [k for k in expected if k not in found]
+    unexpected = [k for k in found if k not in expected]
+    parts = []
+    if reshaped:
+        k = reshaped[0]
+        parts.append(
+            f"{len(reshaped)} tensors of other shapes (first {k}: {tuple(found[k].shape)} in the "
+            f"file, {tuple(expected[k].shape)} in the model)"
+        )
+    for what, keys in (("missing", missing), ("unexpected", unexpected)):
+        if keys:
+            parts.append(f"{len(keys)} {what} tensors (first {keys[0]})")
+    return "; ".join(parts) or "they cannot be loaded"
