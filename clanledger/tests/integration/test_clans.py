@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from clanledger.extensions import db
@@ -363,3 +364,17 @@ def test_one_clan_nav_entry_is_marked_current(client, login, team, page, active)
     html = client.get(f"/clans/{clan.id}/{page}").get_data(as_text=True)
     current = re.findall(r'aria-current="page">([^<]+)</a>', html)
     assert current == [active]
+
+
+def test_every_registered_clan_tab_opens_for_the_leader(client, login, team):
+    """Each navigation entry resolves to a page the leader can open."""
+    from clanledger.web.nav import registered_items
+
+    clan, leader, _officer, _member = team
+    login(leader)
+    items = registered_items()
+    assert {"dashboard.index", "close.index", "audit.index"} <= {i.endpoint for i in items}
+    with client.application.test_request_context():
+        urls = {i.endpoint: url_for(i.endpoint, clan_id=clan.id) for i in items}
+    failing = {e: client.get(u).status_code for e, u in urls.items()}
+    assert {e: s for e, s in failing.items() if s != 200} == {}

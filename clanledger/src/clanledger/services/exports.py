@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanledger.i18n import N_
-from clanledger.models import Character, EntryKind, JournalEntry, Period, Posting, Role
+from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
 from clanledger.services import authz, close, statements
 from clanledger.services.periods import load_period
 
@@ -239,12 +239,4 @@ def printable_statement(
         opening=opening,
         credits=sum(a for a in moves if a > 0),
         debits=sum(a for a in moves if a < 0),
-    )
-
-
-def character_choices(session: Session, clan_id: int) -> list[Character]:
-    return list(
-        session.execute(
-            select(Character).where(Character.clan_id == clan_id).order_by(Character.name)
-        ).scalars()
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -247,12 +247,3 @@ def list_members(session: Session, actor_id: int, clan_id: int) -> dict[str, lis
         grouped[membership.status].append(MemberRow(membership, user, characters.get(user.id, [])))
     grouped["active"].sort(key=lambda row: (rank[row.membership.role], row.user.display_name))
     return grouped
-
-
-def pending_count(session: Session, clan_id: int) -> int:
-    """Join requests waiting for a decision (for the officer badge)."""
-    return session.execute(
-        select(func.count())
-        .select_from(Membership)
-        .where(Membership.clan_id == clan_id, Membership.status == "pending")
-    ).scalar_one()

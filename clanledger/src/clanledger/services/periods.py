@@ -59,16 +59,6 @@ def period_for_day(session: Session, clan: Clan, day: date) -> Period:
     return period
 
 
-def current_open_period(session: Session, clan: Clan) -> Period | None:
-    """The earliest open period of the clan (where corrections land), if any."""
-    return session.execute(
-        select(Period)
-        .where(Period.clan_id == clan.id, Period.status == PeriodStatus.OPEN)
-        .order_by(Period.starts_on)
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def lock_period(session: Session, period_id: int, *, exclusive: bool = False) -> Period:
     """Read the period row under a lock and refresh it from the database.
 
@@ -89,14 +79,6 @@ def lock_period(session: Session, period_id: int, *, exclusive: bool = False) ->
 def next_period(session: Session, clan: Clan, period: Period) -> Period:
     """The period after ``period`` (created open if needed)."""
     return period_for_day(session, clan, period.ends_on + relativedelta(days=1))
-
-
-def previous_period(session: Session, clan: Clan, period: Period) -> Period | None:
-    """The period before ``period``, if it exists."""
-    start, _ = period_bounds(clan, period.starts_on - relativedelta(days=1))
-    return session.execute(
-        select(Period).where(Period.clan_id == clan.id, Period.starts_on == start)
-    ).scalar_one_or_none()
 
 
 def _touched_periods(session: Session) -> set[int]:

@@ -14,7 +14,6 @@ entries with a reason, never edits of an entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -436,14 +435,3 @@ def repost_kill_sales(
         count += 1
     session.flush()
     return count
-
-
-def sales_in(session: Session, clan_id: int, period_id: int) -> Iterable[Sale]:
-    """Sales whose current entry is in ``period_id``, with their drops, oldest first."""
-    return session.execute(
-        select(Sale)
-        .join(JournalEntry, JournalEntry.id == Sale.entry_id)
-        .where(Sale.clan_id == clan_id, JournalEntry.period_id == period_id)
-        .order_by(Sale.sold_at, Sale.id)
-        .options(selectinload(Sale.drop))
-    ).scalars()
