@@ -44,7 +44,7 @@ STATUS_LABELS = {
 
 class PaidForm(FlaskForm):
     paid_gross = IntegerField(
-        _l("Price you paid"),
+        _l("Price paid"),
         validators=[Optional(), NumberRange(min=1, max=10**12)],
         render_kw={"inputmode": "numeric"},
         description=_l("Leave empty if you paid the planned price."),
