@@ -160,15 +160,16 @@ def calibrated_random_yolov3(images: torch.Tensor, seed: int = 0) -> nn.Module:
 
 @needs_darknet
 def test_random_yolov3_weights_equal_opencv_with_the_official_cfg(tmp_path):
-    model = calibrated_random_yolov3(torch.from_numpy(blob("dog", 256)))
+    # 192 px: every weight is used at any input size, and three full-YOLOv3 passes stay cheap
+    model = calibrated_random_yolov3(torch.from_numpy(blob("dog", 192)))
     weights = save_darknet_weights(model, tmp_path / "yolov3.weights")
     assert weights.stat().st_size == 248_007_048
     net = cv2.dnn.readNetFromDarknet(str(DARKNET / "yolov3.cfg"), str(weights))
-    x = blob("horses", 256)
+    x = blob("horses", 192)
     with torch.no_grad():
         ours = model(torch.from_numpy(x))
     theirs = opencv_raw_outputs(net, model, x)
-    assert [o.shape[2] for o in theirs] == [8, 16, 32]
+    assert [o.shape[2] for o in theirs] == [6, 12, 24]
     assert 5 < max(o.abs().max() for o in ours) < 50  # compared at a trained network's scale
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
