@@ -11,11 +11,25 @@ import importlib
 import pkgutil
 from collections.abc import Sequence
 
+EXAMPLES = """\
+examples:
+  yolov3 demo                                     train and evaluate on a generated dataset
+  yolov3 data check data/raccoon                  list every problem in a dataset
+  yolov3 train --arch yolov3-tiny --data data/raccoon --weights yolov3-tiny.weights
+  yolov3 detect photos/ --weights runs/train/best.pt
+  yolov3 val --data data/coco128 --split val2017 --weights best.pt --pycocotools
+  yolov3 export runs/train/best.pt --format onnx
+
+Run `yolov3 COMMAND --help` for the options of one command.
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yolov3",
         description="YOLOv3 from scratch: data tools, training, prediction and evaluation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EXAMPLES,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
