@@ -1,16 +1,20 @@
 """``torchrun --nproc_per_node 2 -m yolov3 train`` on the CPU with the gloo backend."""
 
 import os
+import socket
 import subprocess
 import sys
-
-import pytest
 
 from yolov3.checkpoint import load_checkpoint
 from yolov3.synthetic import ShapesSpec, write_shapes_dataset
 
 
-@pytest.mark.slow
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_two_process_gloo_training_saves_once_and_reduces_metrics(tmp_path):
     data = write_shapes_dataset(
         tmp_path / "shapes", {"train": 8, "val": 2}, ShapesSpec(64, min_size=12, max_size=30)
@@ -18,7 +22,7 @@ def test_two_process_gloo_training_saves_once_and_reduces_metrics(tmp_path):
     out = tmp_path / "run"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-        "--master_port", "29533", "-m", "yolov3", "train", "--data", str(data),
+        "--master_port", str(_free_port()), "-m", "yolov3", "train", "--data", str(data),
         "--arch", "yolov3-tiny", "--img-size", "64", "--epochs", "1", "--batch-size", "2",
         "--workers", "0", "--out", str(out), "--no-progress", "--device", "cpu",
     ]  # fmt: skip
