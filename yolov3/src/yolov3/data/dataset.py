@@ -8,6 +8,7 @@ and no two workers (or epochs) share a random stream.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -202,17 +203,15 @@ def init_worker(worker_id: int) -> None:
     """Prepare a loader worker process.
 
     Seeds numpy and ``random`` from torch's per-worker seed, so libraries that use the
-    global generators do not repeat one stream in every worker, and keeps OpenCV to one
-    thread: the workers are the parallelism (torch already uses one thread there).
+    global generators do not repeat one stream in every worker.
+
+    It makes no OpenCV call: reconfiguring OpenCV's thread pool in a forked child can wait
+    forever on a lock inherited from the parent (see ``yolov3/__init__.py``, which turns
+    the pool off in every process before first use, so the workers need no setting).
     """
-    import random
-
-    import cv2
-
     worker_seed = torch.initial_seed() % 2**32
     np.random.seed(worker_seed)
     random.seed(worker_seed)
-    cv2.setNumThreads(1)
 
 
 def multiscale_sizes(spec: Sequence[int]) -> list[int]:
@@ -257,6 +256,10 @@ def build_loader(
         )
     sizes = multiscale_sizes(multiscale) if multiscale else None
     batch_sampler = ScaleBatchSampler(sampler, batch_size, drop_last, dataset.img_size, sizes, seed)
+    # Workers start the platform's default way (fork on Linux): fast, and a user's script
+    # needs no ``if __name__ == "__main__"`` guard, which forkserver and spawn would demand
+    # of it. Fork is safe here because OpenCV's pool is off in every yolov3 process and
+    # init_worker touches no library lock (tests/data/test_data_loader_fork.py).
     return DataLoader(
         dataset,
         batch_sampler=batch_sampler,
