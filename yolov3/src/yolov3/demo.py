@@ -19,8 +19,8 @@ from yolov3.synthetic import ShapesSpec, write_shapes_dataset
 class DemoPlan:
     """How big the demo is.
 
-    The defaults train for about 7 minutes on a free 2-core CPU (``make demo``: 7.2 minutes
-    in all) and reach held-out AP50 0.909, AP50:95 0.582 with seed 0.
+    The defaults train for about 7 minutes on a free 2-core CPU (12 minutes with its cores
+    shared) and reach held-out AP50 0.909, AP50:95 0.582 with seed 0.
     """
 
     train_images: int = 1200  # generated training images (more distinct images beat epochs)
