@@ -75,3 +75,14 @@ def test_ema_follows_the_model_with_a_warming_decay():
     restored.load_state_dict(ema.state_dict())
     assert restored.updates == 1
     torch.testing.assert_close(restored.module[0].weight, ema.module[0].weight)
+
+
+def test_rng_state_saved_with_more_gpus_restores_the_visible_ones(monkeypatch):
+    state = capture_rng_state()
+    state["cuda"] = [torch.full((16,), k, dtype=torch.uint8) for k in range(4)]
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, d: restored.append((int(s[0]), d)))
+    restore_rng_state(state)
+    assert restored == [(0, 0), (1, 1)]
