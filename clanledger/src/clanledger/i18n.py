@@ -31,6 +31,7 @@ from flask_babel import (
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
+from clanledger.extensions import babel, login_manager
 from clanledger.models.types import utcnow
 
 # Code -> name of the language in that language (for the switcher).
@@ -141,9 +142,9 @@ def current_locale_code() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and the template globals used by ``base.html``."""
-    from clanledger.extensions import login_manager
-
+    """Bind Babel with the locale and timezone selectors; register the filters and the
+    template globals used by ``base.html``."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     filters: dict[str, Any] = {
         "diamonds": format_diamonds,
@@ -167,11 +168,6 @@ def init_app(app: Flask) -> None:
             "current_locale": code,
             "html_lang": "zh-Hant-TW" if code == "zh_Hant" else code,
         }
-
-
-def N_(message: str) -> str:
-    """Mark a service error message for extraction; the view translates it when shown."""
-    return message
 
 
 ROLE_LABELS = {

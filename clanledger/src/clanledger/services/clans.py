@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import Clan, ClanRate, Membership, RateKind, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz

@@ -30,8 +30,8 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain.messages import N_
 from clanledger.domain.savings import Savings
-from clanledger.i18n import N_
 from clanledger.models import (
     Clan,
     EntryKind,

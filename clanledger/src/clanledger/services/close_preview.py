@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.ledger import FUND, Account, AccountKind, member
+from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate, RateSchedule
 from clanledger.domain.savings import Savings, compare_with_plan
 from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
 from clanledger.domain.settlement import Transfer as SettlementTransfer
-from clanledger.i18n import N_
 from clanledger.models import (
     Character,
     Clan,

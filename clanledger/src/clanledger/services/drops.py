@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz

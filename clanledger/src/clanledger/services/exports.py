@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
 from clanledger.services import authz, close, statements
 from clanledger.services.periods import load_period

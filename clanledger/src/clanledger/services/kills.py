@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
+from clanledger.domain.messages import N_
 from clanledger.domain.split import parse_weight
-from clanledger.i18n import N_
 from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz, bosses

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import Character, Clan, Membership, Role, User
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz

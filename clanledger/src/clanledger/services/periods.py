@@ -96,7 +96,6 @@ def _touched_periods(session: Session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "before_flush")
 def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) -> None:
     """Refuse any flush that would insert, change or delete journal rows of a closed period.
 
@@ -121,6 +120,13 @@ def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) 
             "the journal of a closed period cannot change; "
             "post a correction into the open period instead"
         )
+
+
+def install_closed_period_guard() -> None:
+    """Refuse, at every flush of any session, journal writes into a closed period
+    (idempotent; :func:`clanledger.create_app` calls it)."""
+    if not event.contains(Session, "before_flush", _guard_closed_periods):
+        event.listen(Session, "before_flush", _guard_closed_periods)
 
 
 def load_period(session: Session, clan_id: int, period_id: int) -> Period:

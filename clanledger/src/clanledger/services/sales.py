@@ -25,8 +25,8 @@ from clanledger.domain import ledger as dl
 from clanledger.domain.distribution import SaleDistribution, distribute_sale
 from clanledger.domain.errors import DomainError, ZeroTotalWeight
 from clanledger.domain.fees import received_from
+from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate, RateSchedule
-from clanledger.i18n import N_
 from clanledger.models import (
     Clan,
     ClanRate,

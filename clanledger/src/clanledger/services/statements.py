@@ -16,7 +16,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import (
     Attendance,
     Boss,

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, aliased, defer
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
+from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
-from clanledger.i18n import N_
 from clanledger.models import (
     Character,
     Clan,

@@ -22,7 +22,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from clanledger.extensions import db, limiter
-from clanledger.i18n import remember_locale
+from clanledger.i18n import current_locale_code, remember_locale
 from clanledger.models import User
 from clanledger.security import safe_next_url
 from clanledger.services import accounts
@@ -153,7 +153,7 @@ def register() -> Response | str:
                 form.username.data,
                 form.display_name.data,
                 form.password.data,
-                locale=_current_locale(),
+                locale=current_locale_code(),
             )
         except ValidationError as error:
             show_service_error(form, error)
@@ -162,12 +162,6 @@ def register() -> Response | str:
             flash(_("Welcome! Create a clan or open your clan's invite link."), "success")
             return redirect(_after_login_url(form.next.data))
     return render_template("auth/register.html", form=form)
-
-
-def _current_locale() -> str:
-    from clanledger.i18n import current_locale_code
-
-    return current_locale_code()
 
 
 @bp.route("/password", methods=["GET", "POST"])

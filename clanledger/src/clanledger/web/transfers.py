@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -94,8 +95,6 @@ def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
 
 
 def current_user_is_officer() -> bool:
-    from flask import g
-
     return g.membership.role.rank >= Role.OFFICER.rank
 
 
