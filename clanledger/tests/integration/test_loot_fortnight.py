@@ -73,7 +73,7 @@ def test_a_fortnight_of_kills_sales_and_corrections(guild):
         participants={lia: "1", oto: "full", ami: "1", bo: "half"},
         caller_character_id=oto,
     )
-    assert kills.kill_weights(k1) == {lia: 1, oto: Fraction(3, 2), ami: 1, bo: Fraction(1, 2)}
+    assert kills.roll_call_weights(k1) == {lia: 1, oto: Fraction(3, 2), ami: 1, bo: Fraction(1, 2)}
     d1 = drops.record_drop(
         s, officer, clan.id, kill_id=k1.id, name="Sword", holder_character_id=ami
     )

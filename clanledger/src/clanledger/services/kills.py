@@ -22,12 +22,13 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain.attendance import kill_weights
 from clanledger.domain.errors import DomainError
 from clanledger.domain.messages import N_
 from clanledger.domain.split import parse_weight
 from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz, bosses
+from clanledger.services import audit, authz, bosses, sales
 
 # The boss list is part of recording kills: re-exported (``kills.add_boss`` and so on).
 from clanledger.services.bosses import add_boss as add_boss
@@ -294,13 +295,13 @@ def check_in(
     return attendance
 
 
-def kill_weights(kill: Kill) -> dict[int, Fraction]:
-    """``{character_id: weight}`` used to split the kill's drops: each participant's
-    weight, plus the caller bonus for the caller."""
-    weights = {a.character_id: Fraction(a.weight) for a in kill.attendance}
-    if kill.caller_character_id in weights and kill.caller_bonus:
-        weights[kill.caller_character_id] += Fraction(kill.caller_bonus)
-    return weights
+def roll_call_weights(kill: Kill) -> dict[int, Fraction]:
+    """``{character_id: weight}`` of the kill (:func:`domain.attendance.kill_weights`)."""
+    return kill_weights(
+        {a.character_id: a.weight for a in kill.attendance},
+        kill.caller_character_id,
+        kill.caller_bonus,
+    )
 
 
 def set_roll_call(
@@ -318,8 +319,6 @@ def set_roll_call(
     After the lock a reason is required; drops of the kill already sold are re-posted
     (reversal plus a new distribution) in the open period, with that reason.
     """
-    from clanledger.services import sales  # sales imports this module
-
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     now = now or utcnow()
     kill = session.execute(

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import ledger as dl
+from clanledger.domain.attendance import kill_weights
 from clanledger.domain.distribution import SaleDistribution, distribute_sale
 from clanledger.domain.errors import DomainError, ZeroTotalWeight
 from clanledger.domain.fees import received_from
@@ -50,7 +51,6 @@ from clanledger.services.drops import (
     require_transition,
 )
 from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
-from clanledger.services.kills import kill_weights
 from clanledger.services.ledger import lines_from_domain, post_entry
 from clanledger.services.periods import local_day
 
@@ -103,7 +103,9 @@ def _weights(session: Session, kill_id: int) -> dict[dl.Account, Fraction]:
     kill = session.execute(
         select(Kill).where(Kill.id == kill_id).options(selectinload(Kill.attendance))
     ).scalar_one()
-    return {dl.member(cid): w for cid, w in kill_weights(kill).items()}
+    attendance = {a.character_id: a.weight for a in kill.attendance}
+    weights = kill_weights(attendance, kill.caller_character_id, kill.caller_bonus)
+    return {dl.member(cid): w for cid, w in weights.items()}
 
 
 def _distribution(

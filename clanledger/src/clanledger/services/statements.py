@@ -16,6 +16,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.attendance import kill_weights
 from clanledger.domain.messages import N_
 from clanledger.models import (
     Attendance,
@@ -276,7 +277,7 @@ def explain(
         s.drop_id: s
         for s in session.execute(select(Sale).where(Sale.drop_id.in_(drop_ids))).scalars()
     }
-    weights = _kill_weights(session, drop_ids)
+    weights = _drop_weights(session, drop_ids)
     found = sources(session, list(entries.values()))
     grouped: dict[int, list[tuple[Posting, str | None]]] = defaultdict(list)
     for posting, name in postings:
@@ -314,7 +315,7 @@ def explain(
     return stmt, result
 
 
-def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
+def _drop_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
     """Drop id -> {character id: weight incl. caller bonus} of the drop's kill (one query)."""
     if not drop_ids:
         return {}
@@ -330,11 +331,12 @@ def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict
         .join(Attendance, Attendance.kill_id == Kill.id)
         .where(Drop.id.in_(drop_ids))
     ).all()
-    out: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    attendance: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    callers: dict[int, tuple[int | None, Fraction | None]] = {}
     for drop_id, cid, weight, caller, bonus in rows:
-        extra = Fraction(bonus or 0) if cid == caller else Fraction(0)
-        out[drop_id][cid] = Fraction(weight) + extra
-    return out
+        attendance[drop_id][cid] = weight
+        callers[drop_id] = (caller, bonus)
+    return {drop_id: kill_weights(att, *callers[drop_id]) for drop_id, att in attendance.items()}
 
 
 def sale_breakdown(
@@ -348,7 +350,7 @@ def sale_breakdown(
     ).scalar_one_or_none()
     if sale is None or sale.entry_id is None:
         return []
-    weights = _kill_weights(session, {drop_id}).get(drop_id, {})
+    weights = _drop_weights(session, {drop_id}).get(drop_id, {})
     rows = session.execute(
         select(Posting, Character.name)
         .outerjoin(Character, Character.id == Posting.character_id)

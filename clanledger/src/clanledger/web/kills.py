@@ -202,7 +202,7 @@ def kill_context(kill: Kill, roster: list[Character]) -> dict:
     now = utcnow()
     return {
         "names": {c.id: c.name for c in roster},
-        "weights": kills.kill_weights(kill),
+        "weights": kills.roll_call_weights(kill),
         "locked": kills.is_locked(kill, now),
         "checkin_open": kills.checkin_open(kill, now),
         "now": now,
