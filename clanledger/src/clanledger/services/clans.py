@@ -16,12 +16,16 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.errors import InvalidRate
+from clanledger.domain.fees import require_exchange_fee, require_fund_cut
 from clanledger.domain.messages import N_
 from clanledger.models import Clan, ClanRate, Membership, RateKind, Role
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, rates
 from clanledger.services.errors import NotFound, ValidationError
 
+FEE_RANGE = N_("The exchange fee must be between 0 % and 50 %.")
+FUND_CUT_RANGE = N_("The fund cut must be at least 0 % and below 100 %.")
 FEE_POLICIES = ("payer", "receiver", "fund")
 SETTLEMENT_PERIODS = ("monthly",)
 # Unambiguous characters for codes typed from a phone screen (no 0/O, 1/I/L).
@@ -67,10 +71,14 @@ def validate_settings(settings: ClanSettings) -> None:
         raise ValidationError(N_("Give the clan a name."), "name")
     if not settings.server.strip():
         raise ValidationError(N_("Name the game server."), "server")
-    if not 0 <= settings.fee_bps <= 5000:
-        raise ValidationError(N_("The exchange fee must be between 0 % and 50 %."), "fee_bps")
-    if not 0 <= settings.fund_cut_bps <= 10000:
-        raise ValidationError(N_("The fund cut must be between 0 % and 100 %."), "fund_cut_bps")
+    try:
+        require_exchange_fee(settings.fee_bps)
+    except InvalidRate as exc:
+        raise ValidationError(FEE_RANGE, "fee_bps") from exc
+    try:
+        require_fund_cut(settings.fund_cut_bps)
+    except InvalidRate as exc:
+        raise ValidationError(FUND_CUT_RANGE, "fund_cut_bps") from exc
     if settings.fee_policy not in FEE_POLICIES:
         raise ValidationError(N_("Choose who bears the exchange fee."), "fee_policy")
     if settings.settlement_period not in SETTLEMENT_PERIODS:
@@ -153,23 +161,6 @@ def _apply(clan: Clan, settings: ClanSettings) -> None:
     clan.rollcall_lock_minutes = settings.rollcall_lock_minutes
 
 
-def rate_on(session: Session, clan_id: int, kind: RateKind, day: date) -> int:
-    """The rate (basis points) in force on ``day``: the latest one effective on or before it.
-
-    Raises:
-        NotFound: the clan has no rate of that kind in force yet.
-    """
-    bps = session.execute(
-        select(ClanRate.bps)
-        .where(ClanRate.clan_id == clan_id, ClanRate.kind == kind, ClanRate.effective_from <= day)
-        .order_by(ClanRate.effective_from.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if bps is None:
-        raise NotFound(N_("No rate is in force on that day."))
-    return bps
-
-
 def current_settings(session: Session, clan: Clan) -> ClanSettings:
     """The clan's settings with the rates in force today (to prefill the form)."""
     today = clan_today(clan)
@@ -190,7 +181,7 @@ def current_settings(session: Session, clan: Clan) -> ClanSettings:
 
 def _rate_or(session: Session, clan_id: int, kind: RateKind, day: date, default: int) -> int:
     try:
-        return rate_on(session, clan_id, kind, day)
+        return rates.rate_on(session, clan_id, kind, day).bps
     except NotFound:
         return default
 

@@ -14,34 +14,30 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.ledger import FUND, Account, AccountKind, member
 from clanledger.domain.messages import N_
-from clanledger.domain.money import Rate, RateSchedule
+from clanledger.domain.money import Rate
 from clanledger.domain.savings import Savings, compare_with_plan
 from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
 from clanledger.domain.settlement import Transfer as SettlementTransfer
 from clanledger.models import (
     Character,
     Clan,
-    ClanRate,
     Membership,
     Period,
     PeriodStatus,
-    RateKind,
     Role,
     TransferStatus,
 )
-from clanledger.services.errors import ValidationError
 from clanledger.services.ledger import member_balances
 from clanledger.services.payouts import count_sales, per_sale_cost_of
+from clanledger.services.rates import rates_on
 from clanledger.services.transfers import account_of, committed_effects
 
 
@@ -164,23 +160,6 @@ def treasurer_of(session: Session, clan: Clan) -> int | None:
     ).scalar_one_or_none()
 
 
-def fee_rate_on(session: Session, clan: Clan, day: date) -> Rate:
-    """The exchange fee rate in force on ``day``."""
-    rows = session.execute(
-        select(ClanRate.effective_from, ClanRate.bps).where(
-            ClanRate.clan_id == clan.id, ClanRate.kind == RateKind.EXCHANGE_FEE
-        )
-    ).all()
-    if not rows:
-        raise ValidationError(
-            N_("The clan has no exchange fee rate: set one in the clan settings.")
-        )
-    try:
-        return RateSchedule.of((d, Rate(bps)) for d, bps in rows).rate_on(day)
-    except DomainError as exc:
-        raise ValidationError(str(exc)) from exc
-
-
 def character_names(session: Session, clan_id: int) -> dict[int, str]:
     rows = session.execute(select(Character.id, Character.name).where(Character.clan_id == clan_id))
     return dict(rows.all())
@@ -280,7 +259,7 @@ class _PlanState:
 def _plan_state(
     session: Session, clan: Clan, period: Period, previous: PlanLinks = ()
 ) -> _PlanState:
-    rate = fee_rate_on(session, clan, period.ends_on)
+    rate = rates_on(session, clan.id, period.ends_on).fee
     policy = FeePolicy(clan.fee_policy)
     threshold = int(clan.carry_threshold or 0)
     treasurer = treasurer_of(session, clan)

@@ -20,6 +20,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain import money
+from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
 from clanledger.domain.messages import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
 from clanledger.models.types import utcnow
@@ -35,7 +37,6 @@ from clanledger.services.errors import (
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
 
-MAX_PRICE = 10**12
 CHANGED_MEANWHILE = N_("This item changed meanwhile: reload the page and try again.")
 
 TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
@@ -57,14 +58,19 @@ def require_transition(drop: Drop, target: DropStatus) -> None:
 
 
 def require_price(value: object, field: str) -> int:
-    """A positive whole number of diamonds, or :class:`ValidationError` on ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(N_("A price is a whole number of diamonds."), field=field)
-    if value <= 0:
-        raise ValidationError(N_("A price must be above 0 diamonds."), field=field)
-    if value > MAX_PRICE:
-        raise ValidationError(N_("This price is too large."), field=field)
-    return value
+    """A price within :func:`domain.money.require_price`'s limits, or
+    :class:`ValidationError` on ``field``."""
+    try:
+        return money.require_price(value, field)
+    except PriceOutOfRange as exc:
+        message = (
+            N_("This price is too large.")
+            if exc.too_high
+            else N_("A price must be above 0 diamonds.")
+        )
+        raise ValidationError(message, field=field) from exc
+    except InvalidAmount as exc:
+        raise ValidationError(N_("A price is a whole number of diamonds."), field=field) from exc
 
 
 def clan_character(session: Session, clan_id: int, character_id: int, field: str) -> Character:

@@ -14,8 +14,7 @@ entries with a reason, never edits of an entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import select
@@ -24,19 +23,17 @@ from sqlalchemy.orm import Session, selectinload
 from clanledger.domain import ledger as dl
 from clanledger.domain.attendance import kill_weights
 from clanledger.domain.distribution import SaleDistribution, distribute_sale
-from clanledger.domain.errors import DomainError, ZeroTotalWeight
+from clanledger.domain.errors import ZeroTotalWeight
 from clanledger.domain.fees import received_from
 from clanledger.domain.messages import N_
-from clanledger.domain.money import Rate, RateSchedule
+from clanledger.domain.money import Rate
 from clanledger.models import (
     Clan,
-    ClanRate,
     Drop,
     DropStatus,
     EntryKind,
     JournalEntry,
     Kill,
-    RateKind,
     Role,
     Sale,
 )
@@ -53,40 +50,11 @@ from clanledger.services.drops import (
 from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
 from clanledger.services.ledger import lines_from_domain, post_entry
 from clanledger.services.periods import local_day
+from clanledger.services.rates import Rates, rates_on
 
 ALREADY_SOLD = N_("This item has already been sold: the sale was recorded once, not twice.")
-NO_RATE = N_("No exchange fee or fund cut was in force on that day: check the clan settings.")
 NEGATIVE_RECEIVED = N_("Diamonds received is a whole number, 0 or more.")
 TOO_MUCH_RECEIVED = N_("Diamonds received cannot be more than the sale price.")
-
-
-@dataclass(frozen=True)
-class Rates:
-    """The exchange fee and clan-fund cut in force on one day."""
-
-    day: date
-    fee: Rate
-    fund_cut: Rate
-
-
-def rates_on(session: Session, clan_id: int, day: date) -> Rates:
-    """The clan's exchange fee and fund cut in force on ``day`` (clan timezone).
-
-    Raises:
-        ValidationError: no rate had started yet on that day.
-    """
-    rows = session.execute(select(ClanRate).where(ClanRate.clan_id == clan_id)).scalars().all()
-    found = {}
-    for kind in (RateKind.EXCHANGE_FEE, RateKind.FUND_CUT):
-        entries = [(r.effective_from, Rate(r.bps)) for r in rows if r.kind == kind]
-        if not entries:
-            found[kind] = Rate(0)
-            continue
-        try:
-            found[kind] = RateSchedule.of(entries).rate_on(day)
-        except DomainError as exc:
-            raise ValidationError(NO_RATE, field="sold_at") from exc
-    return Rates(day, found[RateKind.EXCHANGE_FEE], found[RateKind.FUND_CUT])
 
 
 def expected_received(gross: int, rates: Rates) -> int:

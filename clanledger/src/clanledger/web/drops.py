@@ -22,10 +22,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
 from clanledger.models import Character, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales, statements
+from clanledger.services import drops, kills, rates, sales, statements
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
 from clanledger.services.periods import local_day
 from clanledger.web.forms import show_service_error
@@ -36,7 +37,7 @@ from clanledger.web.scoping import clan_view
 bp = Blueprint("drops", __name__)
 register_nav("drops.index", _l("Items"), min_role=Role.MEMBER, order=30)
 
-MAX = 10**12
+
 STATUS_BADGES = {
     DropStatus.HELD: (_l("held"), "text-bg-secondary"),
     DropStatus.LISTED: (_l("listed"), "text-bg-info"),
@@ -78,7 +79,10 @@ class DropForm(FlaskForm):
 def _price(label: str, required: bool = True) -> IntegerField:
     return IntegerField(
         label,
-        validators=[InputRequired() if required else Optional(), NumberRange(min=1, max=MAX)],
+        validators=[
+            InputRequired() if required else Optional(),
+            NumberRange(min=MIN_PRICE, max=MAX_PRICE),
+        ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
 
@@ -105,7 +109,7 @@ class SellForm(VersionedForm):
     )
     received = IntegerField(
         _l("Diamonds actually received"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric", "min": 0},
         description=_l("As shown in the game, after the exchange fee."),
     )
@@ -126,7 +130,7 @@ class CorrectForm(FlaskForm):
     gross_price = _price(_l("Sold at (listing price)"))
     received = IntegerField(
         _l("Diamonds actually received"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},
     )
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
@@ -238,9 +242,9 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
     ), status
 
 
-def _rates(clan_id: int, day) -> sales.Rates | None:
+def _rates(clan_id: int, day) -> rates.Rates | None:
     try:
-        return sales.rates_on(db.session, clan_id, day)
+        return rates.rates_on(db.session, clan_id, day)
     except ServiceError:
         return None
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import gettext
 from flask_wtf import FlaskForm
+from wtforms import Field
+from wtforms.validators import ValidationError as FieldError
 
+from clanledger.domain.errors import InvalidRate
+from clanledger.domain.money import Rate
 from clanledger.services.errors import ServiceError, ValidationError
 
 try:  # WTForms 3.3+
@@ -27,6 +31,24 @@ def show_service_error(form: FlaskForm, error: ServiceError) -> None:
         form[field].errors = [*form[field].errors, message]
     else:
         form.form_errors.append(message)
+
+
+def rate_validator(
+    check: Callable[[int], Rate], message: str
+) -> Callable[[FlaskForm, Field], None]:
+    """A validator for a percentage field: the domain's ``check`` (e.g.
+    :func:`~clanledger.domain.fees.require_exchange_fee`) decides; ``message`` (an ``N_``
+    msgid) explains."""
+
+    def validate(form: FlaskForm, field: Field) -> None:
+        if field.data is None:
+            return
+        try:
+            check(Rate.from_percent(field.data).bps)
+        except InvalidRate as exc:
+            raise FieldError(gettext(message)) from exc
+
+    return validate
 
 
 def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
