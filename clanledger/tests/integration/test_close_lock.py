@@ -22,7 +22,7 @@ from clanledger.models import (
 )
 from clanledger.services import close, transfers
 from clanledger.services.errors import Conflict
-from clanledger.services.ledger import Line, post_entry
+from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import PeriodLocked, period_for_day
 
 MONTHS = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
@@ -48,7 +48,7 @@ def adjust(clan, actor_id: int, month: int, a: int, b: int, amount: int) -> Jour
         db.session,
         clan,
         kind=EntryKind.ADJUSTMENT,
-        lines=[Line("member", a, amount), Line("member", b, -amount)],
+        lines=[PostingLine("member", a, amount), PostingLine("member", b, -amount)],
         occurred_at=datetime(2026, month + 1, 15, tzinfo=UTC),
         actor_id=actor_id,
         reason="test",

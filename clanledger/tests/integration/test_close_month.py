@@ -45,7 +45,7 @@ from clanledger.models import (
 from clanledger.services import close, kills, sales, transfers
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.errors import Conflict, PermissionDenied, ValidationError
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 from clanledger.services.periods import period_for_day
 
 MARCH = date(2026, 3, 1)

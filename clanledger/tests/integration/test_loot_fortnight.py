@@ -26,7 +26,7 @@ from clanledger.models import (
 )
 from clanledger.services import dashboard, drops, kills, sales, statements
 from clanledger.services.errors import PermissionDenied, ValidationError
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 
 
 def at(day: int, hour: int = 12, minute: int = 0) -> datetime:

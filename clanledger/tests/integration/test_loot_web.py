@@ -163,7 +163,7 @@ def test_a_sale_on_an_earlier_day_uses_that_days_fee(clan_setup, login, client):
 
 def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login, client):
     from clanledger.models import Clan, EntryKind
-    from clanledger.services.ledger import Line, post_entry
+    from clanledger.services.journal import PostingLine, post_entry
 
     clan, officer, member, chars, _ = clan_setup
     mine, theirs = chars[1].id, chars[0].id
@@ -174,7 +174,7 @@ def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login
             kind=kind,
             occurred_at=_now(),
             actor_id=officer.id,
-            lines=[Line("member", mine, 5), Line("member", theirs, -5)],
+            lines=[PostingLine("member", mine, 5), PostingLine("member", theirs, -5)],
             source=source,
             memo="settled",
         )

@@ -57,7 +57,7 @@ from clanledger.services.close_preview import (
     treasurer_of,
 )
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.ledger import Line, post_entry
+from clanledger.services.journal import PostingLine, post_entry, reversal_lines
 from clanledger.services.payouts import per_sale_payments
 from clanledger.services.periods import load_period, lock_period, next_period
 
@@ -223,7 +223,7 @@ def _write_close(
             )
         )
     opening = [
-        Line(line.account.kind.value, line.account.id, line.balance)
+        PostingLine(line.account.kind.value, line.account.id, line.balance)
         for line in preview.lines
         if line.balance
     ]
@@ -307,7 +307,7 @@ def _reverse_openings(
             session,
             clan,
             kind=EntryKind.REVERSAL,
-            lines=[Line(p.account_kind, p.character_id, -p.amount) for p in entry.postings],
+            lines=reversal_lines(entry),
             occurred_at=utcnow(),
             actor_id=actor_id,
             memo=f"reopen {period.starts_on:%Y-%m}",

@@ -35,7 +35,7 @@ from clanledger.models import (
     Role,
     TransferStatus,
 )
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 from clanledger.services.payouts import count_sales, per_sale_cost_of
 from clanledger.services.rates import rates_on
 from clanledger.services.transfers import account_of, committed_effects

@@ -48,7 +48,7 @@ from clanledger.services.drops import (
     require_transition,
 )
 from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
-from clanledger.services.ledger import lines_from_domain, post_entry
+from clanledger.services.journal import lines_from_domain, post_entry, reversal_lines
 from clanledger.services.periods import local_day
 from clanledger.services.rates import Rates, rates_on
 
@@ -255,13 +255,6 @@ def _book_sale(
     return sale
 
 
-def _domain_postings(entry: JournalEntry) -> list[dl.Posting]:
-    return [
-        dl.Posting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
-        for p in entry.postings
-    ]
-
-
 def reverse_entry(
     session: Session, clan: Clan, entry: JournalEntry, actor_id: int, reason: str, now: datetime
 ) -> JournalEntry:
@@ -271,7 +264,7 @@ def reverse_entry(
         session,
         clan,
         kind=EntryKind.REVERSAL,
-        lines=lines_from_domain(dl.reversal_postings(_domain_postings(entry))),
+        lines=reversal_lines(entry),
         occurred_at=now,
         actor_id=actor_id,
         memo=entry.memo,

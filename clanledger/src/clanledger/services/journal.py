@@ -13,13 +13,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain import ledger as dl
 from clanledger.models import Clan, EntryKind, JournalEntry, Period, PeriodStatus, Posting
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.periods import local_day, lock_period, period_for_day
 
 
 @dataclass(frozen=True)
-class Line:
+class PostingLine:
     """One posting to write: ``account_kind`` is member | fund | fees."""
 
     account_kind: str
@@ -27,13 +28,22 @@ class Line:
     amount: int
 
 
-def lines_from_domain(postings: Iterable[object]) -> list[Line]:
-    """Convert ``clanledger.domain.ledger.Posting`` objects into :class:`Line` rows."""
-    lines = []
-    for p in postings:
-        account = p.account  # type: ignore[attr-defined]
-        lines.append(Line(account.kind.value, account.id, int(p.amount)))  # type: ignore[attr-defined]
-    return lines
+def lines_from_domain(postings: Iterable[dl.Posting]) -> list[PostingLine]:
+    """Convert domain postings into :class:`PostingLine` rows."""
+    return [PostingLine(p.account.kind.value, p.account.id, int(p.amount)) for p in postings]
+
+
+def domain_postings(entry: JournalEntry) -> list[dl.Posting]:
+    """The postings of a stored entry as domain postings."""
+    return [
+        dl.Posting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
+        for p in entry.postings
+    ]
+
+
+def reversal_lines(entry: JournalEntry) -> list[PostingLine]:
+    """The lines that exactly undo ``entry`` (:func:`domain.ledger.reversal_postings`)."""
+    return lines_from_domain(dl.reversal_postings(domain_postings(entry)))
 
 
 def post_entry(
@@ -41,7 +51,7 @@ def post_entry(
     clan: Clan,
     *,
     kind: EntryKind,
-    lines: Sequence[Line],
+    lines: Sequence[PostingLine],
     occurred_at: datetime,
     actor_id: int | None,
     memo: str = "",
