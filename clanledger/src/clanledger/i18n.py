@@ -26,11 +26,13 @@ from flask_babel import (
     format_time,
     format_timedelta,
     get_locale,
+    gettext,
     lazy_gettext,
 )
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
+from clanledger.domain.ledger import account_label
 from clanledger.extensions import babel, login_manager
 from clanledger.models.types import utcnow
 
@@ -158,6 +160,7 @@ def init_app(app: Flask) -> None:
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["account_label"] = shown_account_label
     app.before_request(_use_traditional_wtforms_messages)
 
     @app.context_processor
@@ -175,6 +178,11 @@ ROLE_LABELS = {
     "officer": lazy_gettext("Officer"),
     "member": lazy_gettext("Member"),
 }
+
+
+def shown_account_label(kind: Any, name: str | None = None) -> str:
+    """An account on a page: :func:`domain.ledger.account_label`, translated."""
+    return account_label(kind, name, gettext)
 
 
 def role_label(role: Any) -> str:

@@ -137,3 +137,11 @@ def test_any_sequence_of_events_keeps_the_ledger_at_zero(events, rate):
         journal.extend(entry)
     assert sum(balances(journal).values()) == 0
     assert balances(journal).get(FEES, 0) == 0
+
+
+def test_account_label_is_one_rule_for_pages_and_exports():
+    from clanledger.domain.ledger import AccountKind, account_label
+
+    assert account_label(AccountKind.MEMBER, "Lia") == "Lia"
+    assert account_label("fund") == "fund"  # exports keep the account kind code
+    assert account_label("fees", None, str.upper) == "EXCHANGE FEES"  # pages translate

@@ -11,7 +11,7 @@ the exchange kept from every settlement transfer and who was charged for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import total_ordering
@@ -19,6 +19,7 @@ from functools import total_ordering
 from clanledger.domain.distribution import SaleDistribution
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy
+from clanledger.domain.messages import N_
 from clanledger.domain.money import require_diamonds
 
 
@@ -28,6 +29,27 @@ class AccountKind(StrEnum):
     MEMBER = "member"
     FUND = "fund"
     FEES = "fees"
+
+
+ACCOUNT_LABELS: dict[AccountKind, str] = {
+    AccountKind.FUND: N_("Clan fund"),
+    AccountKind.FEES: N_("Exchange fees"),
+}
+
+
+def account_label(
+    kind: AccountKind | str,
+    name: str | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> str:
+    """How an account is shown, on pages and in exports: a member by its character's
+    ``name``; the clan fund and the exchange fees by their label passed through
+    ``translate`` (pages pass ``gettext``), or, without ``translate``, by the account kind
+    code (``fund``, ``fees``) that spreadsheet exports use."""
+    kind = AccountKind(kind)
+    if kind is AccountKind.MEMBER:
+        return name or ""
+    return translate(ACCOUNT_LABELS[kind]) if translate else kind.value
 
 
 _KIND_RANK = {AccountKind.MEMBER: 0, AccountKind.FUND: 1, AccountKind.FEES: 2}

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.fees import FeePolicy, transfer_terms
-from clanledger.domain.ledger import FUND, Account, AccountKind, member
+from clanledger.domain.ledger import FUND, Account, AccountKind, account_label, member
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
 from clanledger.domain.savings import Savings, compare_with_plan
@@ -166,9 +166,7 @@ def character_names(session: Session, clan_id: int) -> dict[int, str]:
 
 
 def account_name(account: Account, names: dict[int, str]) -> str:
-    if account.kind is AccountKind.MEMBER:
-        return names.get(account.id or 0, f"#{account.id}")
-    return {AccountKind.FUND: "clan fund", AccountKind.FEES: "exchange fees"}[account.kind]
+    return account_label(account.kind, names.get(account.id or 0, f"#{account.id}"), str)
 
 
 def period_balances(session: Session, clan_id: int, period_id: int) -> dict[Account, int]:

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.ledger import account_label
 from clanledger.domain.messages import N_
 from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
 from clanledger.services import authz, close, statements
@@ -104,7 +105,7 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
 
     rows = [
         [
-            names.get(cid or 0, "") if kind == "member" else kind,
+            account_label(kind, names.get(cid or 0, "")),
             kind,
             opening,
             moved,

@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from clanledger.domain.ledger import AccountKind
 from clanledger.extensions import db
+from clanledger.i18n import shown_account_label
 from clanledger.models import Role
 from clanledger.services import close
 from clanledger.services.errors import Conflict, ValidationError
@@ -102,7 +104,6 @@ POLICY_LABELS = {
     "receiver": _l("the receiver"),
     "fund": _l("the clan fund"),
 }
-ACCOUNT_LABELS = {"fund": _l("Clan fund"), "fees": _l("Exchange fees")}
 
 
 @bp.app_template_global()
@@ -112,15 +113,8 @@ def policy_label(policy: object) -> str:
 
 
 @bp.app_template_global()
-def account_label(line: close.BalanceLine) -> str:
-    """A balance line's account: the character's name, or the clan fund / exchange fees."""
-    kind = line.account.kind.value
-    return str(ACCOUNT_LABELS[kind]) if kind in ACCOUNT_LABELS else line.name
-
-
-@bp.app_template_global()
 def why_label(item: close.WhyItem) -> str:
     """One balance of a transfer's group; the treasurer's includes the clan fund's."""
-    if item.kind in ACCOUNT_LABELS:
-        return str(ACCOUNT_LABELS[item.kind])
+    if item.kind != AccountKind.MEMBER:
+        return shown_account_label(item.kind)
     return _("%(name)s (with the clan fund)", name=item.name) if item.with_fund else item.name
