@@ -26,7 +26,7 @@ from clanledger.domain.ledger import (
     transfer_postings,
 )
 from clanledger.domain.money import Rate
-from clanledger.domain.period import Period
+from clanledger.domain.period import AccountingPeriod
 
 ANN, BOB, CID = member(1), member(2), member(3)
 
@@ -98,11 +98,11 @@ def test_account_identity_and_order():
 
 
 def test_sale_in_closed_period_is_refused():
-    june = Period.month(2026, 6, closed=True)
+    june = AccountingPeriod.month(2026, 6, closed=True)
     with pytest.raises(PeriodClosed, match=r"closed period 2026-06-01 to 2026-07-01.*correction"):
         june.require_open(date(2026, 6, 15))
-    Period.month(2026, 7).require_open(date(2026, 7, 31))
-    assert Period.month(2026, 12).end == date(2027, 1, 1)
+    AccountingPeriod.month(2026, 7).require_open(date(2026, 7, 31))
+    assert AccountingPeriod.month(2026, 12).end == date(2027, 1, 1)
 
 
 sale_events = st.tuples(

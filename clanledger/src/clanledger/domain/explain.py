@@ -27,7 +27,7 @@ P = TypeVar("P", bound=PostingLike)
 
 
 @dataclass(frozen=True)
-class StatementLine(Generic[P]):
+class RunningLine(Generic[P]):
     """One posting of an account and the running balance after it."""
 
     posting: P
@@ -47,7 +47,7 @@ class BalanceExplanation(Generic[P]):
 
     account: Any
     opening: int
-    lines: tuple[StatementLine[P], ...]
+    lines: tuple[RunningLine[P], ...]
 
     @property
     def balance(self) -> int:
@@ -75,7 +75,7 @@ def explain_balance(
     for posting in postings:
         if posting.account == account:
             running += posting.amount
-            lines.append(StatementLine(posting, running))
+            lines.append(RunningLine(posting, running))
     return BalanceExplanation(account, opening, tuple(lines))
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain import ledger as dl
-from clanledger.models import Clan, EntryKind, JournalEntry, Period, PeriodStatus, Posting
-from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.periods import local_day, lock_period, period_for_day
+from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting
+from clanledger.services.errors import ValidationError
+from clanledger.services.periods import local_day, lock_period, period_for_day, require_open
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,7 @@ def post_entry(
     # A shared row lock: a close of this period waits for this entry, or this entry waits
     # for the close and then sees the period closed (see periods.lock_period).
     period = lock_period(session, period.id)
-    if period.status != PeriodStatus.OPEN:
-        raise Conflict(
-            f"the period {period.starts_on:%Y-%m} is closed; "
-            "post a correction into the open period instead"
-        )
+    require_open(period)
     entry = JournalEntry(
         clan_id=clan.id,
         period_id=period.id,

@@ -16,6 +16,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.errors import PeriodClosed
+from clanledger.domain.period import AccountingPeriod
 from clanledger.models import (
     Clan,
     JournalEntry,
@@ -57,6 +59,27 @@ def period_for_day(session: Session, clan: Clan, day: date) -> Period:
         session.add(period)
         session.flush()
     return period
+
+
+def require_open(period: Period, day: date | None = None, what: str = "an entry") -> None:
+    """The closed-period rule for writers (:meth:`domain.period.AccountingPeriod.require_open`)
+    applied to a stored period; the flush guard below is the last line of defence.
+
+    ``day`` (a local day in the period; its first day by default) is what the entry is dated.
+    A stored period's ``ends_on`` is inclusive; the domain period's ``end`` is exclusive.
+
+    Raises:
+        PeriodLocked: the period is closed (post a correction into the open period instead).
+    """
+    rule = AccountingPeriod(
+        period.starts_on,
+        period.ends_on + relativedelta(days=1),
+        closed=period.status == PeriodStatus.CLOSED,
+    )
+    try:
+        rule.require_open(period.starts_on if day is None else day, what)
+    except PeriodClosed as exc:
+        raise PeriodLocked(str(exc)) from exc
 
 
 def lock_period(session: Session, period_id: int, *, exclusive: bool = False) -> Period:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.attendance import kill_weights
+from clanledger.domain.explain import explain_balance
 from clanledger.domain.messages import N_
 from clanledger.models import (
     Attendance,
@@ -203,10 +204,11 @@ def statement(
     )
     found = sources(session, [entry for _, entry in rows])
     buyers = _buyers(session, [entry for _, entry in rows])
-    lines, running = [], 0
+    lines = []
     by_character: dict[int, int] = defaultdict(int)
-    for posting, entry in rows:
-        running += posting.amount
+    explained = explain_balance((_MyPosting(p, e) for p, e in rows), _MINE)
+    for line in explained.lines:
+        posting, entry, running = line.posting.posting, line.posting.entry, line.running
         by_character[posting.character_id] += posting.amount
         is_buyer = buyers.get(entry.id) == posting.character_id
         lines.append(
@@ -227,6 +229,23 @@ def statement(
     for c in characters:
         by_character.setdefault(c.id, 0)
     return Statement(clan, period, periods, characters, lines, dict(by_character))
+
+
+_MINE = "the statement's characters"
+
+
+@dataclass(frozen=True)
+class _MyPosting:
+    """A posting of one of the statement's characters, as
+    :func:`domain.explain.explain_balance` reads it: all of them count as one account."""
+
+    posting: Posting
+    entry: JournalEntry
+    account: str = _MINE
+
+    @property
+    def amount(self) -> int:
+        return self.posting.amount
 
 
 def _buyers(session: Session, entries: list[JournalEntry]) -> dict[int, int]:
