@@ -110,8 +110,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> None:
-    """Replace the password after checking the current one.
+def change_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """Replace the password after checking the current one; returns the user (signed in
+    again by the view, since the new password signs other sessions out).
 
     Raises:
         ValidationError: the current password is wrong or the new one too weak.
@@ -124,6 +125,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     check_password_rules(new, "new_password")
     user.password_hash = hash_password(new)
     session.commit()
+    return user
 
 
 def set_locale(session: Session, user_id: int, locale: str) -> None:

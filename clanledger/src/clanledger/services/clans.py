@@ -110,6 +110,11 @@ def validate_settings(settings: ClanSettings) -> None:
         )
 
 
+def find_clan(session: Session, clan_id: int) -> Clan | None:
+    """The clan with id ``clan_id``, if any (for commands run by the operator)."""
+    return session.get(Clan, clan_id)
+
+
 def clan_today(clan: Clan) -> date:
     """Today's date in the clan's timezone (rates take effect from a local day)."""
     return utcnow().astimezone(ZoneInfo(clan.timezone)).date()

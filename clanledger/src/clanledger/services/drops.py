@@ -73,6 +73,11 @@ def require_price(value: object, field: str) -> int:
         raise ValidationError(N_("A price is a whole number of diamonds."), field=field) from exc
 
 
+def holder_of(session: Session, drop: Drop) -> Character | None:
+    """The character holding ``drop``."""
+    return session.get(Character, drop.holder_character_id)
+
+
 def clan_character(session: Session, clan_id: int, character_id: int, field: str) -> Character:
     """An active character of the clan, or :class:`ValidationError` on ``field``."""
     character = session.get(Character, character_id)

@@ -189,6 +189,22 @@ def list_periods(session: Session, actor_id: int, clan_id: int) -> list[PeriodRo
     return [PeriodRow(p, entries.get(p.id, 0), outstanding.get(p.id, 0)) for p in periods]
 
 
+def clan_periods(session: Session, clan_id: int) -> list[Period]:
+    """Every period of the clan, newest first."""
+    return list(
+        session.execute(
+            select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
+        ).scalars()
+    )
+
+
+def period_starting(session: Session, clan_id: int, start: date) -> Period | None:
+    """The clan's period that starts on ``start``, if anything was posted in it."""
+    return session.execute(
+        select(Period).where(Period.clan_id == clan_id, Period.starts_on == start)
+    ).scalar_one_or_none()
+
+
 def period_containing(session: Session, clan: Clan, day: date) -> Period:
     """The clan's period containing ``day``; a new, unsaved open one if nothing was posted
     in it yet (reading a page never writes)."""

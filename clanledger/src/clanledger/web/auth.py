@@ -170,7 +170,7 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(
+            user = accounts.change_password(
                 db.session, current_user.id, form.current_password.data, form.new_password.data
             )
         except ValidationError as error:
@@ -180,7 +180,7 @@ def change_password() -> Response | str:
             remembered = (
                 current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
             )
-            login_user(db.session.get(User, current_user.id), remember=remembered)
+            login_user(user, remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

@@ -215,7 +215,7 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
     drop = drops.get_drop(db.session, current_user.id, clan_id, drop_id)
     roster = kills.roster(db.session, current_user.id, clan_id)
     names = {c.id: c.name for c in roster}
-    holder = db.session.get(Character, drop.holder_character_id)
+    holder = drops.holder_of(db.session, drop)
     today = local_day(g.clan, utcnow())
     rates = _rates(clan_id, today)
     may_act = g.membership.role.rank >= Role.OFFICER.rank or (
