@@ -29,7 +29,7 @@ from clanledger.extensions import db
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
-from clanledger.web.forms import show_service_error
+from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -108,24 +108,23 @@ def index(clan_id: int):
 @clan_view(Role.MEMBER)
 def paid(clan_id: int, transfer_id: int) -> Response | tuple[str, int]:
     form = PaidForm(prefix=f"t{transfer_id}")
-    if form.validate_on_submit():
-        upload = form.screenshot.data
-        try:
-            transfers.mark_paid(
-                db.session,
-                current_user.id,
-                clan_id,
-                transfer_id,
-                paid_gross=form.paid_gross.data,
-                screenshot=upload.read() if upload else None,
-                upload_root=upload_root(),
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            return _render(clan_id, 409, {transfer_id: form})
-        flash(_("Marked as paid. The receiver confirms when the diamonds arrive."), "success")
-        return redirect(url_for("transfers.index", clan_id=clan_id))
-    return _render(clan_id, 400, {transfer_id: form})
+    status = handle_form(
+        form,
+        lambda: transfers.mark_paid(
+            db.session,
+            current_user.id,
+            clan_id,
+            transfer_id,
+            paid_gross=form.paid_gross.data,
+            screenshot=form.screenshot.data.read() if form.screenshot.data else None,
+            upload_root=upload_root(),
+        ),
+        _("Marked as paid. The receiver confirms when the diamonds arrive."),
+        lambda _: url_for("transfers.index", clan_id=clan_id),
+    )
+    if isinstance(status, Response):
+        return status
+    return _render(clan_id, status, {transfer_id: form})
 
 
 @bp.post("/clans/<int:clan_id>/transfers/<int:transfer_id>/confirm")
