@@ -17,16 +17,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.errors import InvalidRate
-from clanledger.domain.fees import require_exchange_fee, require_fund_cut
+from clanledger.domain.fees import FeePolicy, require_exchange_fee, require_fund_cut
 from clanledger.domain.messages import N_
-from clanledger.models import Clan, ClanRate, Membership, RateKind, Role
+from clanledger.models import (
+    Clan,
+    ClanRate,
+    Membership,
+    MembershipStatus,
+    RateKind,
+    Role,
+)
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz, rates
 from clanledger.services.errors import NotFound, ValidationError
 
 FEE_RANGE = N_("The exchange fee must be between 0 % and 50 %.")
 FUND_CUT_RANGE = N_("The fund cut must be at least 0 % and below 100 %.")
-FEE_POLICIES = ("payer", "receiver", "fund")
+FEE_POLICIES = tuple(FeePolicy)
 SETTLEMENT_PERIODS = ("monthly",)
 # Unambiguous characters for codes typed from a phone screen (no 0/O, 1/I/L).
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -135,7 +142,9 @@ def create_clan(session: Session, actor_id: int, settings: ClanSettings) -> Clan
     today = clan_today(clan)
     session.add_all(
         [
-            Membership(clan_id=clan.id, user_id=actor_id, role=Role.LEADER, status="active"),
+            Membership(
+                clan_id=clan.id, user_id=actor_id, role=Role.LEADER, status=MembershipStatus.ACTIVE
+            ),
             ClanRate(
                 clan_id=clan.id,
                 kind=RateKind.EXCHANGE_FEE,
@@ -250,7 +259,7 @@ def my_clans(session: Session, user_id: int) -> list[ClanOverview]:
     """The user's active and pending memberships with member counts."""
     counts = (
         select(Membership.clan_id, func.count().label("n"))
-        .where(Membership.status == "active")
+        .where(Membership.status == MembershipStatus.ACTIVE)
         .group_by(Membership.clan_id)
         .subquery()
     )
@@ -258,7 +267,10 @@ def my_clans(session: Session, user_id: int) -> list[ClanOverview]:
         select(Membership, Clan, counts.c.n)
         .join(Clan, Clan.id == Membership.clan_id)
         .outerjoin(counts, counts.c.clan_id == Clan.id)
-        .where(Membership.user_id == user_id, Membership.status.in_(("active", "pending")))
+        .where(
+            Membership.user_id == user_id,
+            Membership.status.in_((MembershipStatus.ACTIVE, MembershipStatus.PENDING)),
+        )
         .order_by(Membership.status, Clan.name)
     ).all()
     return [ClanOverview(m, c, n or 0) for m, c, n in rows]

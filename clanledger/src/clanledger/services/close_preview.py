@@ -30,6 +30,7 @@ from clanledger.models import (
     Character,
     Clan,
     Membership,
+    MembershipStatus,
     Period,
     PeriodStatus,
     Role,
@@ -152,7 +153,7 @@ def treasurer_of(session: Session, clan: Clan) -> int | None:
         .where(
             Membership.clan_id == clan.id,
             Membership.role == Role.LEADER,
-            Membership.status == "active",
+            Membership.status == MembershipStatus.ACTIVE,
             Character.clan_id == clan.id,
         )
         .order_by(Character.active.desc(), Character.id)

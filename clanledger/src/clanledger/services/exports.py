@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.domain.ledger import account_label
+from clanledger.domain.ledger import AccountKind, account_label
 from clanledger.domain.messages import N_
 from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
 from clanledger.services import authz, close, statements
@@ -101,7 +101,7 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
             totals[(kind, character_id)] = [opening, moved + amount]
 
     def order(key: tuple[str, int | None]) -> tuple[bool, str]:
-        return key[0] != "member", names.get(key[1] or 0, "")
+        return key[0] != AccountKind.MEMBER, names.get(key[1] or 0, "")
 
     rows = [
         [

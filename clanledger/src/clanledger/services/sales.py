@@ -36,6 +36,7 @@ from clanledger.models import (
     Kill,
     Role,
     Sale,
+    SaleKind,
 )
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -113,7 +114,7 @@ def _post_sale(
     key: str,
     reason: str = "",
 ) -> JournalEntry:
-    if sale.kind == "internal":
+    if sale.kind == SaleKind.INTERNAL:
         assert sale.buyer_character_id is not None
         postings = dl.internal_purchase_postings(dl.member(sale.buyer_character_id), distribution)
         kind = EntryKind.INTERNAL_PURCHASE
@@ -181,7 +182,7 @@ def record_sale(
     sale = Sale(
         clan_id=clan_id,
         drop_id=drop.id,
-        kind="exchange",
+        kind=SaleKind.EXCHANGE,
         gross_price=gross,
         received=received,
         expected_received=expected_received(gross, rates),
@@ -222,7 +223,7 @@ def record_internal_purchase(
     sale = Sale(
         clan_id=clan_id,
         drop_id=drop.id,
-        kind="internal",
+        kind=SaleKind.INTERNAL,
         gross_price=price,
         received=price,
         expected_received=price,
@@ -321,7 +322,7 @@ def correct_sale(
     rates = rates_on(session, clan_id, local_day(clan, sale.sold_at))
     sale.gross_price = gross
     sale.received = received
-    if sale.kind == "internal":
+    if sale.kind == SaleKind.INTERNAL:
         sale.expected_received = received
     else:
         sale.expected_received = expected_received(gross, rates)
@@ -370,7 +371,7 @@ def void_sale(
     assert old is not None
     audit.set_actor(session, actor_id)
     reverse_entry(session, clan, old, actor_id, reason, now)
-    drop.status = DropStatus.LISTED if sale.kind == "exchange" else DropStatus.HELD
+    drop.status = DropStatus.LISTED if sale.kind == SaleKind.EXCHANGE else DropStatus.HELD
     session.delete(sale)
     commit_or_conflict(session, "this sale was changed meanwhile: reload and try again")
     return drop

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.domain.attendance import kill_weights
 from clanledger.domain.explain import explain_balance
+from clanledger.domain.ledger import AccountKind
 from clanledger.domain.messages import N_
 from clanledger.models import (
     Attendance,
@@ -194,7 +195,7 @@ def statement(
             .where(
                 Posting.clan_id == clan_id,
                 Posting.period_id == period.id,
-                Posting.account_kind == "member",
+                Posting.account_kind == AccountKind.MEMBER,
                 Posting.character_id.in_(ids),
             )
             .order_by(JournalEntry.occurred_at, JournalEntry.id, Posting.id)
@@ -313,7 +314,7 @@ def explain(
                 name,
                 p.amount,
                 w.get(p.character_id) if is_sale and p.amount > 0 else None,
-                p.account_kind == "member" and p.character_id == character_id,
+                p.account_kind == AccountKind.MEMBER and p.character_id == character_id,
             )
             for p, name in grouped[entry_id]
         ]
