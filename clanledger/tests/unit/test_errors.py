@@ -15,7 +15,7 @@ from clanledger.domain.errors import (
     ZeroTotalWeight,
 )
 from clanledger.domain.fees import FeePolicy
-from clanledger.domain.ledger import Posting, check_balanced, member
+from clanledger.domain.ledger import LedgerPosting, check_balanced, member
 from clanledger.domain.money import Rate
 from clanledger.domain.period import AccountingPeriod
 from clanledger.domain.settlement import plan_settlement
@@ -48,7 +48,7 @@ CASES = [
     ),
     (
         "unbalanced entry",
-        lambda: check_balanced([Posting(member(1), 3)]),
+        lambda: check_balanced([LedgerPosting(member(1), 3)]),
         UnbalancedEntry,
         "add the missing counter-posting",
     ),

@@ -13,7 +13,7 @@ from clanledger.domain.ledger import (
     FUND,
     Account,
     AccountKind,
-    Posting,
+    LedgerPosting,
     PostingRole,
     adjustment_postings,
     balances,
@@ -83,7 +83,7 @@ def test_reversal_undoes_everything():
 
 def test_unbalanced_entries_are_rejected_with_the_sum():
     with pytest.raises(UnbalancedEntry, match=r"sum to \+5"):
-        check_balanced([Posting(ANN, 10), Posting(BOB, -5)])
+        check_balanced([LedgerPosting(ANN, 10), LedgerPosting(BOB, -5)])
     with pytest.raises(UnbalancedEntry):
         adjustment_postings({ANN: 3})
 
@@ -122,7 +122,7 @@ transfer_events = st.tuples(
     st.integers(0, 3000).map(Rate),
 )
 def test_any_sequence_of_events_keeps_the_ledger_at_zero(events, rate):
-    journal: list[Posting] = []
+    journal: list[LedgerPosting] = []
     for item_id, event in enumerate(events):
         if len(event) == 4 and isinstance(event[2], dict):
             holder, received, weights, internal = event

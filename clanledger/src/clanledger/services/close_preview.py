@@ -24,8 +24,12 @@ from clanledger.domain.ledger import FUND, Account, AccountKind, account_label, 
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
 from clanledger.domain.savings import Savings, compare_with_plan
-from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
-from clanledger.domain.settlement import Transfer as SettlementTransfer
+from clanledger.domain.settlement import (
+    PlannedTransfer,
+    SettlementPlan,
+    explain_transfer,
+    plan_settlement,
+)
 from clanledger.models import (
     Character,
     Clan,
@@ -213,7 +217,7 @@ def cached_plan(
     ``previous`` re-plans around the links of a plan already shown: the domain keeps them
     where they still settle the balances (see :func:`plan_settlement`)."""
     links = [
-        SettlementTransfer(payer, receiver, net, *transfer_terms(net, rate, policy))
+        PlannedTransfer(payer, receiver, net, *transfer_terms(net, rate, policy))
         for payer, receiver, net in previous
     ]
     return plan_settlement(
@@ -334,7 +338,7 @@ def build_preview(
 
 def _plan_line(
     seq: int,
-    transfer: SettlementTransfer[Account],
+    transfer: PlannedTransfer[Account],
     group: dict[Account, int],
     names: dict[int, str],
     fund_on: int | None,

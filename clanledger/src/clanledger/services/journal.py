@@ -28,15 +28,15 @@ class PostingLine:
     amount: int
 
 
-def lines_from_domain(postings: Iterable[dl.Posting]) -> list[PostingLine]:
+def lines_from_domain(postings: Iterable[dl.LedgerPosting]) -> list[PostingLine]:
     """Convert domain postings into :class:`PostingLine` rows."""
     return [PostingLine(p.account.kind.value, p.account.id, int(p.amount)) for p in postings]
 
 
-def domain_postings(entry: JournalEntry) -> list[dl.Posting]:
+def domain_postings(entry: JournalEntry) -> list[dl.LedgerPosting]:
     """The postings of a stored entry as domain postings."""
     return [
-        dl.Posting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
+        dl.LedgerPosting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
         for p in entry.postings
     ]
 
