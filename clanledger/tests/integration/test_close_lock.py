@@ -20,7 +20,7 @@ from clanledger.models import (
     Transfer,
     TransferStatus,
 )
-from clanledger.services import close, transfers
+from clanledger.services import close, periods, transfers
 from clanledger.services.errors import Conflict
 from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import PeriodLocked, period_for_day
@@ -88,7 +88,7 @@ def test_every_write_path_into_a_closed_period_is_refused(small_clan):
         db.session.flush()
     db.session.rollback()
     # Moving a posting out of the closed period is a change to it as well.
-    february = close.next_period(db.session, clan, january)
+    february = periods.next_period(db.session, clan, january)
     moved = db.session.execute(select(Posting).where(Posting.entry_id == entry.id)).scalars()
     next(iter(moved)).period_id = february.id
     with pytest.raises(PeriodLocked):

@@ -24,7 +24,7 @@ from clanledger.models import (
     RateKind,
     Role,
 )
-from clanledger.services import dashboard, drops, kills, sales, statements
+from clanledger.services import bosses, dashboard, drops, kills, sales, statements
 from clanledger.services.errors import PermissionDenied, ValidationError
 from clanledger.services.journal import member_balances
 
@@ -59,8 +59,8 @@ def test_a_fortnight_of_kills_sales_and_corrections(guild):
     s = db.session
     lia, oto, ami, bo, cy, dee = (c[n].id for n in ("Lia", "Oto", "Ami", "Bo", "Cy", "Dee"))
     officer = u["oto"].id
-    antharas = kills.add_boss(s, officer, clan.id, "Antharas").id
-    valakas = kills.add_boss(s, officer, clan.id, "Valakas").id
+    antharas = bosses.add_boss(s, officer, clan.id, "Antharas").id
+    valakas = bosses.add_boss(s, officer, clan.id, "Valakas").id
 
     # -- 2 Nov: K1 Antharas. Lia 1, Oto 1 + caller bonus 1/2, Ami 1, Bo 1/2: total 4.
     k1 = kills.record_kill(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clanledger.extensions import db
 from clanledger.models import Drop, DropStatus, JournalEntry, Kill, Role, Sale
-from clanledger.services import drops, kills
+from clanledger.services import bosses, drops, kills
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def clan_setup(make_user, make_clan, add_member, make_character):
     chars = [make_character(clan, officer, "Leader")]
     chars.append(make_character(clan, member, "Member"))
     chars += [make_character(clan, None, f"Roster{i}") for i in range(3)]
-    boss = kills.add_boss(db.session, officer.id, clan.id, "Antharas")
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "Antharas")
     return clan, officer, member, chars, boss
 
 

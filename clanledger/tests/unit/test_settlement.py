@@ -8,12 +8,11 @@ from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy
 from clanledger.domain.ledger import FUND, LedgerPosting, balances, member, transfer_postings
 from clanledger.domain.money import Rate
+from clanledger.domain.payments import corner_transfers, greedy_transfers
 from clanledger.domain.settlement import (
     PlannedTransfer,
     SettlementPlan,
-    corner_transfers,
     explain_transfer,
-    greedy_transfers,
     min_transfers_exact,
     plan_settlement,
 )

@@ -325,15 +325,3 @@ def _reuse(
     if dirty:
         parts.extend(_fresh_parts(dirty, time_budget)[1])
     return parts
-
-
-__all__ = [
-    "Payment",
-    "PlannedTransfer",
-    "SettlementPlan",
-    "corner_transfers",
-    "explain_transfer",
-    "greedy_transfers",
-    "min_transfers_exact",
-    "plan_settlement",
-]

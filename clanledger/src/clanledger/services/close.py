@@ -45,38 +45,16 @@ from clanledger.models import (
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.close_preview import (
-    BalanceLine,
     ClosePreview,
     PlanLine,
     WhyItem,
     build_preview,
-    cached_plan,
     character_names,
     parse_plan_code,
-    period_balances,
-    treasurer_of,
 )
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.journal import PostingLine, post_entry, reversal_lines
-from clanledger.services.payouts import per_sale_payments
 from clanledger.services.periods import load_period, lock_period, next_period
-
-__all__ = [
-    "BalanceLine",
-    "ClosePreview",
-    "PlanLine",
-    "WhyItem",
-    "build_preview",
-    "cached_plan",
-    "character_names",
-    "confirm_close",
-    "next_period",
-    "per_sale_payments",
-    "period_balances",
-    "preview_close",
-    "reopen_period",
-    "treasurer_of",
-]
 
 
 def preview_close(session: Session, actor_id: int, clan_id: int, period_id: int) -> ClosePreview:

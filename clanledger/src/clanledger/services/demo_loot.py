@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.models import Character, DropStatus
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 from clanledger.services.errors import ServiceError
 from clanledger.services.rates import rates_on
 
@@ -91,7 +91,7 @@ def seed_loot(
     if len(roster) < 15:
         raise ServiceError("the demo loot needs a clan with at least 15 characters")
     regulars = roster[: len(roster) * 2 // 3]
-    boss_ids = [kills.add_boss(session, leader_id, clan_id, name).id for name in BOSSES]
+    boss_ids = [bosses.add_boss(session, leader_id, clan_id, name).id for name in BOSSES]
     summary = LootSummary()
     for killed_at in _kill_times(rng, now, 40):
         kill = _one_kill(session, rng, leader_id, clan_id, boss_ids, roster, regulars, killed_at)

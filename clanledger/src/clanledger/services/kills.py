@@ -30,11 +30,7 @@ from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Rol
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz, bosses, sales
 
-# The boss list is part of recording kills: re-exported (``kills.add_boss`` and so on).
-from clanledger.services.bosses import add_boss as add_boss
-from clanledger.services.bosses import get_boss as get_boss
-from clanledger.services.bosses import list_bosses as list_bosses
-from clanledger.services.bosses import update_boss as update_boss
+# The boss list is part of recording kills: re-exported (``bosses.add_boss`` and so on).
 from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
 
 # No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.

@@ -15,7 +15,7 @@ from clanledger.domain.ledger import AccountKind
 from clanledger.extensions import db
 from clanledger.i18n import shown_account_label
 from clanledger.models import Role
-from clanledger.services import close
+from clanledger.services import close, close_preview
 from clanledger.services.periods import list_periods
 from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
@@ -114,7 +114,7 @@ def policy_label(policy: object) -> str:
 
 
 @bp.app_template_global()
-def why_label(item: close.WhyItem) -> str:
+def why_label(item: close_preview.WhyItem) -> str:
     """One balance of a transfer's group; the treasurer's includes the clan fund's."""
     if item.kind != AccountKind.MEMBER:
         return shown_account_label(item.kind)

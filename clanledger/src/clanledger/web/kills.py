@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from clanledger.extensions import db
 from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills
+from clanledger.services import bosses, drops, kills
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.web.forms import handle_form, local_now, to_utc
 from clanledger.web.nav import register_nav
@@ -145,7 +145,7 @@ def new(clan_id: int) -> Response | str:
     form = KillForm()
     form.fill_roster(roster)
     form.boss_id.choices = [
-        (b.id, b.name) for b in kills.list_bosses(db.session, current_user.id, clan_id)
+        (b.id, b.name) for b in bosses.list_bosses(db.session, current_user.id, clan_id)
     ]
     if request.method == "GET":
         form.killed_at.data = local_now(g.clan.timezone)
@@ -295,19 +295,19 @@ def checkin(clan_id: int) -> Response | str:
     return render_template("kills/checkin.html", form=form), status
 
 
-@bp.route("/clans/<int:clan_id>/bosses", methods=["GET", "POST"])
+@bp.route("/clans/<int:clan_id>/bosses", methods=["GET", "POST"], endpoint="bosses")
 @clan_view(Role.OFFICER)
-def bosses(clan_id: int) -> Response | str:
+def boss_list(clan_id: int) -> Response | str:
     form = BossForm()
     status = handle_form(
         form,
-        lambda: kills.add_boss(db.session, current_user.id, clan_id, form.name.data),
+        lambda: bosses.add_boss(db.session, current_user.id, clan_id, form.name.data),
         _("Boss added."),
         lambda _boss: url_for("kills.bosses", clan_id=clan_id),
     )
     if isinstance(status, Response):
         return status
-    rows = kills.list_bosses(db.session, current_user.id, clan_id, include_inactive=True)
+    rows = bosses.list_bosses(db.session, current_user.id, clan_id, include_inactive=True)
     edit_forms = {
         b.id: EditBossForm(formdata=None, prefix=f"b{b.id}", name=b.name, active=b.active)
         for b in rows
@@ -320,11 +320,11 @@ def bosses(clan_id: int) -> Response | str:
 @bp.post("/clans/<int:clan_id>/bosses/<int:boss_id>")
 @clan_view(Role.OFFICER)
 def update_boss(clan_id: int, boss_id: int) -> Response:
-    kills.get_boss(db.session, current_user.id, clan_id, boss_id)
+    bosses.get_boss(db.session, current_user.id, clan_id, boss_id)
     form = EditBossForm(prefix=f"b{boss_id}")
     if form.validate_on_submit():
         try:
-            kills.update_boss(
+            bosses.update_boss(
                 db.session, current_user.id, clan_id, boss_id, form.name.data, form.active.data
             )
         except (ValidationError, Conflict) as error:
