@@ -114,6 +114,30 @@ def _new_code(session: Session, clan_id: int, now: datetime) -> str:
 # -- kills ------------------------------------------------------------------------------
 
 
+def _recorded_with_key(session: Session, clan_id: int, request_key: str | None) -> Kill | None:
+    """The kill a form with ``request_key`` already recorded (a double submit), if any."""
+    if not request_key:
+        return None
+    return session.execute(
+        select(Kill).where(Kill.clan_id == clan_id, Kill.request_key == request_key)
+    ).scalar_one_or_none()
+
+
+def _check_kill_time(killed_at: datetime, now: datetime) -> None:
+    if killed_at.tzinfo is None:
+        raise ValidationError(N_("The kill time needs a timezone."), field="killed_at")
+    if killed_at > now + timedelta(minutes=5):
+        raise ValidationError(N_("The kill time is in the future."), field="killed_at")
+
+
+def _windows(clan: Clan, killed_at: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """When check-in closes and when the roll call locks, for a kill recorded ``now``."""
+    opens = max(now, killed_at)
+    checkin_until = opens + timedelta(minutes=clan.checkin_window_minutes)
+    locks_at = max(checkin_until, opens + timedelta(minutes=clan.rollcall_lock_minutes))
+    return checkin_until, locks_at
+
+
 def record_kill(
     session: Session,
     actor_id: int,
@@ -139,28 +163,20 @@ def record_kill(
     """
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     now = now or utcnow()
-    if request_key:
-        existing = session.execute(
-            select(Kill).where(Kill.clan_id == clan_id, Kill.request_key == request_key)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing
+    existing = _recorded_with_key(session, clan_id, request_key)
+    if existing is not None:
+        return existing
     boss = bosses.boss_of(session, clan_id, boss_id)
     if not boss.active:
         raise ValidationError(N_("This boss is no longer on the list."), field="boss_id")
-    if killed_at.tzinfo is None:
-        raise ValidationError(N_("The kill time needs a timezone."), field="killed_at")
-    if killed_at > now + timedelta(minutes=5):
-        raise ValidationError(N_("The kill time is in the future."), field="killed_at")
+    _check_kill_time(killed_at, now)
     weights = _roll_call(session, clan_id, participants)
     if caller_character_id is not None and caller_character_id not in weights:
         raise ValidationError(CALLER_NOT_THERE, field="caller")
     clan = session.get(Clan, clan_id)
     assert clan is not None
     audit.set_actor(session, actor_id)
-    opens = max(now, killed_at)
-    checkin_until = opens + timedelta(minutes=clan.checkin_window_minutes)
-    locks_at = max(checkin_until, opens + timedelta(minutes=clan.rollcall_lock_minutes))
+    checkin_until, locks_at = _windows(clan, killed_at, now)
     kill = Kill(
         clan_id=clan_id,
         boss_id=boss.id,

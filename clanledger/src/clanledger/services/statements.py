@@ -305,34 +305,52 @@ def explain(
     result = []
     for entry_id in entry_ids:
         entry = entries[entry_id]
-        w = weights.get(entry.source_id, {}) if entry.source_type == "drop" else {}
-        is_sale = entry.kind in (EntryKind.SALE, EntryKind.INTERNAL_PURCHASE)
-        lines = [
-            EntryPosting(
-                p.account_kind,
-                p.character_id,
-                name,
-                p.amount,
-                w.get(p.character_id) if is_sale and p.amount > 0 else None,
-                p.account_kind == AccountKind.MEMBER and p.character_id == character_id,
-            )
-            for p, name in grouped[entry_id]
-        ]
+        about_drop = entry.source_type == "drop"
         result.append(
-            EntryExplanation(
-                entry_id=entry.id,
-                occurred_at=entry.occurred_at,
-                kind=entry.kind,
-                memo=entry.memo,
-                reason=entry.reason,
-                source=_source(found, entry),
-                postings=lines,
-                my_amount=sum(p.amount for p in lines if p.is_mine),
-                sale=sales.get(entry.source_id) if entry.source_type == "drop" else None,
-                total_weight=sum(w.values(), Fraction(0)) if is_sale and w else None,
+            _explained_entry(
+                entry,
+                grouped[entry_id],
+                character_id,
+                weights.get(entry.source_id, {}) if about_drop else {},
+                sales.get(entry.source_id) if about_drop else None,
+                _source(found, entry),
             )
         )
     return stmt, result
+
+
+def _explained_entry(
+    entry: JournalEntry,
+    postings: list[tuple[Posting, str | None]],
+    character_id: int,
+    weights: dict[int, Fraction],
+    sale: Sale | None,
+    source: Source,
+) -> EntryExplanation:
+    is_sale = entry.kind in (EntryKind.SALE, EntryKind.INTERNAL_PURCHASE)
+    lines = [
+        EntryPosting(
+            p.account_kind,
+            p.character_id,
+            name,
+            p.amount,
+            weights.get(p.character_id) if is_sale and p.amount > 0 else None,
+            p.account_kind == AccountKind.MEMBER and p.character_id == character_id,
+        )
+        for p, name in postings
+    ]
+    return EntryExplanation(
+        entry_id=entry.id,
+        occurred_at=entry.occurred_at,
+        kind=entry.kind,
+        memo=entry.memo,
+        reason=entry.reason,
+        source=source,
+        postings=lines,
+        my_amount=sum(p.amount for p in lines if p.is_mine),
+        sale=sale,
+        total_weight=sum(weights.values(), Fraction(0)) if is_sale and weights else None,
+    )
 
 
 def _drop_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
