@@ -57,7 +57,7 @@ def require_transition(drop: Drop, target: DropStatus) -> None:
         raise Conflict(N_("This item cannot go from its current state to the one asked for."))
 
 
-def require_price(value: object, field: str) -> int:
+def price_or_error(value: object, field: str) -> int:
     """A price within :func:`domain.money.require_price`'s limits, or
     :class:`ValidationError` on ``field``."""
     try:
@@ -215,7 +215,7 @@ def list_drop(
     """Put an item on the exchange at ``asking_price`` (also relists an unsold item)."""
     drop = lock_drop(session, clan_id, drop_id)
     require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
-    require_price(asking_price, "asking_price")
+    price_or_error(asking_price, "asking_price")
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.LISTED)
     audit.set_actor(session, actor_id)

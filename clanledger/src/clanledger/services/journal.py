@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from clanledger.domain import ledger as dl
 from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting
 from clanledger.services.errors import ValidationError
-from clanledger.services.periods import local_day, lock_period, period_for_day, require_open
+from clanledger.services.periods import ensure_period_open, local_day, lock_period, period_for_day
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def post_entry(
     # A shared row lock: a close of this period waits for this entry, or this entry waits
     # for the close and then sees the period closed (see periods.lock_period).
     period = lock_period(session, period.id)
-    require_open(period)
+    ensure_period_open(period)
     entry = JournalEntry(
         clan_id=clan.id,
         period_id=period.id,

@@ -61,7 +61,7 @@ def period_for_day(session: Session, clan: Clan, day: date) -> Period:
     return period
 
 
-def require_open(period: Period, day: date | None = None, what: str = "an entry") -> None:
+def ensure_period_open(period: Period, day: date | None = None, what: str = "an entry") -> None:
     """The closed-period rule for writers (:meth:`domain.period.AccountingPeriod.require_open`)
     applied to a stored period; the flush guard below is the last line of defence.
 

@@ -44,8 +44,8 @@ from clanledger.services.drops import (
     check_version,
     clan_character,
     lock_drop,
+    price_or_error,
     require_holder_or_officer,
-    require_price,
     require_transition,
 )
 from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
@@ -168,7 +168,7 @@ def record_sale(
         raise Conflict(ALREADY_SOLD)
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.SOLD)
-    gross = require_price(
+    gross = price_or_error(
         gross_price if gross_price is not None else drop.asking_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:
@@ -216,7 +216,7 @@ def record_internal_purchase(
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.BOUGHT)
     buyer = clan_character(session, clan_id, buyer_character_id, "buyer_character_id")
-    require_price(price, "price")
+    price_or_error(price, "price")
     rates = rates_on(session, clan_id, local_day(clan, now))
     distribution = _distribution(session, drop, price, rates.fund_cut)
     audit.set_actor(session, actor_id)
@@ -311,7 +311,7 @@ def correct_sale(
     clan = authz.get_clan(session, actor_id, clan_id)
     reason = _require_reason(reason)
     drop, sale = _sale_for_update(session, clan_id, drop_id)
-    gross = require_price(
+    gross = price_or_error(
         gross_price if gross_price is not None else sale.gross_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:

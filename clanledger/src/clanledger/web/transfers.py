@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
+from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
@@ -46,7 +47,7 @@ STATUS_LABELS = {
 class PaidForm(FlaskForm):
     paid_gross = IntegerField(
         _l("Price paid"),
-        validators=[Optional(), NumberRange(min=1, max=10**12)],
+        validators=[Optional(), NumberRange(min=MIN_PRICE, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},
         description=_l("Leave empty if you paid the planned price."),
     )
