@@ -33,6 +33,7 @@ from flask_login import current_user
 from wtforms.i18n import messages_path
 
 from clanledger.domain.ledger import account_label
+from clanledger.domain.money import BPS_PER_UNIT
 from clanledger.extensions import babel, login_manager
 from clanledger.models.types import utcnow
 
@@ -100,7 +101,7 @@ def format_bps(bps: int | None) -> str:
     """Basis points as a locale percentage: ``500`` -> ``5%``, ``125`` -> ``1.25%``."""
     if bps is None:
         return "–"
-    return format_percent(bps / 10000, format="#,##0.##%")
+    return format_percent(bps / BPS_PER_UNIT, format="#,##0.##%")
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:

@@ -114,11 +114,12 @@ def test_rate_change_adds_a_dated_rate_and_keeps_the_old_one(make_user):
         ("fund_cut", 1000, start),
     ]
     assert (
-        rates.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, later - timedelta(1)).bps == 500
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, later - timedelta(1)).bps
+        == 500
     )
-    assert rates.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, later).bps == 450
+    assert rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, later).bps == 450
     with pytest.raises(NotFound):
-        rates.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, start - timedelta(1))
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, start - timedelta(1))
     # A second change on the same day replaces that day's rate; the audit log keeps both.
     clans.update_settings(
         db.session, leader.id, clan.id, ClanSettings(**{**current.__dict__, "fee_bps": 400}), later
@@ -158,7 +159,8 @@ def test_settings_form_round_trip(client, make_user, login):
     )
     assert response.status_code == 302
     assert (
-        rates.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, clans.clan_today(clan)).bps == 450
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, clans.clan_today(clan)).bps
+        == 450
     )
 
 

@@ -195,7 +195,7 @@ def current_settings(session: Session, clan: Clan) -> ClanSettings:
 
 def _rate_or(session: Session, clan_id: int, kind: RateKind, day: date, default: int) -> int:
     try:
-        return rates.rate_on(session, clan_id, kind, day).bps
+        return rates.rate_in_force(session, clan_id, kind, day).bps
     except NotFound:
         return default
 

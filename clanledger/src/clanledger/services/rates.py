@@ -44,7 +44,7 @@ def _schedules(session: Session, clan_id: int) -> dict[RateKind, RateSchedule]:
     return {kind: RateSchedule.of(found) for kind, found in entries.items()}
 
 
-def rate_on(session: Session, clan_id: int, kind: RateKind, day: date) -> Rate:
+def rate_in_force(session: Session, clan_id: int, kind: RateKind, day: date) -> Rate:
     """The rate of ``kind`` in force on ``day``: the latest one effective on or before it.
 
     Raises:
