@@ -27,8 +27,9 @@ from clanledger.domain.distribution import distribute_sale
 from clanledger.domain.fees import FeePolicy
 from clanledger.domain.ledger import FUND, balances, member, sale_postings
 from clanledger.domain.money import Rate
+from clanledger.domain.payments import greedy_transfers
 from clanledger.domain.savings import netting_savings, sale_payments
-from clanledger.domain.settlement import greedy_transfers, plan_settlement
+from clanledger.domain.settlement import plan_settlement
 
 FEE = Rate(500)
 SIZES = (10, 20, 30, 100, 300)

@@ -11,13 +11,11 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import select
 
 from clanledger.extensions import db
-from clanledger.models import Clan, Period, User
-from clanledger.services import backup, close
+from clanledger.services import accounts, backup, clans, close
 from clanledger.services.errors import ServiceError
-from clanledger.services.periods import period_bounds
+from clanledger.services.periods import period_bounds, period_starting
 
 
 def register_close_commands(app: Flask) -> None:
@@ -41,16 +39,14 @@ def _month(value: str) -> date:
 @click.option("--dry-run", is_flag=True, help="Print the plan without closing.")
 def close_period(clan_id: int, month: str, username: str, dry_run: bool) -> None:
     """Close a month: print its transfer plan and saving, lock it, open the next period."""
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = accounts.find_user_by_username(db.session, username)
     if user is None:
         raise click.BadParameter(f"no user named {username!r}", param_hint="--as")
-    clan = db.session.get(Clan, clan_id)
+    clan = clans.find_clan(db.session, clan_id)
     if clan is None:
         raise click.BadParameter(f"no clan with id {clan_id}", param_hint="--clan")
     start, _ = period_bounds(clan, _month(month))
-    period = db.session.execute(
-        select(Period).where(Period.clan_id == clan_id, Period.starts_on == start)
-    ).scalar_one_or_none()
+    period = period_starting(db.session, clan_id, start)
     if period is None:
         raise click.ClickException(f"{month} has no period in this clan (nothing was posted)")
     try:
@@ -80,7 +76,7 @@ def close_period(clan_id: int, month: str, username: str, dry_run: bool) -> None
 def backup_command(clan_id: int, out: Path) -> None:
     """Write a full JSON backup of one clan (every row, the audit log included)."""
     try:
-        data = backup.backup_clan(db.session.connection(), clan_id)
+        data = backup.backup_from(db.session, clan_id)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     backup.write_backup(data, out)
@@ -97,9 +93,7 @@ def restore_command(path: Path) -> None:
     """
     upgrade()
     try:
-        clan_id = backup.restore_clan(db.session.connection(), backup.read_backup(path))
+        clan_id = backup.restore_into(db.session, backup.read_backup(path))
     except backup.BackupError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"restored clan {clan_id} from {path}")

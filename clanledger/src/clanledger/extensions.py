@@ -1,8 +1,11 @@
-"""Flask extensions, created unbound here and bound to the app in :func:`init_extensions`."""
+"""Flask extensions, declared unbound here and bound to the app in :func:`init_extensions`.
+
+Nothing else happens here: listeners, the user loader and blueprints are wired by name in
+:func:`clanledger.create_app`.
+"""
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 
 from flask import Flask
@@ -43,13 +46,8 @@ limiter = Limiter(get_remote_address)
 
 
 def init_extensions(app: Flask) -> None:
-    """Bind every extension to ``app``."""
-    from clanledger import i18n, models, security
-    from clanledger.services import (
-        audit,  # noqa: F401  (registers the audit listener)
-        periods,  # noqa: F401  (registers the closed-period guard)
-    )
-
+    """Bind every extension to ``app`` (Babel is bound with its selectors by
+    :func:`clanledger.i18n.init_app`); :func:`clanledger.create_app` wires the rest."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
@@ -57,16 +55,5 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     bootstrap.init_app(app)
     limiter.init_app(app)
-    i18n.init_app(app)
-    security.init_app(app)
-
-    @login_manager.user_loader
-    def load_user(session_id: str) -> models.User | None:
-        user_id, _, fingerprint = session_id.partition(":")
-        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not hmac.compare_digest(fingerprint, user.session_fingerprint):
-            return None  # unknown user, or signed in before the password changed
-        return user

@@ -26,11 +26,15 @@ from flask_babel import (
     format_time,
     format_timedelta,
     get_locale,
+    gettext,
     lazy_gettext,
 )
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
+from clanledger.domain.ledger import account_label
+from clanledger.domain.money import BPS_PER_UNIT
+from clanledger.extensions import babel, login_manager
 from clanledger.models.types import utcnow
 
 # Code -> name of the language in that language (for the switcher).
@@ -97,7 +101,7 @@ def format_bps(bps: int | None) -> str:
     """Basis points as a locale percentage: ``500`` -> ``5%``, ``125`` -> ``1.25%``."""
     if bps is None:
         return "–"
-    return format_percent(bps / 10000, format="#,##0.##%")
+    return format_percent(bps / BPS_PER_UNIT, format="#,##0.##%")
 
 
 def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -141,9 +145,9 @@ def current_locale_code() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and the template globals used by ``base.html``."""
-    from clanledger.extensions import login_manager
-
+    """Bind Babel with the locale and timezone selectors; register the filters and the
+    template globals used by ``base.html``."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     filters: dict[str, Any] = {
         "diamonds": format_diamonds,
@@ -157,6 +161,7 @@ def init_app(app: Flask) -> None:
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["account_label"] = shown_account_label
     app.before_request(_use_traditional_wtforms_messages)
 
     @app.context_processor
@@ -169,16 +174,16 @@ def init_app(app: Flask) -> None:
         }
 
 
-def N_(message: str) -> str:
-    """Mark a service error message for extraction; the view translates it when shown."""
-    return message
-
-
 ROLE_LABELS = {
     "leader": lazy_gettext("Leader"),
     "officer": lazy_gettext("Officer"),
     "member": lazy_gettext("Member"),
 }
+
+
+def shown_account_label(kind: Any, name: str | None = None) -> str:
+    """An account on a page: :func:`domain.ledger.account_label`, translated."""
+    return account_label(kind, name, gettext)
 
 
 def role_label(role: Any) -> str:

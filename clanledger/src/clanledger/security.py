@@ -5,13 +5,21 @@
   allowed (progress bars, chart sizes) but inline ``<script>`` and ``<style>`` blocks are not.
 * ``X-Content-Type-Options``, ``Referrer-Policy`` and ``X-Frame-Options`` on every response.
 * :func:`safe_next_url` keeps ``?next=`` redirects on this site.
+* :func:`load_user`: Flask-Login's user loader; a session signed before the password
+  changed no longer loads.
+* The password hash method comes from ``PASSWORD_HASH_METHOD`` (see :func:`init_app`).
 """
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, has_app_context, request
+
+from clanledger.extensions import db, login_manager
+from clanledger.models import User
+from clanledger.services import accounts
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -59,6 +67,24 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def load_user(session_id: str) -> User | None:
+    """The user of a session id ``"<user id>:<fingerprint>"``; ``None`` if unknown, or if
+    the session was signed in before the password changed."""
+    user_id, _, fingerprint = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(fingerprint, user.session_fingerprint):
+        return None
+    return user
+
+
+def _password_hash_method() -> str:
+    if not has_app_context():
+        return accounts.DEFAULT_HASH_METHOD
+    return current_app.config.get("PASSWORD_HASH_METHOD", accounts.DEFAULT_HASH_METHOD)
+
+
 def init_app(app: Flask) -> None:
-    """Install the response headers."""
+    """Install the response headers, the user loader and the password hash method."""
     app.after_request(_add_headers)
+    login_manager.user_loader(load_user)
+    accounts.use_hash_method(_password_hash_method)

@@ -12,7 +12,7 @@ import pytest
 
 from clanledger.extensions import db
 from clanledger.models import Period, PeriodStatus, Role, Transfer, TransferStatus
-from clanledger.services import kills, sales
+from clanledger.services import bosses, kills, sales
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.periods import period_for_day
 
@@ -42,7 +42,7 @@ def march(make_user, make_clan, add_member, make_character):
     ids = {"A": make_character(clan, leader, "龍騎阿明").id}
     names = {"B": "黑妖小華", "C": "法師阿強", "D": "王族老K", "E": "妖精小艾"}
     ids |= {n: make_character(clan, players[n], names[n]).id for n in "BCDE"}
-    boss = kills.add_boss(db.session, officer.id, clan.id, "安塔瑞斯").id
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "安塔瑞斯").id
 
     def sale(day: int, holder: str, weights: dict[str, str], received: int) -> None:
         when = datetime(2026, 3, day, 12, tzinfo=UTC)

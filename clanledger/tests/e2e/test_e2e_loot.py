@@ -14,7 +14,7 @@ import pytest
 
 from clanledger.extensions import db
 from clanledger.models import Kill, Role, Sale
-from clanledger.services import kills
+from clanledger.services import bosses
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def raid_clan(make_user, make_clan, add_member, make_character):
         ("幻術小美", "幻術士"),
     ]:
         make_character(clan, None, name, cls)
-    kills.add_boss(db.session, officer.id, clan.id, "安塔瑞斯")
+    bosses.add_boss(db.session, officer.id, clan.id, "安塔瑞斯")
     return clan, officer, member, ami
 
 

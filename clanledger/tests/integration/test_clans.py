@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clanledger.extensions import db
 from clanledger.models import AuditLog, Character, Clan, ClanRate, Membership, RateKind, Role
-from clanledger.services import clans, history, memberships
+from clanledger.services import clans, history, memberships, rates
 from clanledger.services.clans import ClanSettings
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
@@ -69,6 +69,18 @@ def test_create_clan_errors_are_shown_under_the_field(client, make_user, login):
     assert db.session.execute(select(Clan)).first() is None
 
 
+def test_a_100_percent_fund_cut_is_a_form_error_not_a_server_error(client, make_user, login):
+    login(make_user())
+    response = client.post("/clans/new", data={**FORM, "fund_percent": "100"})
+    html = response.get_data(as_text=True)
+    feedback = html.split('id="fund_percent-feedback"', 1)[1][:300]
+    assert response.status_code == 200 and "血盟基金抽成必須至少 0%，且低於 100%。" in feedback
+    assert db.session.execute(select(Clan)).first() is None
+    with pytest.raises(ValidationError) as caught:
+        clans.validate_settings(ClanSettings("星辰", "肯特01", fund_cut_bps=10000))
+    assert caught.value.field == "fund_cut_bps"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -101,10 +113,13 @@ def test_rate_change_adds_a_dated_rate_and_keeps_the_old_one(make_user):
         ("exchange_fee", 450, later),
         ("fund_cut", 1000, start),
     ]
-    assert clans.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, later - timedelta(1)) == 500
-    assert clans.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, later) == 450
+    assert (
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, later - timedelta(1)).bps
+        == 500
+    )
+    assert rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, later).bps == 450
     with pytest.raises(NotFound):
-        clans.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, start - timedelta(1))
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, start - timedelta(1))
     # A second change on the same day replaces that day's rate; the audit log keeps both.
     clans.update_settings(
         db.session, leader.id, clan.id, ClanSettings(**{**current.__dict__, "fee_bps": 400}), later
@@ -143,7 +158,10 @@ def test_settings_form_round_trip(client, make_user, login):
         f"/clans/{clan.id}/settings", data={**FORM, "fee_percent": "4.5", "effective_from": ""}
     )
     assert response.status_code == 302
-    assert clans.rate_on(db.session, clan.id, RateKind.EXCHANGE_FEE, clans.clan_today(clan)) == 450
+    assert (
+        rates.rate_in_force(db.session, clan.id, RateKind.EXCHANGE_FEE, clans.clan_today(clan)).bps
+        == 450
+    )
 
 
 def test_only_the_leader_changes_settings(make_user, make_clan, add_member):

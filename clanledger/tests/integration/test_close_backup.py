@@ -16,7 +16,7 @@ from clanledger import create_app
 from clanledger.extensions import db
 from clanledger.models import Boss
 from clanledger.services import backup, close, transfers
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 
 __all__ = ["month"]
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.extensions import db
 from clanledger.models import Drop, DropStatus, EntryKind, JournalEntry, Period, Posting, Role, Sale
-from clanledger.services import close, kills, sales
+from clanledger.services import bosses, close, kills, sales
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.errors import Conflict
 from clanledger.services.periods import period_for_day
@@ -42,7 +42,7 @@ def race(app, make_user, make_clan, add_member, make_character):
     for officer in officers:
         add_member(clan, officer, Role.OFFICER)
     chars = [make_character(clan, leader)] + [make_character(clan) for _ in range(4)]
-    boss = kills.add_boss(db.session, officers[0].id, clan.id, "巴風特")
+    boss = bosses.add_boss(db.session, officers[0].id, clan.id, "巴風特")
     when = datetime(2026, 3, 5, 12, tzinfo=UTC)
     kill = kills.record_kill(
         db.session,

@@ -20,9 +20,9 @@ from clanledger.models import (
     Transfer,
     TransferStatus,
 )
-from clanledger.services import close, transfers
+from clanledger.services import close, periods, transfers
 from clanledger.services.errors import Conflict
-from clanledger.services.ledger import Line, post_entry
+from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import PeriodLocked, period_for_day
 
 MONTHS = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
@@ -48,7 +48,7 @@ def adjust(clan, actor_id: int, month: int, a: int, b: int, amount: int) -> Jour
         db.session,
         clan,
         kind=EntryKind.ADJUSTMENT,
-        lines=[Line("member", a, amount), Line("member", b, -amount)],
+        lines=[PostingLine("member", a, amount), PostingLine("member", b, -amount)],
         occurred_at=datetime(2026, month + 1, 15, tzinfo=UTC),
         actor_id=actor_id,
         reason="test",
@@ -88,7 +88,7 @@ def test_every_write_path_into_a_closed_period_is_refused(small_clan):
         db.session.flush()
     db.session.rollback()
     # Moving a posting out of the closed period is a change to it as well.
-    february = close.next_period(db.session, clan, january)
+    february = periods.next_period(db.session, clan, january)
     moved = db.session.execute(select(Posting).where(Posting.entry_id == entry.id)).scalars()
     next(iter(moved)).period_id = february.id
     with pytest.raises(PeriodLocked):

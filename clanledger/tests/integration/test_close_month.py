@@ -42,10 +42,10 @@ from clanledger.models import (
     Transfer,
     TransferStatus,
 )
-from clanledger.services import close, kills, sales, transfers
+from clanledger.services import bosses, close, kills, periods, sales, transfers
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.errors import Conflict, PermissionDenied, ValidationError
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 from clanledger.services.periods import period_for_day
 
 MARCH = date(2026, 3, 1)
@@ -67,7 +67,7 @@ def month(make_user, make_clan, add_member, make_character):
     chars = {"A": make_character(clan, leader, "A")}
     chars.update({n: make_character(clan, u, n) for n, u in players.items()})
     ids = {n: c.id for n, c in chars.items()}
-    boss = kills.add_boss(db.session, officer.id, clan.id, "安塔瑞斯")
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "安塔瑞斯")
 
     def sale(day: int, holder: str, weights: dict[str, str], received: int) -> None:
         kill = kills.record_kill(
@@ -268,7 +268,7 @@ def test_remembered_per_sale_payouts_follow_a_new_sale(month):
     clan, officer, ids, period = month["clan"], month["officer"], month["ids"], month["period"]
     before = close.preview_close(db.session, officer.id, clan.id, period.id).savings
     assert before.per_sale_transfers == 7
-    boss = kills.add_boss(db.session, officer.id, clan.id, "巴風特")
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "巴風特")
     kill = kills.record_kill(
         db.session,
         officer.id,
@@ -312,7 +312,7 @@ def test_reopen_reverses_the_opening_and_is_audited(month):
         close.reopen_period(db.session, leader.id, clan.id, period.id, "  ")
     close.reopen_period(db.session, leader.id, clan.id, period.id, "a sale was missed")
 
-    april = close.next_period(db.session, clan, db.session.get(Period, period.id))
+    april = periods.next_period(db.session, clan, db.session.get(Period, period.id))
     assert by_name(ids, member_balances(db.session, clan.id, april.id)) == {}
     kept = db.session.execute(select(Transfer)).scalars().all()
     assert [(t.id, t.status) for t in kept] == [(ba, TransferStatus.PAID)]
@@ -340,7 +340,7 @@ def test_carry_threshold_keeps_small_balances_for_next_month(month):
     assert carried == {"E": 80, "D": -80}  # the largest debtor pays 80 less now
     assert all("E" not in (t.payer, t.receiver) for t in preview.transfers)
     close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest)
-    april = close.next_period(db.session, clan, db.session.get(Period, period.id))
+    april = periods.next_period(db.session, clan, db.session.get(Period, period.id))
     assert member_balances(db.session, clan.id, april.id)[("member", ids["E"])] == 80
 
 

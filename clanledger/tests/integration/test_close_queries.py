@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from clanledger.extensions import db
 from clanledger.models import Clan, Role
-from clanledger.services import close, kills, sales, transfers
+from clanledger.services import bosses, close, kills, sales, transfers
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.periods import period_for_day
 
@@ -47,7 +47,7 @@ def clan_world(make_user, make_clan, add_member, make_character):
     clan = make_clan(leader=leader)
     clan_id, leader_id = clan.id, leader.id
     chars = [make_character(clan, leader).id]
-    boss = kills.add_boss(db.session, leader.id, clan.id, "死亡騎士").id
+    boss = bosses.add_boss(db.session, leader.id, clan.id, "死亡騎士").id
     world = {"clan": clan, "leader": leader, "grow": None}
 
     def grow(members: int, sales_count: int, month: int) -> None:

@@ -14,7 +14,7 @@ from sweep import ClanSide, sample
 from clanledger.extensions import db
 from clanledger.models import EntryKind, Transfer
 from clanledger.models.types import utcnow
-from clanledger.services.ledger import Line, post_entry
+from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import period_for_day
 
 
@@ -26,7 +26,7 @@ def _period(side: ClanSide) -> int:
             db.session,
             side.clan,
             kind=EntryKind.ADJUSTMENT,
-            lines=[Line("member", member, -100), Line("member", officer, 100)],
+            lines=[PostingLine("member", member, -100), PostingLine("member", officer, 100)],
             occurred_at=utcnow(),
             actor_id=side.leader.id,
             reason="sweep",

@@ -7,7 +7,7 @@ from clanledger.extensions import db
 from clanledger.models import AuditLog, Character, Clan, EntryKind, Period, PeriodStatus, User
 from clanledger.services.audit import set_actor
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.ledger import Line, member_balances, post_entry
+from clanledger.services.journal import PostingLine, member_balances, post_entry
 
 
 @pytest.fixture
@@ -33,7 +33,11 @@ def test_entry_balances_and_lands_in_the_month_of_the_clan_timezone(clan_with_tw
         db.session,
         clan,
         kind=EntryKind.SALE,
-        lines=[Line("member", a.id, -100), Line("member", b.id, 95), Line("fund", None, 5)],
+        lines=[
+            PostingLine("member", a.id, -100),
+            PostingLine("member", b.id, 95),
+            PostingLine("fund", None, 5),
+        ],
         occurred_at=datetime(2026, 10, 31, 17, 30, tzinfo=UTC),
         actor_id=user.id,
     )
@@ -51,7 +55,7 @@ def test_unbalanced_entry_and_closed_period_are_refused(clan_with_two):
             db.session,
             clan,
             kind=EntryKind.ADJUSTMENT,
-            lines=[Line("member", a.id, 1)],
+            lines=[PostingLine("member", a.id, 1)],
             occurred_at=when,
             actor_id=user.id,
         )
@@ -59,7 +63,7 @@ def test_unbalanced_entry_and_closed_period_are_refused(clan_with_two):
         db.session,
         clan,
         kind=EntryKind.ADJUSTMENT,
-        lines=[Line("member", a.id, 1), Line("member", b.id, -1)],
+        lines=[PostingLine("member", a.id, 1), PostingLine("member", b.id, -1)],
         occurred_at=when,
         actor_id=user.id,
     )
@@ -71,7 +75,7 @@ def test_unbalanced_entry_and_closed_period_are_refused(clan_with_two):
             db.session,
             clan,
             kind=EntryKind.ADJUSTMENT,
-            lines=[Line("member", a.id, 2), Line("member", b.id, -2)],
+            lines=[PostingLine("member", a.id, 2), PostingLine("member", b.id, -2)],
             occurred_at=when,
             actor_id=user.id,
         )

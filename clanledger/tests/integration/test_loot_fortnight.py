@@ -24,9 +24,9 @@ from clanledger.models import (
     RateKind,
     Role,
 )
-from clanledger.services import dashboard, drops, kills, sales, statements
+from clanledger.services import bosses, dashboard, drops, kills, sales, statements
 from clanledger.services.errors import PermissionDenied, ValidationError
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 
 
 def at(day: int, hour: int = 12, minute: int = 0) -> datetime:
@@ -59,8 +59,8 @@ def test_a_fortnight_of_kills_sales_and_corrections(guild):
     s = db.session
     lia, oto, ami, bo, cy, dee = (c[n].id for n in ("Lia", "Oto", "Ami", "Bo", "Cy", "Dee"))
     officer = u["oto"].id
-    antharas = kills.add_boss(s, officer, clan.id, "Antharas").id
-    valakas = kills.add_boss(s, officer, clan.id, "Valakas").id
+    antharas = bosses.add_boss(s, officer, clan.id, "Antharas").id
+    valakas = bosses.add_boss(s, officer, clan.id, "Valakas").id
 
     # -- 2 Nov: K1 Antharas. Lia 1, Oto 1 + caller bonus 1/2, Ami 1, Bo 1/2: total 4.
     k1 = kills.record_kill(
@@ -73,7 +73,7 @@ def test_a_fortnight_of_kills_sales_and_corrections(guild):
         participants={lia: "1", oto: "full", ami: "1", bo: "half"},
         caller_character_id=oto,
     )
-    assert kills.kill_weights(k1) == {lia: 1, oto: Fraction(3, 2), ami: 1, bo: Fraction(1, 2)}
+    assert kills.roll_call_weights(k1) == {lia: 1, oto: Fraction(3, 2), ami: 1, bo: Fraction(1, 2)}
     d1 = drops.record_drop(
         s, officer, clan.id, kill_id=k1.id, name="Sword", holder_character_id=ami
     )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from clanledger.extensions import db
 from clanledger.models import Drop, Posting, Sale
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 from clanledger.services.errors import ServiceError
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
@@ -127,7 +127,7 @@ def test_any_operation_sequence_keeps_the_ledger_at_zero(ops, make_user, make_cl
     leader = make_user()
     clan = make_clan(leader=leader)
     chars = [make_character(clan, None).id for _ in range(N_CHARS)]
-    boss = kills.add_boss(db.session, leader.id, clan.id, "Boss")
+    boss = bosses.add_boss(db.session, leader.id, clan.id, "Boss")
     ctx = {
         "actor": leader.id,
         "clan": clan.id,

@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from clanledger.extensions import db
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 
 
 @contextmanager
@@ -79,7 +79,7 @@ def test_page_queries_do_not_grow_with_the_data(
     leader = make_user()
     clan = make_clan(leader=leader)
     chars = [make_character(clan, leader if i == 0 else None).id for i in range(6)]
-    boss = kills.add_boss(db.session, leader.id, clan.id, "Zaken").id
+    boss = bosses.add_boss(db.session, leader.id, clan.id, "Zaken").id
     add_raid(leader.id, clan.id, boss, chars)
     login(leader)
     ids = {"char": chars[0], "kill": 1, "drop": 1}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from clanledger.extensions import db
 from clanledger.models import Attendance, Drop, DropStatus, JournalEntry, Kill, Posting, Role, Sale
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 NOW = datetime(2026, 11, 10, 12, tzinfo=UTC)
@@ -28,7 +28,7 @@ def raid(make_user, make_clan, add_member, make_character):
     a = make_character(clan, officer, "Alpha")
     h = make_character(clan, holder, "Holder")
     o = make_character(clan, other, "Other")
-    boss = kills.add_boss(db.session, officer.id, clan.id, "Orfen")
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "Orfen")
     kill = kills.record_kill(
         db.session,
         officer.id,
@@ -292,7 +292,7 @@ def test_concurrent_double_submit_posts_once(raid, app):
 def test_members_cannot_record_kills_or_edit_bosses(raid):
     r = raid
     with pytest.raises(PermissionDenied):
-        kills.add_boss(db.session, r["holder"].id, r["clan"].id, "Zaken")
+        bosses.add_boss(db.session, r["holder"].id, r["clan"].id, "Zaken")
     with pytest.raises(PermissionDenied):
         kills.record_kill(
             db.session,
@@ -304,7 +304,7 @@ def test_members_cannot_record_kills_or_edit_bosses(raid):
             participants={},
         )
     with pytest.raises(Conflict, match=r"(?i)already on the list"):
-        kills.add_boss(db.session, r["officer"].id, r["clan"].id, "Orfen")
+        bosses.add_boss(db.session, r["officer"].id, r["clan"].id, "Orfen")
     assert Role.MEMBER.rank < Role.OFFICER.rank
 
 

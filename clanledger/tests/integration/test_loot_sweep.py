@@ -7,12 +7,12 @@ from sweep import ClanSide, expect, sample
 
 from clanledger.extensions import db
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 
 
 def _boss(side: ClanSide) -> int:
     if "boss" not in side.extras:
-        side.extras["boss"] = kills.add_boss(db.session, side.leader.id, side.clan.id, "Orfen").id
+        side.extras["boss"] = bosses.add_boss(db.session, side.leader.id, side.clan.id, "Orfen").id
     return int(side.extras["boss"])  # type: ignore[arg-type]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clanledger.extensions import db
 from clanledger.models import Drop, DropStatus, JournalEntry, Kill, Role, Sale
-from clanledger.services import drops, kills
+from clanledger.services import bosses, drops, kills
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def clan_setup(make_user, make_clan, add_member, make_character):
     chars = [make_character(clan, officer, "Leader")]
     chars.append(make_character(clan, member, "Member"))
     chars += [make_character(clan, None, f"Roster{i}") for i in range(3)]
-    boss = kills.add_boss(db.session, officer.id, clan.id, "Antharas")
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "Antharas")
     return clan, officer, member, chars, boss
 
 
@@ -64,7 +64,7 @@ def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client
     assert response.status_code == 302
     drop = db.session.execute(select(Drop)).scalar_one()
     bad = client.post(f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "-5"})
-    assert bad.status_code == 200 and b"is-invalid" in bad.data
+    assert bad.status_code == 400 and b"is-invalid" in bad.data  # an invalid form is 400
     assert db.session.get(Drop, drop.id).status == DropStatus.HELD
     client.post(f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "1000"})
     version = db.session.get(Drop, drop.id).version
@@ -101,7 +101,7 @@ def test_member_checks_in_reads_own_statement_only(clan_setup, login, client):
     )
     login(member)
     wrong = client.post(f"/clans/{clan.id}/checkin", data={"code": "XXXX"})
-    assert wrong.status_code == 200 and b"invalid-feedback" in wrong.data
+    assert wrong.status_code == 409 and b"invalid-feedback" in wrong.data  # refused: 409
     ok = client.post(f"/clans/{clan.id}/checkin", data={"code": kill.checkin_code.lower()})
     assert ok.status_code == 302
     assert client.post(f"/clans/{clan.id}/kills/new", data={}).status_code == 403
@@ -163,7 +163,7 @@ def test_a_sale_on_an_earlier_day_uses_that_days_fee(clan_setup, login, client):
 
 def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login, client):
     from clanledger.models import Clan, EntryKind
-    from clanledger.services.ledger import Line, post_entry
+    from clanledger.services.journal import PostingLine, post_entry
 
     clan, officer, member, chars, _ = clan_setup
     mine, theirs = chars[1].id, chars[0].id
@@ -174,7 +174,7 @@ def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login
             kind=kind,
             occurred_at=_now(),
             actor_id=officer.id,
-            lines=[Line("member", mine, 5), Line("member", theirs, -5)],
+            lines=[PostingLine("member", mine, 5), PostingLine("member", theirs, -5)],
             source=source,
             memo="settled",
         )
@@ -189,15 +189,15 @@ def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login
 
 
 @pytest.mark.parametrize(
-    ("participants", "weights", "message"),
+    ("participants", "weights", "message", "status"),
     [
-        ("all", "0", b"weight 0"),  # every weight zero
-        ("unknown", "1", b"invalid-feedback"),  # a character id not in the roster
-        ("all", "abc", b"1, 0.5, 1/2 or 1.25"),  # not a number
+        ("all", "0", b"weight 0", 409),  # every weight zero: the service refuses
+        ("unknown", "1", b"invalid-feedback", 400),  # not in the roster: an invalid form
+        ("all", "abc", b"1, 0.5, 1/2 or 1.25", 409),  # not a number: the service refuses
     ],
 )
 def test_bad_kill_forms_show_errors_and_record_nothing(
-    participants, weights, message, clan_setup, login, client
+    participants, weights, message, status, clan_setup, login, client
 ):
     clan, officer, _, chars, boss = clan_setup
     officer.locale = "en"  # the messages below are the English msgids
@@ -214,6 +214,6 @@ def test_bad_kill_forms_show_errors_and_record_nothing(
             **{f"w-{i}": weights for i in ids},
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == status
     assert message in response.data
     assert db.session.execute(select(func.count(Kill.id))).scalar_one() == 0

@@ -15,9 +15,9 @@ from clanledger.domain.errors import (
     ZeroTotalWeight,
 )
 from clanledger.domain.fees import FeePolicy
-from clanledger.domain.ledger import Posting, check_balanced, member
+from clanledger.domain.ledger import LedgerPosting, check_balanced, member
 from clanledger.domain.money import Rate
-from clanledger.domain.period import Period
+from clanledger.domain.period import AccountingPeriod
 from clanledger.domain.settlement import plan_settlement
 
 CASES = [
@@ -42,13 +42,13 @@ CASES = [
     ("rate of 100 %", lambda: Rate.from_percent("100"), InvalidRate, "below 100 %, got 100 %"),
     (
         "sale in a closed period",
-        lambda: Period.month(2026, 5, closed=True).require_open(date(2026, 5, 9)),
+        lambda: AccountingPeriod.month(2026, 5, closed=True).require_open(date(2026, 5, 9)),
         PeriodClosed,
         "record it in the open period as a correction",
     ),
     (
         "unbalanced entry",
-        lambda: check_balanced([Posting(member(1), 3)]),
+        lambda: check_balanced([LedgerPosting(member(1), 3)]),
         UnbalancedEntry,
         "add the missing counter-posting",
     ),

@@ -13,7 +13,7 @@ from clanledger.domain.ledger import (
     FUND,
     Account,
     AccountKind,
-    Posting,
+    LedgerPosting,
     PostingRole,
     adjustment_postings,
     balances,
@@ -26,7 +26,7 @@ from clanledger.domain.ledger import (
     transfer_postings,
 )
 from clanledger.domain.money import Rate
-from clanledger.domain.period import Period
+from clanledger.domain.period import AccountingPeriod
 
 ANN, BOB, CID = member(1), member(2), member(3)
 
@@ -83,7 +83,7 @@ def test_reversal_undoes_everything():
 
 def test_unbalanced_entries_are_rejected_with_the_sum():
     with pytest.raises(UnbalancedEntry, match=r"sum to \+5"):
-        check_balanced([Posting(ANN, 10), Posting(BOB, -5)])
+        check_balanced([LedgerPosting(ANN, 10), LedgerPosting(BOB, -5)])
     with pytest.raises(UnbalancedEntry):
         adjustment_postings({ANN: 3})
 
@@ -98,11 +98,11 @@ def test_account_identity_and_order():
 
 
 def test_sale_in_closed_period_is_refused():
-    june = Period.month(2026, 6, closed=True)
+    june = AccountingPeriod.month(2026, 6, closed=True)
     with pytest.raises(PeriodClosed, match=r"closed period 2026-06-01 to 2026-07-01.*correction"):
         june.require_open(date(2026, 6, 15))
-    Period.month(2026, 7).require_open(date(2026, 7, 31))
-    assert Period.month(2026, 12).end == date(2027, 1, 1)
+    AccountingPeriod.month(2026, 7).require_open(date(2026, 7, 31))
+    assert AccountingPeriod.month(2026, 12).end == date(2027, 1, 1)
 
 
 sale_events = st.tuples(
@@ -122,7 +122,7 @@ transfer_events = st.tuples(
     st.integers(0, 3000).map(Rate),
 )
 def test_any_sequence_of_events_keeps_the_ledger_at_zero(events, rate):
-    journal: list[Posting] = []
+    journal: list[LedgerPosting] = []
     for item_id, event in enumerate(events):
         if len(event) == 4 and isinstance(event[2], dict):
             holder, received, weights, internal = event
@@ -137,3 +137,11 @@ def test_any_sequence_of_events_keeps_the_ledger_at_zero(events, rate):
         journal.extend(entry)
     assert sum(balances(journal).values()) == 0
     assert balances(journal).get(FEES, 0) == 0
+
+
+def test_account_label_is_one_rule_for_pages_and_exports():
+    from clanledger.domain.ledger import AccountKind, account_label
+
+    assert account_label(AccountKind.MEMBER, "Lia") == "Lia"
+    assert account_label("fund") == "fund"  # exports keep the account kind code
+    assert account_label("fees", None, str.upper) == "EXCHANGE FEES"  # pages translate

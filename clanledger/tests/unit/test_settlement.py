@@ -6,15 +6,13 @@ from hypothesis import strategies as st
 
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy
-from clanledger.domain.ledger import FUND, balances, member, transfer_postings
-from clanledger.domain.ledger import Posting as LedgerPosting
+from clanledger.domain.ledger import FUND, LedgerPosting, balances, member, transfer_postings
 from clanledger.domain.money import Rate
+from clanledger.domain.payments import corner_transfers, greedy_transfers
 from clanledger.domain.settlement import (
+    PlannedTransfer,
     SettlementPlan,
-    Transfer,
-    corner_transfers,
     explain_transfer,
-    greedy_transfers,
     min_transfers_exact,
     plan_settlement,
 )
@@ -34,7 +32,7 @@ def zero_sum_balances(min_size: int, max_size: int, low: int = -50, high: int = 
 def settle(balances: dict, transfers) -> dict:
     after = dict(balances)
     for t in transfers:
-        net = t.net if isinstance(t, Transfer) else t.amount
+        net = t.net if isinstance(t, PlannedTransfer) else t.amount
         after[t.payer] += net
         after[t.receiver] -= net
     return after
@@ -222,7 +220,7 @@ def test_errors():
         min_transfers_exact({i: (i + 1) * (1 if i % 2 else -1) for i in range(24)} | {99: -12})
     plan = plan_settlement({"a": 1, "b": -1}, FIVE, FeePolicy.PAYER)
     with pytest.raises(InvalidAmount, match="not a transfer of this plan"):
-        explain_transfer(plan, Transfer("b", "a", 2, 3, 1))
+        explain_transfer(plan, PlannedTransfer("b", "a", 2, 3, 1))
 
 
 def test_empty_and_zero_balances():

@@ -15,6 +15,14 @@ class InvalidAmount(DomainError):
     """An amount of diamonds (or a weight) is negative, fractional or not a number."""
 
 
+class PriceOutOfRange(InvalidAmount):
+    """A price is a whole number of diamonds but not between ``MIN_PRICE`` and ``MAX_PRICE``."""
+
+    def __init__(self, message: str, *, too_high: bool) -> None:
+        super().__init__(message)
+        self.too_high = too_high
+
+
 class InvalidWeight(InvalidAmount):
     """A participant weight cannot be parsed or is negative."""
 

@@ -1,6 +1,6 @@
 """Explanations: the postings behind a balance, and the balances behind a transfer.
 
-Functions here accept any posting-like objects (the domain :class:`Posting`, or the service
+Functions here accept any posting-like objects (the domain :class:`LedgerPosting`, or the service
 layer's database rows) that have ``account`` and ``amount`` attributes, and hand them back
 unchanged, so a statement can link each line to its kill, item or adjustment.
 """
@@ -11,7 +11,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from clanledger.domain.settlement import SettlementPlan, Transfer, explain_transfer
+from clanledger.domain.settlement import PlannedTransfer, SettlementPlan, explain_transfer
 
 K = TypeVar("K", bound=Hashable)
 
@@ -27,7 +27,7 @@ P = TypeVar("P", bound=PostingLike)
 
 
 @dataclass(frozen=True)
-class StatementLine(Generic[P]):
+class RunningLine(Generic[P]):
     """One posting of an account and the running balance after it."""
 
     posting: P
@@ -47,7 +47,7 @@ class BalanceExplanation(Generic[P]):
 
     account: Any
     opening: int
-    lines: tuple[StatementLine[P], ...]
+    lines: tuple[RunningLine[P], ...]
 
     @property
     def balance(self) -> int:
@@ -75,7 +75,7 @@ def explain_balance(
     for posting in postings:
         if posting.account == account:
             running += posting.amount
-            lines.append(StatementLine(posting, running))
+            lines.append(RunningLine(posting, running))
     return BalanceExplanation(account, opening, tuple(lines))
 
 
@@ -89,12 +89,14 @@ class TransferExplanation(Generic[K]):
         transfers: every transfer of the plan that settles the same group.
     """
 
-    transfer: Transfer[K]
+    transfer: PlannedTransfer[K]
     group: dict[K, int]
-    transfers: tuple[Transfer[K], ...]
+    transfers: tuple[PlannedTransfer[K], ...]
 
 
-def explain_plan_transfer(plan: SettlementPlan[K], transfer: Transfer[K]) -> TransferExplanation[K]:
+def explain_plan_transfer(
+    plan: SettlementPlan[K], transfer: PlannedTransfer[K]
+) -> TransferExplanation[K]:
     """The zero-sum group behind ``transfer`` and the group's other transfers.
 
     Raises:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from clanledger.domain.errors import InvalidAmount
+from clanledger.domain.errors import InvalidAmount, InvalidRate
 from clanledger.domain.money import BPS_PER_UNIT, Rate, require_diamonds
 
 
@@ -34,6 +34,31 @@ class FeePolicy(StrEnum):
     PAYER = "payer"
     RECEIVER = "receiver"
     FUND = "fund"
+
+
+MAX_EXCHANGE_FEE = Rate(5000)
+"""The highest exchange fee a clan may set (50 %); a :class:`Rate` is always below 100 %."""
+
+
+def require_exchange_fee(bps: int) -> Rate:
+    """The exchange fee of ``bps`` basis points, between 0 % and :data:`MAX_EXCHANGE_FEE`.
+
+    Raises:
+        InvalidRate: out of that range.
+    """
+    rate = Rate(bps)
+    if rate > MAX_EXCHANGE_FEE:
+        raise InvalidRate(f"the exchange fee must be at most {MAX_EXCHANGE_FEE}, got {rate}")
+    return rate
+
+
+def require_fund_cut(bps: int) -> Rate:
+    """The clan-fund cut of ``bps`` basis points: any :class:`Rate` (0 % to below 100 %).
+
+    Raises:
+        InvalidRate: out of that range.
+    """
+    return Rate(bps)
 
 
 def exchange_fee(gross: int, rate: Rate) -> int:

@@ -11,7 +11,7 @@ the exchange kept from every settlement transfer and who was charged for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import total_ordering
@@ -19,6 +19,7 @@ from functools import total_ordering
 from clanledger.domain.distribution import SaleDistribution
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy
+from clanledger.domain.messages import N_
 from clanledger.domain.money import require_diamonds
 
 
@@ -28,6 +29,27 @@ class AccountKind(StrEnum):
     MEMBER = "member"
     FUND = "fund"
     FEES = "fees"
+
+
+ACCOUNT_LABELS: dict[AccountKind, str] = {
+    AccountKind.FUND: N_("Clan fund"),
+    AccountKind.FEES: N_("Exchange fees"),
+}
+
+
+def account_label(
+    kind: AccountKind | str,
+    name: str | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> str:
+    """How an account is shown, on pages and in exports: a member by its character's
+    ``name``; the clan fund and the exchange fees by their label passed through
+    ``translate`` (pages pass ``gettext``), or, without ``translate``, by the account kind
+    code (``fund``, ``fees``) that spreadsheet exports use."""
+    kind = AccountKind(kind)
+    if kind is AccountKind.MEMBER:
+        return name or ""
+    return translate(ACCOUNT_LABELS[kind]) if translate else kind.value
 
 
 _KIND_RANK = {AccountKind.MEMBER: 0, AccountKind.FUND: 1, AccountKind.FEES: 2}
@@ -87,7 +109,7 @@ class PostingRole(StrEnum):
 
 
 @dataclass(frozen=True)
-class Posting:
+class LedgerPosting:
     """One line of a journal entry: ``amount`` diamonds on ``account`` (sign as above)."""
 
     account: Account
@@ -95,7 +117,7 @@ class Posting:
     role: PostingRole = PostingRole.ADJUSTMENT
 
 
-def sale_postings(holder: Account, distribution: SaleDistribution[Account]) -> list[Posting]:
+def sale_postings(holder: Account, distribution: SaleDistribution[Account]) -> list[LedgerPosting]:
     """Postings of an exchange sale: the holder owes what they received; each participant is
     credited their share; the clan fund is credited its cut. Zero amounts are left out."""
     return _distribution_postings(holder, distribution, PostingRole.SALE_RECEIVED)
@@ -103,7 +125,7 @@ def sale_postings(holder: Account, distribution: SaleDistribution[Account]) -> l
 
 def internal_purchase_postings(
     buyer: Account, distribution: SaleDistribution[Account]
-) -> list[Posting]:
+) -> list[LedgerPosting]:
     """Postings of an internal purchase at an agreed price (``distribution.received``):
     no exchange fee; the buyer's balance pays the price, shared out as for a sale."""
     return _distribution_postings(buyer, distribution, PostingRole.PURCHASE_PRICE)
@@ -111,12 +133,12 @@ def internal_purchase_postings(
 
 def _distribution_postings(
     debtor: Account, distribution: SaleDistribution[Account], role: PostingRole
-) -> list[Posting]:
-    postings = [Posting(debtor, -distribution.received, role)]
+) -> list[LedgerPosting]:
+    postings = [LedgerPosting(debtor, -distribution.received, role)]
     if distribution.fund:
-        postings.append(Posting(FUND, distribution.fund, PostingRole.FUND_CUT))
+        postings.append(LedgerPosting(FUND, distribution.fund, PostingRole.FUND_CUT))
     postings.extend(
-        Posting(account, share, PostingRole.SHARE)
+        LedgerPosting(account, share, PostingRole.SHARE)
         for account, share in distribution.shares.items()
         if share
     )
@@ -125,7 +147,7 @@ def _distribution_postings(
 
 def transfer_postings(
     payer: Account, receiver: Account, gross: int, fee: int, policy: FeePolicy
-) -> list[Posting]:
+) -> list[LedgerPosting]:
     """Postings of one settlement transfer through the exchange.
 
     The receiver listed an item at ``gross`` and the payer bought it; the exchange kept
@@ -149,18 +171,18 @@ def transfer_postings(
         FeePolicy(policy)
     ]
     postings = [
-        Posting(payer, gross, PostingRole.TRANSFER_PAID),
-        Posting(receiver, -(gross - fee), PostingRole.TRANSFER_RECEIVED),
-        Posting(FEES, -fee, PostingRole.EXCHANGE_FEE),
-        Posting(bearer, -fee, PostingRole.FEE_CHARGED),
-        Posting(FEES, fee, PostingRole.FEE_RECOVERED),
+        LedgerPosting(payer, gross, PostingRole.TRANSFER_PAID),
+        LedgerPosting(receiver, -(gross - fee), PostingRole.TRANSFER_RECEIVED),
+        LedgerPosting(FEES, -fee, PostingRole.EXCHANGE_FEE),
+        LedgerPosting(bearer, -fee, PostingRole.FEE_CHARGED),
+        LedgerPosting(FEES, fee, PostingRole.FEE_RECOVERED),
     ]
     return _nonzero_checked(postings)
 
 
 def adjustment_postings(
     amounts: Mapping[Account, int], role: PostingRole = PostingRole.ADJUSTMENT
-) -> list[Posting]:
+) -> list[LedgerPosting]:
     """Postings that move balances by ``amounts`` (account -> signed diamonds).
 
     Use it for corrections between accounts and for opening balances
@@ -173,15 +195,17 @@ def adjustment_postings(
     for account, amount in amounts.items():
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise InvalidAmount(f"the amount for {account} must be whole diamonds, got {amount!r}")
-    return _nonzero_checked([Posting(a, amounts[a], role) for a in sorted(amounts)])
+    return _nonzero_checked([LedgerPosting(a, amounts[a], role) for a in sorted(amounts)])
 
 
-def reversal_postings(postings: Iterable[Posting]) -> list[Posting]:
+def reversal_postings(postings: Iterable[LedgerPosting]) -> list[LedgerPosting]:
     """Postings that exactly undo ``postings`` (each amount negated, role REVERSAL)."""
-    return check_balanced([Posting(p.account, -p.amount, PostingRole.REVERSAL) for p in postings])
+    return check_balanced(
+        [LedgerPosting(p.account, -p.amount, PostingRole.REVERSAL) for p in postings]
+    )
 
 
-def balances(postings: Iterable[Posting]) -> dict[Account, int]:
+def balances(postings: Iterable[LedgerPosting]) -> dict[Account, int]:
     """Each account's balance from the postings alone (every account that appears, in
     account order; an account whose postings cancel has balance 0)."""
     totals: dict[Account, int] = {}
@@ -190,7 +214,7 @@ def balances(postings: Iterable[Posting]) -> dict[Account, int]:
     return {account: totals[account] for account in sorted(totals)}
 
 
-def check_balanced(postings: Iterable[Posting]) -> list[Posting]:
+def check_balanced(postings: Iterable[LedgerPosting]) -> list[LedgerPosting]:
     """Return the postings as a list if they sum to zero.
 
     Raises:
@@ -207,10 +231,10 @@ def check_balanced(postings: Iterable[Posting]) -> list[Posting]:
     return postings
 
 
-def fees_paid(postings: Iterable[Posting]) -> int:
+def fees_paid(postings: Iterable[LedgerPosting]) -> int:
     """Diamonds the exchange kept in settlement transfers among ``postings``."""
     return -sum(p.amount for p in postings if p.role is PostingRole.EXCHANGE_FEE)
 
 
-def _nonzero_checked(postings: list[Posting]) -> list[Posting]:
+def _nonzero_checked(postings: list[LedgerPosting]) -> list[LedgerPosting]:
     return check_balanced([p for p in postings if p.amount])

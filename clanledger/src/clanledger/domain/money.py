@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from itertools import pairwise
 
-from clanledger.domain.errors import InvalidAmount, InvalidRate, NoRateInForce
+from clanledger.domain.errors import InvalidAmount, InvalidRate, NoRateInForce, PriceOutOfRange
 
 Diamonds = int
 """An amount of diamonds: always a whole number."""
@@ -34,6 +34,28 @@ def require_diamonds(value: object, what: str = "amount") -> int:
         raise InvalidAmount(f"{what} must be a whole number of diamonds, got {value!r}")
     if value < 0:
         raise InvalidAmount(f"{what} cannot be negative, got {value}; enter 0 or more diamonds")
+    return value
+
+
+MIN_PRICE = 1
+MAX_PRICE = 10**12
+"""A listing or sale price is between these (inclusive), in diamonds."""
+
+
+def require_price(value: object, what: str = "price") -> int:
+    """Return ``value`` if it is a whole number of diamonds from ``MIN_PRICE`` to
+    ``MAX_PRICE``.
+
+    Raises:
+        InvalidAmount: not a whole number.
+        PriceOutOfRange: below ``MIN_PRICE`` or above ``MAX_PRICE``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmount(f"{what} must be a whole number of diamonds, got {value!r}")
+    if value < MIN_PRICE:
+        raise PriceOutOfRange(f"{what} must be above 0 diamonds, got {value}", too_high=False)
+    if value > MAX_PRICE:
+        raise PriceOutOfRange(f"{what} must be at most {MAX_PRICE}, got {value}", too_high=True)
     return value
 
 

@@ -74,7 +74,7 @@ def corner_transfers(balances: Mapping[K, int]) -> list[Payment[K]]:
 
 
 class Link(Protocol[K]):
-    """Anything that goes from a payer to a receiver (a Payment or a Transfer)."""
+    """Anything that goes from a payer to a receiver (a Payment or a PlannedTransfer)."""
 
     payer: K
     receiver: K

@@ -9,7 +9,7 @@ from clanledger.domain.errors import DomainError, PeriodClosed
 
 
 @dataclass(frozen=True)
-class Period:
+class AccountingPeriod:
     """The days ``start`` (inclusive) to ``end`` (exclusive), open or closed."""
 
     start: date
@@ -24,7 +24,7 @@ class Period:
             )
 
     @classmethod
-    def month(cls, year: int, month: int, closed: bool = False) -> Period:
+    def month(cls, year: int, month: int, closed: bool = False) -> AccountingPeriod:
         """The calendar month ``year-month``."""
         start = date(year, month, 1)
         end = date(year + month // 12, month % 12 + 1, 1)

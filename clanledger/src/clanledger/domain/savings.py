@@ -10,7 +10,8 @@ from typing import TypeVar
 from clanledger.domain.distribution import SaleDistribution
 from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.money import Rate, require_diamonds
-from clanledger.domain.settlement import Payment, SettlementPlan
+from clanledger.domain.payments import Payment
+from clanledger.domain.settlement import SettlementPlan
 
 K = TypeVar("K", bound=Hashable)
 

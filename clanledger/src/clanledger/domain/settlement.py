@@ -50,7 +50,7 @@ K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
-class Transfer(Generic[K]):
+class PlannedTransfer(Generic[K]):
     """One settlement transfer through the exchange.
 
     The receiver lists a junk item at ``gross``; the payer buys it; the exchange keeps
@@ -91,7 +91,7 @@ class SettlementPlan(Generic[K]):
         method: ``"exact"`` (proven fewest), ``"heuristic"`` or ``"greedy"``.
     """
 
-    transfers: tuple[Transfer[K], ...]
+    transfers: tuple[PlannedTransfer[K], ...]
     carried: dict[K, int]
     groups: tuple[dict[K, int], ...]
     rate: Rate = field(default_factory=lambda: Rate(0))
@@ -108,7 +108,7 @@ class SettlementPlan(Generic[K]):
         """The balances this plan settles (the input minus what is carried)."""
         return {k: v for group in self.groups for k, v in group.items()}
 
-    def transfers_of(self, account: K) -> tuple[Transfer[K], ...]:
+    def transfers_of(self, account: K) -> tuple[PlannedTransfer[K], ...]:
         """The transfers ``account`` pays or receives."""
         return tuple(t for t in self.transfers if account in (t.payer, t.receiver))
 
@@ -134,7 +134,7 @@ def plan_settlement(
     time_budget: float = 1.0,
     *,
     carry_accounts: Collection[K] = (),
-    previous: SettlementPlan[K] | Iterable[Transfer[K]] | None = None,
+    previous: SettlementPlan[K] | Iterable[PlannedTransfer[K]] | None = None,
 ) -> SettlementPlan[K]:
     """Plan the fewest fee-aware transfers that settle ``balances``.
 
@@ -178,14 +178,14 @@ def plan_settlement(
         key=lambda p: (rank[p.payer], rank[p.receiver]),
     )
     transfers = tuple(
-        Transfer(p.payer, p.receiver, p.amount, *transfer_terms(p.amount, rate, policy))
+        PlannedTransfer(p.payer, p.receiver, p.amount, *transfer_terms(p.amount, rate, policy))
         for p in payments
     )
     groups = tuple(sorted((g for g, _ in parts), key=lambda g: min(rank[k] for k in g)))
     return SettlementPlan(transfers, carried, groups, rate, FeePolicy(policy), method)
 
 
-def explain_transfer(plan: SettlementPlan[K], transfer: Transfer[K]) -> dict[K, int]:
+def explain_transfer(plan: SettlementPlan[K], transfer: PlannedTransfer[K]) -> dict[K, int]:
     """The balances a transfer helps settle: the zero-sum group it belongs to.
 
     This answers "why do I pay someone I never traded with?": the payer's debt and the
@@ -303,7 +303,7 @@ def _fresh_parts(balances: Mapping[K, int], time_budget: float) -> tuple[str, li
 
 
 def _reuse(
-    links: Sequence[Transfer[K]], balances: Mapping[K, int], time_budget: float
+    links: Sequence[PlannedTransfer[K]], balances: Mapping[K, int], time_budget: float
 ) -> list[Part[K]]:
     """The previous transfers, updated to ``balances`` where they still settle them.
 
@@ -325,15 +325,3 @@ def _reuse(
     if dirty:
         parts.extend(_fresh_parts(dirty, time_budget)[1])
     return parts
-
-
-__all__ = [
-    "Payment",
-    "SettlementPlan",
-    "Transfer",
-    "corner_transfers",
-    "explain_transfer",
-    "greedy_transfers",
-    "min_transfers_exact",
-    "plan_settlement",
-]

@@ -11,17 +11,20 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clanledger.domain.fees import FeePolicy
 from clanledger.extensions import db
 from clanledger.models.types import UTCDateTime, utcnow
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
-    """Store enums by value as plain strings (portable, readable in SQL and backups)."""
+def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
+    """Store enums by value as plain ``VARCHAR(length)`` strings, with no CHECK constraint
+    (portable, readable in SQL and backups; the schema stays a plain string column)."""
     return Enum(
         cls,
         values_callable=lambda e: [m.value for m in e],
         native_enum=False,
-        length=32,
+        length=length,
+        create_constraint=False,
         validate_strings=True,
     )
 
@@ -34,6 +37,15 @@ class Role(enum.StrEnum):
     @property
     def rank(self) -> int:
         return {"member": 1, "officer": 2, "leader": 3}[self.value]
+
+
+class MembershipStatus(enum.StrEnum):
+    """Where a user stands in a clan; removed and rejected memberships keep the history."""
+
+    PENDING = "pending"  # asked to join, waiting for an officer
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REMOVED = "removed"
 
 
 class RateKind(enum.StrEnum):
@@ -72,7 +84,9 @@ class Clan(db.Model):
     server: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
     # Who bears the exchange fee on settlement transfers: payer | receiver | fund.
-    fee_policy: Mapped[str] = mapped_column(String(16), default="payer")
+    fee_policy: Mapped[FeePolicy] = mapped_column(
+        _enum(FeePolicy, length=16), default=FeePolicy.PAYER
+    )
     settlement_period: Mapped[str] = mapped_column(String(16), default="monthly")
     # Net balances with an absolute value below this carry forward instead of moving.
     carry_threshold: Mapped[int] = mapped_column(Integer, default=0)
@@ -118,8 +132,9 @@ class Membership(db.Model):
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
-    # pending (asked to join) | active | rejected | removed (history kept)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[MembershipStatus] = mapped_column(
+        _enum(MembershipStatus, length=16), default=MembershipStatus.ACTIVE
+    )
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     clan: Mapped[Clan] = relationship(back_populates="memberships")

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clanledger.domain.fees import FeePolicy
+from clanledger.domain.ledger import AccountKind
 from clanledger.extensions import db
 from clanledger.models.accounts import _enum
 from clanledger.models.types import FractionType, UTCDateTime, utcnow
@@ -37,6 +39,13 @@ class DropStatus(enum.StrEnum):
     SOLD = "sold"
     BOUGHT = "bought"  # bought internally by a member, no exchange fee
     STORED = "stored"  # put into clan storage
+
+
+class SaleKind(enum.StrEnum):
+    """How an item was sold: on the exchange, or bought by a member (no exchange fee)."""
+
+    EXCHANGE = "exchange"
+    INTERNAL = "internal"
 
 
 class EntryKind(enum.StrEnum):
@@ -154,7 +163,7 @@ class Sale(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
     drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id"))
-    kind: Mapped[str] = mapped_column(String(16), default="exchange")  # exchange | internal
+    kind: Mapped[SaleKind] = mapped_column(_enum(SaleKind, length=16), default=SaleKind.EXCHANGE)
     gross_price: Mapped[int | None] = mapped_column(BigInteger)  # listing price on the exchange
     received: Mapped[int] = mapped_column(BigInteger)  # diamonds actually received / paid
     expected_received: Mapped[int | None] = mapped_column(BigInteger)
@@ -221,7 +230,7 @@ class Posting(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"), index=True)
-    account_kind: Mapped[str] = mapped_column(String(16))  # member | fund | fees
+    account_kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, length=16))
     character_id: Mapped[int | None] = mapped_column(ForeignKey("characters.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
 
@@ -245,16 +254,22 @@ class Transfer(db.Model):
     # Which close of the period planned it (a reopened and closed again period has two).
     close_round: Mapped[int] = mapped_column(Integer, default=1)
     seq: Mapped[int] = mapped_column(Integer, default=1)  # position in the plan
-    payer_kind: Mapped[str] = mapped_column(String(16), default="member")
+    payer_kind: Mapped[AccountKind] = mapped_column(
+        _enum(AccountKind, length=16), default=AccountKind.MEMBER
+    )
     payer_character_id: Mapped[int | None] = mapped_column(ForeignKey("characters.id"))
-    receiver_kind: Mapped[str] = mapped_column(String(16), default="member")
+    receiver_kind: Mapped[AccountKind] = mapped_column(
+        _enum(AccountKind, length=16), default=AccountKind.MEMBER
+    )
     receiver_character_id: Mapped[int | None] = mapped_column(ForeignKey("characters.id"))
     net: Mapped[int] = mapped_column(BigInteger)  # what the receiver must end up with
     gross: Mapped[int] = mapped_column(BigInteger)  # the listing price
     fee: Mapped[int] = mapped_column(BigInteger)
     # The terms it was planned under, so a later settings change cannot alter it.
     fee_bps: Mapped[int] = mapped_column(Integer, default=0)
-    fee_policy: Mapped[str] = mapped_column(String(16), default="payer")
+    fee_policy: Mapped[FeePolicy] = mapped_column(
+        _enum(FeePolicy, length=16), default=FeePolicy.PAYER
+    )
     status: Mapped[TransferStatus] = mapped_column(
         _enum(TransferStatus), default=TransferStatus.PLANNED
     )

@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import PasswordResetToken, Role, User
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -34,12 +34,20 @@ RESET_LINK_GONE = N_(
 _DUMMY_HASH = generate_password_hash("not a password", method="pbkdf2:sha256:1")
 
 
+DEFAULT_HASH_METHOD = "scrypt"
+_hash_method: Callable[[], str] = lambda: DEFAULT_HASH_METHOD  # noqa: E731
+
+
+def use_hash_method(method: Callable[[], str]) -> None:
+    """Name where the hash method comes from (``create_app`` reads ``PASSWORD_HASH_METHOD``
+    from the app's config through :mod:`clanledger.security`)."""
+    global _hash_method
+    _hash_method = method
+
+
 def hash_password(password: str) -> str:
     """Hash with the configured method (``PASSWORD_HASH_METHOD``, scrypt by default)."""
-    method = "scrypt"
-    if has_app_context():
-        method = current_app.config.get("PASSWORD_HASH_METHOD", method)
-    return generate_password_hash(password, method=method)
+    return generate_password_hash(password, method=_hash_method())
 
 
 def hash_token(token: str) -> str:
@@ -102,8 +110,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> None:
-    """Replace the password after checking the current one.
+def change_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """Replace the password after checking the current one; returns the user (signed in
+    again by the view, since the new password signs other sessions out).
 
     Raises:
         ValidationError: the current password is wrong or the new one too weak.
@@ -116,6 +125,7 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     check_password_rules(new, "new_password")
     user.password_hash = hash_password(new)
     session.commit()
+    return user
 
 
 def set_locale(session: Session, user_id: int, locale: str) -> None:

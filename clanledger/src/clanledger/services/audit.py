@@ -2,7 +2,8 @@
 a ``clan_id`` column) records who did it, when, and the values before and after.
 
 Services name the actor once per unit of work with :func:`set_actor`; the listener below
-does the rest, so no service can forget to audit.
+does the rest, so no service can forget to audit. :func:`install_audit_listeners` turns
+it on (``create_app`` calls it).
 """
 
 from __future__ import annotations
@@ -78,16 +79,15 @@ def _ignore(target: Any, value: Any, oldvalue: Any, initiator: Any) -> None:
     return None
 
 
-@event.listens_for(Mapper, "mapper_configured")
 def _keep_old_values(mapper: Mapper, cls: type) -> None:
     """Load the old value when an expired attribute is set, so "before" is never lost."""
     if cls in NOT_AUDITED or ("clan_id" not in mapper.columns and cls is not Clan):
         return
     for attr in mapper.column_attrs:
-        event.listen(getattr(cls, attr.key), "set", _ignore, active_history=True)
+        if not event.contains(getattr(cls, attr.key), "set", _ignore):
+            event.listen(getattr(cls, attr.key), "set", _ignore, active_history=True)
 
 
-@event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, flush_context: Any) -> None:
     actor = session.info.get(ACTOR_KEY)
     now = utcnow()
@@ -123,3 +123,15 @@ def _record_changes(session: Session, flush_context: Any) -> None:
             add(obj, "delete", _before(obj), None)
     if rows:
         session.connection().execute(insert(AuditLog.__table__), rows)
+
+
+def install_audit_listeners() -> None:
+    """Record every change of a clan-owned row at each flush (idempotent;
+    :func:`clanledger.create_app` calls it before any mapper is configured)."""
+    if not event.contains(Mapper, "mapper_configured", _keep_old_values):
+        event.listen(Mapper, "mapper_configured", _keep_old_values)
+        for mapper in AuditLog.registry.mappers:  # any configured before this call
+            if mapper.configured:
+                _keep_old_values(mapper, mapper.class_)
+    if not event.contains(Session, "after_flush", _record_changes):
+        event.listen(Session, "after_flush", _record_changes)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.models import Clan, Membership, Role
+from clanledger.models import (
+    Clan,
+    Membership,
+    MembershipStatus,
+    Role,
+)
 from clanledger.services.errors import NotFound, PermissionDenied
 
 
@@ -18,7 +23,7 @@ def active_membership(session: Session, user_id: int | None, clan_id: int) -> Me
         select(Membership).where(
             Membership.clan_id == clan_id,
             Membership.user_id == user_id,
-            Membership.status == "active",
+            Membership.status == MembershipStatus.ACTIVE,
         )
     ).scalar_one_or_none()
     if membership is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, func, select, text, update
+from sqlalchemy.orm import Session
 from sqlalchemy.types import Date
 
 from clanledger.extensions import db
@@ -203,6 +204,23 @@ def _reset_sequences(connection: Connection, tables: dict[str, Table]) -> None:
                 f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
             )
         )
+
+
+def backup_from(session: Session, clan_id: int) -> dict[str, Any]:
+    """:func:`backup_clan` on the session's connection."""
+    return backup_clan(session.connection(), clan_id)
+
+
+def restore_into(session: Session, data: dict[str, Any]) -> int:
+    """:func:`restore_clan` on the session's connection; commits, or rolls back on
+    :class:`BackupError`."""
+    try:
+        clan_id = restore_clan(session.connection(), data)
+    except BackupError:
+        session.rollback()
+        raise
+    session.commit()
+    return clan_id
 
 
 def write_backup(data: dict[str, Any], path: Path) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.ledger import AccountKind
 from clanledger.models import Character, Period, Posting, Role, User
 from clanledger.services import authz
 from clanledger.services.periods import period_choice
@@ -38,7 +39,7 @@ def balances_overview(
         session.execute(
             select(Posting.character_id, func.sum(Posting.amount))
             .where(Posting.clan_id == clan_id, Posting.period_id == period.id)
-            .where(Posting.account_kind == "member")
+            .where(Posting.account_kind == AccountKind.MEMBER)
             .group_by(Posting.character_id)
         ).all()
     )
@@ -46,7 +47,7 @@ def balances_overview(
         select(func.coalesce(func.sum(Posting.amount), 0)).where(
             Posting.clan_id == clan_id,
             Posting.period_id == period.id,
-            Posting.account_kind == "fund",
+            Posting.account_kind == AccountKind.FUND,
         )
     ).scalar_one()
     rows = [

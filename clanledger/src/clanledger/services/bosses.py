@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import Boss, Role
 from clanledger.services import audit, authz
 from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
 from clanledger.models import Character, Clan, Role, User
 from clanledger.services import audit, authz
 from clanledger.services.accounts import hash_token

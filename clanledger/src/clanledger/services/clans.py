@@ -16,13 +16,24 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
-from clanledger.models import Clan, ClanRate, Membership, RateKind, Role
+from clanledger.domain.errors import InvalidRate
+from clanledger.domain.fees import FeePolicy, require_exchange_fee, require_fund_cut
+from clanledger.domain.messages import N_
+from clanledger.models import (
+    Clan,
+    ClanRate,
+    Membership,
+    MembershipStatus,
+    RateKind,
+    Role,
+)
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, rates
 from clanledger.services.errors import NotFound, ValidationError
 
-FEE_POLICIES = ("payer", "receiver", "fund")
+FEE_RANGE = N_("The exchange fee must be between 0 % and 50 %.")
+FUND_CUT_RANGE = N_("The fund cut must be at least 0 % and below 100 %.")
+FEE_POLICIES = tuple(FeePolicy)
 SETTLEMENT_PERIODS = ("monthly",)
 # Unambiguous characters for codes typed from a phone screen (no 0/O, 1/I/L).
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -67,10 +78,14 @@ def validate_settings(settings: ClanSettings) -> None:
         raise ValidationError(N_("Give the clan a name."), "name")
     if not settings.server.strip():
         raise ValidationError(N_("Name the game server."), "server")
-    if not 0 <= settings.fee_bps <= 5000:
-        raise ValidationError(N_("The exchange fee must be between 0 % and 50 %."), "fee_bps")
-    if not 0 <= settings.fund_cut_bps <= 10000:
-        raise ValidationError(N_("The fund cut must be between 0 % and 100 %."), "fund_cut_bps")
+    try:
+        require_exchange_fee(settings.fee_bps)
+    except InvalidRate as exc:
+        raise ValidationError(FEE_RANGE, "fee_bps") from exc
+    try:
+        require_fund_cut(settings.fund_cut_bps)
+    except InvalidRate as exc:
+        raise ValidationError(FUND_CUT_RANGE, "fund_cut_bps") from exc
     if settings.fee_policy not in FEE_POLICIES:
         raise ValidationError(N_("Choose who bears the exchange fee."), "fee_policy")
     if settings.settlement_period not in SETTLEMENT_PERIODS:
@@ -102,6 +117,11 @@ def validate_settings(settings: ClanSettings) -> None:
         )
 
 
+def find_clan(session: Session, clan_id: int) -> Clan | None:
+    """The clan with id ``clan_id``, if any (for commands run by the operator)."""
+    return session.get(Clan, clan_id)
+
+
 def clan_today(clan: Clan) -> date:
     """Today's date in the clan's timezone (rates take effect from a local day)."""
     return utcnow().astimezone(ZoneInfo(clan.timezone)).date()
@@ -122,7 +142,9 @@ def create_clan(session: Session, actor_id: int, settings: ClanSettings) -> Clan
     today = clan_today(clan)
     session.add_all(
         [
-            Membership(clan_id=clan.id, user_id=actor_id, role=Role.LEADER, status="active"),
+            Membership(
+                clan_id=clan.id, user_id=actor_id, role=Role.LEADER, status=MembershipStatus.ACTIVE
+            ),
             ClanRate(
                 clan_id=clan.id,
                 kind=RateKind.EXCHANGE_FEE,
@@ -153,23 +175,6 @@ def _apply(clan: Clan, settings: ClanSettings) -> None:
     clan.rollcall_lock_minutes = settings.rollcall_lock_minutes
 
 
-def rate_on(session: Session, clan_id: int, kind: RateKind, day: date) -> int:
-    """The rate (basis points) in force on ``day``: the latest one effective on or before it.
-
-    Raises:
-        NotFound: the clan has no rate of that kind in force yet.
-    """
-    bps = session.execute(
-        select(ClanRate.bps)
-        .where(ClanRate.clan_id == clan_id, ClanRate.kind == kind, ClanRate.effective_from <= day)
-        .order_by(ClanRate.effective_from.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if bps is None:
-        raise NotFound(N_("No rate is in force on that day."))
-    return bps
-
-
 def current_settings(session: Session, clan: Clan) -> ClanSettings:
     """The clan's settings with the rates in force today (to prefill the form)."""
     today = clan_today(clan)
@@ -190,7 +195,7 @@ def current_settings(session: Session, clan: Clan) -> ClanSettings:
 
 def _rate_or(session: Session, clan_id: int, kind: RateKind, day: date, default: int) -> int:
     try:
-        return rate_on(session, clan_id, kind, day)
+        return rates.rate_in_force(session, clan_id, kind, day).bps
     except NotFound:
         return default
 
@@ -254,7 +259,7 @@ def my_clans(session: Session, user_id: int) -> list[ClanOverview]:
     """The user's active and pending memberships with member counts."""
     counts = (
         select(Membership.clan_id, func.count().label("n"))
-        .where(Membership.status == "active")
+        .where(Membership.status == MembershipStatus.ACTIVE)
         .group_by(Membership.clan_id)
         .subquery()
     )
@@ -262,7 +267,10 @@ def my_clans(session: Session, user_id: int) -> list[ClanOverview]:
         select(Membership, Clan, counts.c.n)
         .join(Clan, Clan.id == Membership.clan_id)
         .outerjoin(counts, counts.c.clan_id == Clan.id)
-        .where(Membership.user_id == user_id, Membership.status.in_(("active", "pending")))
+        .where(
+            Membership.user_id == user_id,
+            Membership.status.in_((MembershipStatus.ACTIVE, MembershipStatus.PENDING)),
+        )
         .order_by(Membership.status, Clan.name)
     ).all()
     return [ClanOverview(m, c, n or 0) for m, c, n in rows]

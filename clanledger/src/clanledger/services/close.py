@@ -30,8 +30,8 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain.messages import N_
 from clanledger.domain.savings import Savings
-from clanledger.i18n import N_
 from clanledger.models import (
     Clan,
     EntryKind,
@@ -45,40 +45,16 @@ from clanledger.models import (
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.close_preview import (
-    BalanceLine,
     ClosePreview,
     PlanLine,
     WhyItem,
     build_preview,
-    cached_plan,
     character_names,
-    fee_rate_on,
     parse_plan_code,
-    period_balances,
-    treasurer_of,
 )
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.ledger import Line, post_entry
-from clanledger.services.payouts import per_sale_payments
+from clanledger.services.journal import PostingLine, post_entry, reversal_lines
 from clanledger.services.periods import load_period, lock_period, next_period
-
-__all__ = [
-    "BalanceLine",
-    "ClosePreview",
-    "PlanLine",
-    "WhyItem",
-    "build_preview",
-    "cached_plan",
-    "character_names",
-    "confirm_close",
-    "fee_rate_on",
-    "next_period",
-    "per_sale_payments",
-    "period_balances",
-    "preview_close",
-    "reopen_period",
-    "treasurer_of",
-]
 
 
 def preview_close(session: Session, actor_id: int, clan_id: int, period_id: int) -> ClosePreview:
@@ -225,7 +201,7 @@ def _write_close(
             )
         )
     opening = [
-        Line(line.account.kind.value, line.account.id, line.balance)
+        PostingLine(line.account.kind.value, line.account.id, line.balance)
         for line in preview.lines
         if line.balance
     ]
@@ -309,7 +285,7 @@ def _reverse_openings(
             session,
             clan,
             kind=EntryKind.REVERSAL,
-            lines=[Line(p.account_kind, p.character_id, -p.amount) for p in entry.postings],
+            lines=reversal_lines(entry),
             occurred_at=utcnow(),
             actor_id=actor_id,
             memo=f"reopen {period.starts_on:%Y-%m}",

@@ -14,34 +14,35 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, transfer_terms
-from clanledger.domain.ledger import FUND, Account, AccountKind, member
-from clanledger.domain.money import Rate, RateSchedule
+from clanledger.domain.ledger import FUND, Account, AccountKind, account_label, member
+from clanledger.domain.messages import N_
+from clanledger.domain.money import Rate
 from clanledger.domain.savings import Savings, compare_with_plan
-from clanledger.domain.settlement import SettlementPlan, explain_transfer, plan_settlement
-from clanledger.domain.settlement import Transfer as SettlementTransfer
-from clanledger.i18n import N_
+from clanledger.domain.settlement import (
+    PlannedTransfer,
+    SettlementPlan,
+    explain_transfer,
+    plan_settlement,
+)
 from clanledger.models import (
     Character,
     Clan,
-    ClanRate,
     Membership,
+    MembershipStatus,
     Period,
     PeriodStatus,
-    RateKind,
     Role,
     TransferStatus,
 )
-from clanledger.services.errors import ValidationError
-from clanledger.services.ledger import member_balances
+from clanledger.services.journal import member_balances
 from clanledger.services.payouts import count_sales, per_sale_cost_of
+from clanledger.services.rates import rates_on
 from clanledger.services.transfers import account_of, committed_effects
 
 
@@ -156,29 +157,12 @@ def treasurer_of(session: Session, clan: Clan) -> int | None:
         .where(
             Membership.clan_id == clan.id,
             Membership.role == Role.LEADER,
-            Membership.status == "active",
+            Membership.status == MembershipStatus.ACTIVE,
             Character.clan_id == clan.id,
         )
         .order_by(Character.active.desc(), Character.id)
         .limit(1)
     ).scalar_one_or_none()
-
-
-def fee_rate_on(session: Session, clan: Clan, day: date) -> Rate:
-    """The exchange fee rate in force on ``day``."""
-    rows = session.execute(
-        select(ClanRate.effective_from, ClanRate.bps).where(
-            ClanRate.clan_id == clan.id, ClanRate.kind == RateKind.EXCHANGE_FEE
-        )
-    ).all()
-    if not rows:
-        raise ValidationError(
-            N_("The clan has no exchange fee rate: set one in the clan settings.")
-        )
-    try:
-        return RateSchedule.of((d, Rate(bps)) for d, bps in rows).rate_on(day)
-    except DomainError as exc:
-        raise ValidationError(str(exc)) from exc
 
 
 def character_names(session: Session, clan_id: int) -> dict[int, str]:
@@ -187,9 +171,7 @@ def character_names(session: Session, clan_id: int) -> dict[int, str]:
 
 
 def account_name(account: Account, names: dict[int, str]) -> str:
-    if account.kind is AccountKind.MEMBER:
-        return names.get(account.id or 0, f"#{account.id}")
-    return {AccountKind.FUND: "clan fund", AccountKind.FEES: "exchange fees"}[account.kind]
+    return account_label(account.kind, names.get(account.id or 0, f"#{account.id}"), str)
 
 
 def period_balances(session: Session, clan_id: int, period_id: int) -> dict[Account, int]:
@@ -235,7 +217,7 @@ def cached_plan(
     ``previous`` re-plans around the links of a plan already shown: the domain keeps them
     where they still settle the balances (see :func:`plan_settlement`)."""
     links = [
-        SettlementTransfer(payer, receiver, net, *transfer_terms(net, rate, policy))
+        PlannedTransfer(payer, receiver, net, *transfer_terms(net, rate, policy))
         for payer, receiver, net in previous
     ]
     return plan_settlement(
@@ -280,7 +262,7 @@ class _PlanState:
 def _plan_state(
     session: Session, clan: Clan, period: Period, previous: PlanLinks = ()
 ) -> _PlanState:
-    rate = fee_rate_on(session, clan, period.ends_on)
+    rate = rates_on(session, clan.id, period.ends_on).fee
     policy = FeePolicy(clan.fee_policy)
     threshold = int(clan.carry_threshold or 0)
     treasurer = treasurer_of(session, clan)
@@ -356,7 +338,7 @@ def build_preview(
 
 def _plan_line(
     seq: int,
-    transfer: SettlementTransfer[Account],
+    transfer: PlannedTransfer[Account],
     group: dict[Account, int],
     names: dict[int, str],
     fund_on: int | None,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.errors import DomainError
+from clanledger.domain.ledger import AccountKind
 from clanledger.domain.savings import Savings
 from clanledger.models import (
     Attendance,
@@ -27,6 +28,7 @@ from clanledger.models import (
     Period,
     Posting,
     Sale,
+    SaleKind,
 )
 from clanledger.models.types import utcnow
 from clanledger.services import authz
@@ -140,8 +142,8 @@ def _sales(session: Session, clan_id: int, period: Period) -> tuple[SalesSummary
             .group_by(Posting.account_kind)
         ).all()
     )
-    exchange = [s for s in sales if s.kind == "exchange"]
-    internal = [s for s in sales if s.kind == "internal"]
+    exchange = [s for s in sales if s.kind == SaleKind.EXCHANGE]
+    internal = [s for s in sales if s.kind == SaleKind.INTERNAL]
     summary = SalesSummary(
         count=len(exchange),
         gross=sum(s.gross_price or s.received for s in exchange),
@@ -219,7 +221,7 @@ def dashboard(
             .group_by(Posting.account_kind, Posting.character_id)
         )
     }
-    members = {cid: v for (kind, cid), v in balances.items() if kind == "member"}
+    members = {cid: v for (kind, cid), v in balances.items() if kind == AccountKind.MEMBER}
     summary, sales = _sales(session, clan_id, period)
     attendance, kills = _attendance(session, clan, period)
     savings, savings_error = _savings(session, clan, period)

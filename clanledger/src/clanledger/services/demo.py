@@ -16,7 +16,16 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import Character, Clan, ClanRate, Membership, RateKind, Role, User
+from clanledger.models import (
+    Character,
+    Clan,
+    ClanRate,
+    Membership,
+    MembershipStatus,
+    RateKind,
+    Role,
+    User,
+)
 from clanledger.models.types import utcnow
 from clanledger.services import audit
 from clanledger.services.accounts import hash_password
@@ -117,7 +126,7 @@ def _add_members(session: Session, clan: Clan, users: list[User], rng: random.Ra
     joined = utcnow() - timedelta(days=60)
     for index, user in enumerate(users):
         role = Role.LEADER if index == 0 else Role.OFFICER if index in (1, 2) else Role.MEMBER
-        status = "pending" if index == len(users) - 1 else "active"
+        status = MembershipStatus.PENDING if index == len(users) - 1 else MembershipStatus.ACTIVE
         session.add(
             Membership(
                 clan_id=clan.id,
@@ -127,7 +136,7 @@ def _add_members(session: Session, clan: Clan, users: list[User], rng: random.Ra
                 joined_at=joined + timedelta(hours=index * 7),
             )
         )
-        if status != "active":
+        if status != MembershipStatus.ACTIVE:
             continue
         main = NAMES[index % len(NAMES)]
         session.add(
@@ -163,7 +172,7 @@ def _result(session: Session, clan: Clan, created: bool, loot_summary: str = "")
     members = session.execute(
         select(func.count())
         .select_from(Membership)
-        .where(Membership.clan_id == clan.id, Membership.status == "active")
+        .where(Membership.clan_id == clan.id, Membership.status == MembershipStatus.ACTIVE)
     ).scalar_one()
     characters = session.execute(
         select(func.count()).select_from(Character).where(Character.clan_id == clan.id)

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from clanledger.models import Character, DropStatus
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales
+from clanledger.services import bosses, drops, kills, sales
 from clanledger.services.errors import ServiceError
+from clanledger.services.rates import rates_on
 
 BOSSES = ["安塔瑞斯", "法利昂", "林德拜爾", "巴拉卡斯", "死亡騎士", "巴風特", "克特", "伊弗利特"]
 ITEMS = [
@@ -90,7 +91,7 @@ def seed_loot(
     if len(roster) < 15:
         raise ServiceError("the demo loot needs a clan with at least 15 characters")
     regulars = roster[: len(roster) * 2 // 3]
-    boss_ids = [kills.add_boss(session, leader_id, clan_id, name).id for name in BOSSES]
+    boss_ids = [bosses.add_boss(session, leader_id, clan_id, name).id for name in BOSSES]
     summary = LootSummary()
     for killed_at in _kill_times(rng, now, 40):
         kill = _one_kill(session, rng, leader_id, clan_id, boss_ids, roster, regulars, killed_at)
@@ -180,7 +181,7 @@ def _lifecycle(session, rng, leader_id, clan_id, drop_id, grade, roster, killed_
         price = price * 85 // 100
         drops.list_drop(session, leader_id, clan_id, drop_id, price, now=listed_at)
     sold_at = min(now - timedelta(minutes=5), listed_at + timedelta(hours=rng.randint(1, 48)))
-    rates = sales.rates_on(session, clan_id, sold_at.date())
+    rates = rates_on(session, clan_id, sold_at.date())
     received = sales.expected_received(price, rates)
     if rng.random() < 0.06:
         received -= rng.randint(1, 5)  # typed in wrong: flagged as a mismatch

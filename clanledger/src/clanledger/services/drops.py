@@ -20,7 +20,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from clanledger.i18n import N_
+from clanledger.domain import money
+from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
+from clanledger.domain.messages import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -35,7 +37,6 @@ from clanledger.services.errors import (
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
 
-MAX_PRICE = 10**12
 CHANGED_MEANWHILE = N_("This item changed meanwhile: reload the page and try again.")
 
 TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
@@ -56,15 +57,25 @@ def require_transition(drop: Drop, target: DropStatus) -> None:
         raise Conflict(N_("This item cannot go from its current state to the one asked for."))
 
 
-def require_price(value: object, field: str) -> int:
-    """A positive whole number of diamonds, or :class:`ValidationError` on ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(N_("A price is a whole number of diamonds."), field=field)
-    if value <= 0:
-        raise ValidationError(N_("A price must be above 0 diamonds."), field=field)
-    if value > MAX_PRICE:
-        raise ValidationError(N_("This price is too large."), field=field)
-    return value
+def price_or_error(value: object, field: str) -> int:
+    """A price within :func:`domain.money.require_price`'s limits, or
+    :class:`ValidationError` on ``field``."""
+    try:
+        return money.require_price(value, field)
+    except PriceOutOfRange as exc:
+        message = (
+            N_("This price is too large.")
+            if exc.too_high
+            else N_("A price must be above 0 diamonds.")
+        )
+        raise ValidationError(message, field=field) from exc
+    except InvalidAmount as exc:
+        raise ValidationError(N_("A price is a whole number of diamonds."), field=field) from exc
+
+
+def holder_of(session: Session, drop: Drop) -> Character | None:
+    """The character holding ``drop``."""
+    return session.get(Character, drop.holder_character_id)
 
 
 def clan_character(session: Session, clan_id: int, character_id: int, field: str) -> Character:
@@ -204,7 +215,7 @@ def list_drop(
     """Put an item on the exchange at ``asking_price`` (also relists an unsold item)."""
     drop = lock_drop(session, clan_id, drop_id)
     require_holder_or_officer(session, actor_id, clan_id, drop.holder_character_id)
-    require_price(asking_price, "asking_price")
+    price_or_error(asking_price, "asking_price")
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.LISTED)
     audit.set_actor(session, actor_id)

@@ -20,9 +20,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.ledger import AccountKind, account_label
+from clanledger.domain.messages import N_
 from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
-from clanledger.services import authz, close, statements
+from clanledger.services import authz, close, close_preview, statements
 from clanledger.services.periods import load_period
 
 DIAMONDS_FORMAT = "#,##0"
@@ -42,7 +43,7 @@ class Table:
 def ledger_table(session: Session, actor_id: int, clan_id: int, period_id: int | None) -> Table:
     """Every posting of the period (or of all periods), entry by entry (officers)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    names = close.character_names(session, clan_id)
+    names = close_preview.character_names(session, clan_id)
     query = (
         select(Posting, JournalEntry, Period.starts_on)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -85,7 +86,7 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
     """Every account's balance in the period: opening, movements and closing (officers)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     load_period(session, clan_id, period_id)
-    names = close.character_names(session, clan_id)
+    names = close_preview.character_names(session, clan_id)
     totals: dict[tuple[str, int | None], list[int]] = {}
     query = (
         select(Posting.account_kind, Posting.character_id, JournalEntry.kind, Posting.amount)
@@ -100,11 +101,11 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
             totals[(kind, character_id)] = [opening, moved + amount]
 
     def order(key: tuple[str, int | None]) -> tuple[bool, str]:
-        return key[0] != "member", names.get(key[1] or 0, "")
+        return key[0] != AccountKind.MEMBER, names.get(key[1] or 0, "")
 
     rows = [
         [
-            names.get(cid or 0, "") if kind == "member" else kind,
+            account_label(kind, names.get(cid or 0, "")),
             kind,
             opening,
             moved,

@@ -22,18 +22,15 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain.attendance import kill_weights
 from clanledger.domain.errors import DomainError
+from clanledger.domain.messages import N_
 from clanledger.domain.split import parse_weight
-from clanledger.i18n import N_
 from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz, bosses
+from clanledger.services import audit, authz, bosses, sales
 
-# The boss list is part of recording kills: re-exported (``kills.add_boss`` and so on).
-from clanledger.services.bosses import add_boss as add_boss
-from clanledger.services.bosses import get_boss as get_boss
-from clanledger.services.bosses import list_bosses as list_bosses
-from clanledger.services.bosses import update_boss as update_boss
+# The boss list is part of recording kills: re-exported (``bosses.add_boss`` and so on).
 from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
 
 # No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.
@@ -117,6 +114,30 @@ def _new_code(session: Session, clan_id: int, now: datetime) -> str:
 # -- kills ------------------------------------------------------------------------------
 
 
+def _recorded_with_key(session: Session, clan_id: int, request_key: str | None) -> Kill | None:
+    """The kill a form with ``request_key`` already recorded (a double submit), if any."""
+    if not request_key:
+        return None
+    return session.execute(
+        select(Kill).where(Kill.clan_id == clan_id, Kill.request_key == request_key)
+    ).scalar_one_or_none()
+
+
+def _check_kill_time(killed_at: datetime, now: datetime) -> None:
+    if killed_at.tzinfo is None:
+        raise ValidationError(N_("The kill time needs a timezone."), field="killed_at")
+    if killed_at > now + timedelta(minutes=5):
+        raise ValidationError(N_("The kill time is in the future."), field="killed_at")
+
+
+def _windows(clan: Clan, killed_at: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """When check-in closes and when the roll call locks, for a kill recorded ``now``."""
+    opens = max(now, killed_at)
+    checkin_until = opens + timedelta(minutes=clan.checkin_window_minutes)
+    locks_at = max(checkin_until, opens + timedelta(minutes=clan.rollcall_lock_minutes))
+    return checkin_until, locks_at
+
+
 def record_kill(
     session: Session,
     actor_id: int,
@@ -142,28 +163,20 @@ def record_kill(
     """
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     now = now or utcnow()
-    if request_key:
-        existing = session.execute(
-            select(Kill).where(Kill.clan_id == clan_id, Kill.request_key == request_key)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing
+    existing = _recorded_with_key(session, clan_id, request_key)
+    if existing is not None:
+        return existing
     boss = bosses.boss_of(session, clan_id, boss_id)
     if not boss.active:
         raise ValidationError(N_("This boss is no longer on the list."), field="boss_id")
-    if killed_at.tzinfo is None:
-        raise ValidationError(N_("The kill time needs a timezone."), field="killed_at")
-    if killed_at > now + timedelta(minutes=5):
-        raise ValidationError(N_("The kill time is in the future."), field="killed_at")
+    _check_kill_time(killed_at, now)
     weights = _roll_call(session, clan_id, participants)
     if caller_character_id is not None and caller_character_id not in weights:
         raise ValidationError(CALLER_NOT_THERE, field="caller")
     clan = session.get(Clan, clan_id)
     assert clan is not None
     audit.set_actor(session, actor_id)
-    opens = max(now, killed_at)
-    checkin_until = opens + timedelta(minutes=clan.checkin_window_minutes)
-    locks_at = max(checkin_until, opens + timedelta(minutes=clan.rollcall_lock_minutes))
+    checkin_until, locks_at = _windows(clan, killed_at, now)
     kill = Kill(
         clan_id=clan_id,
         boss_id=boss.id,
@@ -294,13 +307,13 @@ def check_in(
     return attendance
 
 
-def kill_weights(kill: Kill) -> dict[int, Fraction]:
-    """``{character_id: weight}`` used to split the kill's drops: each participant's
-    weight, plus the caller bonus for the caller."""
-    weights = {a.character_id: Fraction(a.weight) for a in kill.attendance}
-    if kill.caller_character_id in weights and kill.caller_bonus:
-        weights[kill.caller_character_id] += Fraction(kill.caller_bonus)
-    return weights
+def roll_call_weights(kill: Kill) -> dict[int, Fraction]:
+    """``{character_id: weight}`` of the kill (:func:`domain.attendance.kill_weights`)."""
+    return kill_weights(
+        {a.character_id: a.weight for a in kill.attendance},
+        kill.caller_character_id,
+        kill.caller_bonus,
+    )
 
 
 def set_roll_call(
@@ -318,8 +331,6 @@ def set_roll_call(
     After the lock a reason is required; drops of the kill already sold are re-posted
     (reversal plus a new distribution) in the open period, with that reason.
     """
-    from clanledger.services import sales  # sales imports this module
-
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     now = now or utcnow()
     kill = session.execute(

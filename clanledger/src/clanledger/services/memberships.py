@@ -14,14 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
-from clanledger.models import Character, Clan, Membership, Role, User
+from clanledger.domain.messages import N_
+from clanledger.models import (
+    Character,
+    Clan,
+    Membership,
+    MembershipStatus,
+    Role,
+    User,
+)
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.clans import new_invite_code, normalise_invite_code
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
-MEMBER_STATES = ("pending", "active", "rejected", "removed")
+MEMBER_STATES = tuple(MembershipStatus)
 
 
 @dataclass(frozen=True)
@@ -61,15 +68,17 @@ def request_join(session: Session, user_id: int, code: str) -> Membership:
         .where(Membership.clan_id == clan.id, Membership.user_id == user_id)
         .with_for_update()
     ).scalar_one_or_none()
-    if existing is not None and existing.status == "active":
+    if existing is not None and existing.status == MembershipStatus.ACTIVE:
         raise Conflict(N_("You are already a member of this clan."))
-    if existing is not None and existing.status == "pending":
+    if existing is not None and existing.status == MembershipStatus.PENDING:
         raise Conflict(N_("Your request is already waiting for an officer."))
     if existing is None:
-        existing = Membership(clan_id=clan.id, user_id=user_id, role=Role.MEMBER, status="pending")
+        existing = Membership(
+            clan_id=clan.id, user_id=user_id, role=Role.MEMBER, status=MembershipStatus.PENDING
+        )
         session.add(existing)
     else:
-        existing.status, existing.role = "pending", Role.MEMBER
+        existing.status, existing.role = MembershipStatus.PENDING, Role.MEMBER
     try:
         session.commit()
     except IntegrityError as exc:  # a double submit raced us: one request is enough
@@ -96,7 +105,7 @@ def member_by_id(session: Session, actor_id: int, clan_id: int, membership_id: i
         select(Membership).where(
             Membership.id == membership_id,
             Membership.clan_id == clan_id,
-            Membership.status == "active",
+            Membership.status == MembershipStatus.ACTIVE,
         )
     ).scalar_one_or_none()
     if membership is None:
@@ -115,9 +124,9 @@ def decide_request(
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     audit.set_actor(session, actor_id)
     membership = _target(session, clan_id, membership_id)
-    if membership.status != "pending":
+    if membership.status != MembershipStatus.PENDING:
         raise Conflict(N_("This request has already been decided."))
-    membership.status = "active" if approve else "rejected"
+    membership.status = MembershipStatus.ACTIVE if approve else MembershipStatus.REJECTED
     if approve:
         membership.joined_at = utcnow()
     session.commit()
@@ -137,7 +146,7 @@ def set_role(
         raise ValidationError(N_("Use “hand over leadership” to make someone leader."), "role")
     audit.set_actor(session, actor_id)
     membership = _target(session, clan_id, membership_id)
-    if membership.status != "active":
+    if membership.status != MembershipStatus.ACTIVE:
         raise Conflict(N_("Only active members can change role."))
     if membership.role == Role.LEADER:
         raise PermissionDenied(N_("Hand leadership over before changing your own role."))
@@ -158,7 +167,7 @@ def hand_over_leadership(
     target = _target(session, clan_id, membership_id)
     if target.id == current.id:
         raise ValidationError(N_("You are already the leader."), "membership")
-    if target.status != "active":
+    if target.status != MembershipStatus.ACTIVE:
         raise Conflict(N_("Only an active member can become leader."))
     current.role = Role.OFFICER
     target.role = Role.LEADER
@@ -175,7 +184,7 @@ def remove_member(session: Session, actor_id: int, clan_id: int, membership_id: 
     actor = authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     audit.set_actor(session, actor_id)
     target = _target(session, clan_id, membership_id)
-    if target.status != "active":
+    if target.status != MembershipStatus.ACTIVE:
         raise Conflict(N_("This person is not an active member."))
     if target.id == actor.id:
         raise ValidationError(N_("To leave the clan yourself, use “leave clan”."), "membership")
@@ -198,7 +207,7 @@ def leave_clan(session: Session, user_id: int, clan_id: int) -> Membership:
 
 
 def _retire(session: Session, membership: Membership) -> None:
-    membership.status = "removed"
+    membership.status = MembershipStatus.REMOVED
     membership.role = Role.MEMBER
     for character in session.execute(
         select(Character).where(
@@ -225,9 +234,9 @@ def list_members(session: Session, actor_id: int, clan_id: int) -> dict[str, lis
     """Members by status. Everyone sees the active list; officers also see the requests
     and the removed members."""
     viewer = authz.active_membership(session, actor_id, clan_id)
-    statuses = ["active"]
+    statuses = [MembershipStatus.ACTIVE]
     if viewer.role.rank >= Role.OFFICER.rank:
-        statuses += ["pending", "removed"]
+        statuses += [MembershipStatus.PENDING, MembershipStatus.REMOVED]
     rows = session.execute(
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
@@ -245,5 +254,7 @@ def list_members(session: Session, actor_id: int, clan_id: int) -> dict[str, lis
     rank = {Role.LEADER: 0, Role.OFFICER: 1, Role.MEMBER: 2}
     for membership, user in rows:
         grouped[membership.status].append(MemberRow(membership, user, characters.get(user.id, [])))
-    grouped["active"].sort(key=lambda row: (rank[row.membership.role], row.user.display_name))
+    grouped[MembershipStatus.ACTIVE].sort(
+        key=lambda row: (rank[row.membership.role], row.user.display_name)
+    )
     return grouped

@@ -16,6 +16,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.errors import PeriodClosed
+from clanledger.domain.period import AccountingPeriod
 from clanledger.models import (
     Clan,
     JournalEntry,
@@ -59,6 +61,27 @@ def period_for_day(session: Session, clan: Clan, day: date) -> Period:
     return period
 
 
+def ensure_period_open(period: Period, day: date | None = None, what: str = "an entry") -> None:
+    """The closed-period rule for writers (:meth:`domain.period.AccountingPeriod.require_open`)
+    applied to a stored period; the flush guard below is the last line of defence.
+
+    ``day`` (a local day in the period; its first day by default) is what the entry is dated.
+    A stored period's ``ends_on`` is inclusive; the domain period's ``end`` is exclusive.
+
+    Raises:
+        PeriodLocked: the period is closed (post a correction into the open period instead).
+    """
+    rule = AccountingPeriod(
+        period.starts_on,
+        period.ends_on + relativedelta(days=1),
+        closed=period.status == PeriodStatus.CLOSED,
+    )
+    try:
+        rule.require_open(period.starts_on if day is None else day, what)
+    except PeriodClosed as exc:
+        raise PeriodLocked(str(exc)) from exc
+
+
 def lock_period(session: Session, period_id: int, *, exclusive: bool = False) -> Period:
     """Read the period row under a lock and refresh it from the database.
 
@@ -96,7 +119,6 @@ def _touched_periods(session: Session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "before_flush")
 def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) -> None:
     """Refuse any flush that would insert, change or delete journal rows of a closed period.
 
@@ -121,6 +143,13 @@ def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) 
             "the journal of a closed period cannot change; "
             "post a correction into the open period instead"
         )
+
+
+def install_closed_period_guard() -> None:
+    """Refuse, at every flush of any session, journal writes into a closed period
+    (idempotent; :func:`clanledger.create_app` calls it)."""
+    if not event.contains(Session, "before_flush", _guard_closed_periods):
+        event.listen(Session, "before_flush", _guard_closed_periods)
 
 
 def load_period(session: Session, clan_id: int, period_id: int) -> Period:
@@ -158,6 +187,22 @@ def list_periods(session: Session, actor_id: int, clan_id: int) -> list[PeriodRo
         select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
     ).scalars()
     return [PeriodRow(p, entries.get(p.id, 0), outstanding.get(p.id, 0)) for p in periods]
+
+
+def clan_periods(session: Session, clan_id: int) -> list[Period]:
+    """Every period of the clan, newest first."""
+    return list(
+        session.execute(
+            select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
+        ).scalars()
+    )
+
+
+def period_starting(session: Session, clan_id: int, start: date) -> Period | None:
+    """The clan's period that starts on ``start``, if anything was posted in it."""
+    return session.execute(
+        select(Period).where(Period.clan_id == clan_id, Period.starts_on == start)
+    ).scalar_one_or_none()
 
 
 def period_containing(session: Session, clan: Clan, day: date) -> Period:

@@ -14,30 +14,29 @@ entries with a reason, never edits of an entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import ledger as dl
+from clanledger.domain.attendance import kill_weights
 from clanledger.domain.distribution import SaleDistribution, distribute_sale
-from clanledger.domain.errors import DomainError, ZeroTotalWeight
+from clanledger.domain.errors import ZeroTotalWeight
 from clanledger.domain.fees import received_from
-from clanledger.domain.money import Rate, RateSchedule
-from clanledger.i18n import N_
+from clanledger.domain.messages import N_
+from clanledger.domain.money import Rate
 from clanledger.models import (
     Clan,
-    ClanRate,
     Drop,
     DropStatus,
     EntryKind,
     JournalEntry,
     Kill,
-    RateKind,
     Role,
     Sale,
+    SaleKind,
 )
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -45,48 +44,18 @@ from clanledger.services.drops import (
     check_version,
     clan_character,
     lock_drop,
+    price_or_error,
     require_holder_or_officer,
-    require_price,
     require_transition,
 )
 from clanledger.services.errors import Conflict, NotFound, ValidationError, commit_or_conflict
-from clanledger.services.kills import kill_weights
-from clanledger.services.ledger import lines_from_domain, post_entry
+from clanledger.services.journal import lines_from_domain, post_entry, reversal_lines
 from clanledger.services.periods import local_day
+from clanledger.services.rates import Rates, rates_on
 
 ALREADY_SOLD = N_("This item has already been sold: the sale was recorded once, not twice.")
-NO_RATE = N_("No exchange fee or fund cut was in force on that day: check the clan settings.")
 NEGATIVE_RECEIVED = N_("Diamonds received is a whole number, 0 or more.")
 TOO_MUCH_RECEIVED = N_("Diamonds received cannot be more than the sale price.")
-
-
-@dataclass(frozen=True)
-class Rates:
-    """The exchange fee and clan-fund cut in force on one day."""
-
-    day: date
-    fee: Rate
-    fund_cut: Rate
-
-
-def rates_on(session: Session, clan_id: int, day: date) -> Rates:
-    """The clan's exchange fee and fund cut in force on ``day`` (clan timezone).
-
-    Raises:
-        ValidationError: no rate had started yet on that day.
-    """
-    rows = session.execute(select(ClanRate).where(ClanRate.clan_id == clan_id)).scalars().all()
-    found = {}
-    for kind in (RateKind.EXCHANGE_FEE, RateKind.FUND_CUT):
-        entries = [(r.effective_from, Rate(r.bps)) for r in rows if r.kind == kind]
-        if not entries:
-            found[kind] = Rate(0)
-            continue
-        try:
-            found[kind] = RateSchedule.of(entries).rate_on(day)
-        except DomainError as exc:
-            raise ValidationError(NO_RATE, field="sold_at") from exc
-    return Rates(day, found[RateKind.EXCHANGE_FEE], found[RateKind.FUND_CUT])
 
 
 def expected_received(gross: int, rates: Rates) -> int:
@@ -103,7 +72,9 @@ def _weights(session: Session, kill_id: int) -> dict[dl.Account, Fraction]:
     kill = session.execute(
         select(Kill).where(Kill.id == kill_id).options(selectinload(Kill.attendance))
     ).scalar_one()
-    return {dl.member(cid): w for cid, w in kill_weights(kill).items()}
+    attendance = {a.character_id: a.weight for a in kill.attendance}
+    weights = kill_weights(attendance, kill.caller_character_id, kill.caller_bonus)
+    return {dl.member(cid): w for cid, w in weights.items()}
 
 
 def _distribution(
@@ -143,7 +114,7 @@ def _post_sale(
     key: str,
     reason: str = "",
 ) -> JournalEntry:
-    if sale.kind == "internal":
+    if sale.kind == SaleKind.INTERNAL:
         assert sale.buyer_character_id is not None
         postings = dl.internal_purchase_postings(dl.member(sale.buyer_character_id), distribution)
         kind = EntryKind.INTERNAL_PURCHASE
@@ -197,7 +168,7 @@ def record_sale(
         raise Conflict(ALREADY_SOLD)
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.SOLD)
-    gross = require_price(
+    gross = price_or_error(
         gross_price if gross_price is not None else drop.asking_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:
@@ -211,7 +182,7 @@ def record_sale(
     sale = Sale(
         clan_id=clan_id,
         drop_id=drop.id,
-        kind="exchange",
+        kind=SaleKind.EXCHANGE,
         gross_price=gross,
         received=received,
         expected_received=expected_received(gross, rates),
@@ -245,14 +216,14 @@ def record_internal_purchase(
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.BOUGHT)
     buyer = clan_character(session, clan_id, buyer_character_id, "buyer_character_id")
-    require_price(price, "price")
+    price_or_error(price, "price")
     rates = rates_on(session, clan_id, local_day(clan, now))
     distribution = _distribution(session, drop, price, rates.fund_cut)
     audit.set_actor(session, actor_id)
     sale = Sale(
         clan_id=clan_id,
         drop_id=drop.id,
-        kind="internal",
+        kind=SaleKind.INTERNAL,
         gross_price=price,
         received=price,
         expected_received=price,
@@ -285,13 +256,6 @@ def _book_sale(
     return sale
 
 
-def _domain_postings(entry: JournalEntry) -> list[dl.Posting]:
-    return [
-        dl.Posting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
-        for p in entry.postings
-    ]
-
-
 def reverse_entry(
     session: Session, clan: Clan, entry: JournalEntry, actor_id: int, reason: str, now: datetime
 ) -> JournalEntry:
@@ -301,7 +265,7 @@ def reverse_entry(
         session,
         clan,
         kind=EntryKind.REVERSAL,
-        lines=lines_from_domain(dl.reversal_postings(_domain_postings(entry))),
+        lines=reversal_lines(entry),
         occurred_at=now,
         actor_id=actor_id,
         memo=entry.memo,
@@ -347,7 +311,7 @@ def correct_sale(
     clan = authz.get_clan(session, actor_id, clan_id)
     reason = _require_reason(reason)
     drop, sale = _sale_for_update(session, clan_id, drop_id)
-    gross = require_price(
+    gross = price_or_error(
         gross_price if gross_price is not None else sale.gross_price, "gross_price"
     )
     if isinstance(received, bool) or not isinstance(received, int) or received < 0:
@@ -358,7 +322,7 @@ def correct_sale(
     rates = rates_on(session, clan_id, local_day(clan, sale.sold_at))
     sale.gross_price = gross
     sale.received = received
-    if sale.kind == "internal":
+    if sale.kind == SaleKind.INTERNAL:
         sale.expected_received = received
     else:
         sale.expected_received = expected_received(gross, rates)
@@ -407,7 +371,7 @@ def void_sale(
     assert old is not None
     audit.set_actor(session, actor_id)
     reverse_entry(session, clan, old, actor_id, reason, now)
-    drop.status = DropStatus.LISTED if sale.kind == "exchange" else DropStatus.HELD
+    drop.status = DropStatus.LISTED if sale.kind == SaleKind.EXCHANGE else DropStatus.HELD
     session.delete(sale)
     commit_or_conflict(session, "this sale was changed meanwhile: reload and try again")
     return drop

@@ -16,7 +16,10 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clanledger.i18n import N_
+from clanledger.domain.attendance import kill_weights
+from clanledger.domain.explain import explain_balance
+from clanledger.domain.ledger import AccountKind
+from clanledger.domain.messages import N_
 from clanledger.models import (
     Attendance,
     Boss,
@@ -192,7 +195,7 @@ def statement(
             .where(
                 Posting.clan_id == clan_id,
                 Posting.period_id == period.id,
-                Posting.account_kind == "member",
+                Posting.account_kind == AccountKind.MEMBER,
                 Posting.character_id.in_(ids),
             )
             .order_by(JournalEntry.occurred_at, JournalEntry.id, Posting.id)
@@ -202,10 +205,11 @@ def statement(
     )
     found = sources(session, [entry for _, entry in rows])
     buyers = _buyers(session, [entry for _, entry in rows])
-    lines, running = [], 0
+    lines = []
     by_character: dict[int, int] = defaultdict(int)
-    for posting, entry in rows:
-        running += posting.amount
+    explained = explain_balance((_MyPosting(p, e) for p, e in rows), _MINE)
+    for line in explained.lines:
+        posting, entry, running = line.posting.posting, line.posting.entry, line.running
         by_character[posting.character_id] += posting.amount
         is_buyer = buyers.get(entry.id) == posting.character_id
         lines.append(
@@ -226,6 +230,23 @@ def statement(
     for c in characters:
         by_character.setdefault(c.id, 0)
     return Statement(clan, period, periods, characters, lines, dict(by_character))
+
+
+_MINE = "the statement's characters"
+
+
+@dataclass(frozen=True)
+class _MyPosting:
+    """A posting of one of the statement's characters, as
+    :func:`domain.explain.explain_balance` reads it: all of them count as one account."""
+
+    posting: Posting
+    entry: JournalEntry
+    account: str = _MINE
+
+    @property
+    def amount(self) -> int:
+        return self.posting.amount
 
 
 def _buyers(session: Session, entries: list[JournalEntry]) -> dict[int, int]:
@@ -276,7 +297,7 @@ def explain(
         s.drop_id: s
         for s in session.execute(select(Sale).where(Sale.drop_id.in_(drop_ids))).scalars()
     }
-    weights = _kill_weights(session, drop_ids)
+    weights = _drop_weights(session, drop_ids)
     found = sources(session, list(entries.values()))
     grouped: dict[int, list[tuple[Posting, str | None]]] = defaultdict(list)
     for posting, name in postings:
@@ -284,37 +305,55 @@ def explain(
     result = []
     for entry_id in entry_ids:
         entry = entries[entry_id]
-        w = weights.get(entry.source_id, {}) if entry.source_type == "drop" else {}
-        is_sale = entry.kind in (EntryKind.SALE, EntryKind.INTERNAL_PURCHASE)
-        lines = [
-            EntryPosting(
-                p.account_kind,
-                p.character_id,
-                name,
-                p.amount,
-                w.get(p.character_id) if is_sale and p.amount > 0 else None,
-                p.account_kind == "member" and p.character_id == character_id,
-            )
-            for p, name in grouped[entry_id]
-        ]
+        about_drop = entry.source_type == "drop"
         result.append(
-            EntryExplanation(
-                entry_id=entry.id,
-                occurred_at=entry.occurred_at,
-                kind=entry.kind,
-                memo=entry.memo,
-                reason=entry.reason,
-                source=_source(found, entry),
-                postings=lines,
-                my_amount=sum(p.amount for p in lines if p.is_mine),
-                sale=sales.get(entry.source_id) if entry.source_type == "drop" else None,
-                total_weight=sum(w.values(), Fraction(0)) if is_sale and w else None,
+            _explained_entry(
+                entry,
+                grouped[entry_id],
+                character_id,
+                weights.get(entry.source_id, {}) if about_drop else {},
+                sales.get(entry.source_id) if about_drop else None,
+                _source(found, entry),
             )
         )
     return stmt, result
 
 
-def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
+def _explained_entry(
+    entry: JournalEntry,
+    postings: list[tuple[Posting, str | None]],
+    character_id: int,
+    weights: dict[int, Fraction],
+    sale: Sale | None,
+    source: Source,
+) -> EntryExplanation:
+    is_sale = entry.kind in (EntryKind.SALE, EntryKind.INTERNAL_PURCHASE)
+    lines = [
+        EntryPosting(
+            p.account_kind,
+            p.character_id,
+            name,
+            p.amount,
+            weights.get(p.character_id) if is_sale and p.amount > 0 else None,
+            p.account_kind == AccountKind.MEMBER and p.character_id == character_id,
+        )
+        for p, name in postings
+    ]
+    return EntryExplanation(
+        entry_id=entry.id,
+        occurred_at=entry.occurred_at,
+        kind=entry.kind,
+        memo=entry.memo,
+        reason=entry.reason,
+        source=source,
+        postings=lines,
+        my_amount=sum(p.amount for p in lines if p.is_mine),
+        sale=sale,
+        total_weight=sum(weights.values(), Fraction(0)) if is_sale and weights else None,
+    )
+
+
+def _drop_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict[int, Fraction]]:
     """Drop id -> {character id: weight incl. caller bonus} of the drop's kill (one query)."""
     if not drop_ids:
         return {}
@@ -330,11 +369,12 @@ def _kill_weights(session: Session, drop_ids: set[int | None]) -> dict[int, dict
         .join(Attendance, Attendance.kill_id == Kill.id)
         .where(Drop.id.in_(drop_ids))
     ).all()
-    out: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    attendance: dict[int, dict[int, Fraction]] = defaultdict(dict)
+    callers: dict[int, tuple[int | None, Fraction | None]] = {}
     for drop_id, cid, weight, caller, bonus in rows:
-        extra = Fraction(bonus or 0) if cid == caller else Fraction(0)
-        out[drop_id][cid] = Fraction(weight) + extra
-    return out
+        attendance[drop_id][cid] = weight
+        callers[drop_id] = (caller, bonus)
+    return {drop_id: kill_weights(att, *callers[drop_id]) for drop_id, att in attendance.items()}
 
 
 def sale_breakdown(
@@ -348,7 +388,7 @@ def sale_breakdown(
     ).scalar_one_or_none()
     if sale is None or sale.entry_id is None:
         return []
-    weights = _kill_weights(session, {drop_id}).get(drop_id, {})
+    weights = _drop_weights(session, {drop_id}).get(drop_id, {})
     rows = session.execute(
         select(Posting, Character.name)
         .outerjoin(Character, Character.id == Posting.character_id)

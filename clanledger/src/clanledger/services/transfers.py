@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, aliased, defer
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
+from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
-from clanledger.i18n import N_
 from clanledger.models import (
     Character,
     Clan,
@@ -41,7 +41,7 @@ from clanledger.models import (
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from clanledger.services.ledger import Line, lines_from_domain, post_entry
+from clanledger.services.journal import PostingLine, lines_from_domain, post_entry
 
 MAX_SCREENSHOT_BYTES = 5 * 1024 * 1024
 SCREENSHOT_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -60,7 +60,7 @@ def transfer_terms_paid(transfer: Transfer) -> tuple[int, int]:
     return transfer.paid_gross, exchange_fee(transfer.paid_gross, Rate(transfer.fee_bps))
 
 
-def transfer_lines(transfer: Transfer) -> list[Line]:
+def transfer_lines(transfer: Transfer) -> list[PostingLine]:
     """The journal lines of ``transfer`` at the price paid, under the policy it was planned with."""
     gross, fee = transfer_terms_paid(transfer)
     postings = transfer_postings(

@@ -1,22 +1,46 @@
 """Blueprints: parse the request, call one service, render or redirect.
 
-Every module in this package that defines a Blueprint named ``bp`` is registered.
+:data:`BLUEPRINTS` lists every blueprint the app serves, in registration order.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from flask import Blueprint, Flask
+
+from clanledger.web import (
+    audit,
+    auth,
+    characters,
+    clans,
+    close,
+    dashboard,
+    drops,
+    exports,
+    kills,
+    main,
+    statements,
+    transfers,
+)
+from clanledger.web.scoping import register_error_handlers
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    audit.bp,
+    auth.bp,
+    characters.bp,
+    clans.bp,
+    close.bp,
+    dashboard.bp,
+    drops.bp,
+    exports.bp,
+    kills.bp,
+    main.bp,
+    statements.bp,
+    transfers.bp,
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    from clanledger.web.scoping import register_error_handlers
-
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        bp = getattr(module, "bp", None)
-        if isinstance(bp, Blueprint):
-            app.register_blueprint(bp)
+    """Register :data:`BLUEPRINTS` and the error pages."""
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
     register_error_handlers(app)

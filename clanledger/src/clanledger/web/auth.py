@@ -22,7 +22,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from clanledger.extensions import db, limiter
-from clanledger.i18n import remember_locale
+from clanledger.i18n import current_locale_code, remember_locale
 from clanledger.models import User
 from clanledger.security import safe_next_url
 from clanledger.services import accounts
@@ -153,7 +153,7 @@ def register() -> Response | str:
                 form.username.data,
                 form.display_name.data,
                 form.password.data,
-                locale=_current_locale(),
+                locale=current_locale_code(),
             )
         except ValidationError as error:
             show_service_error(form, error)
@@ -164,19 +164,13 @@ def register() -> Response | str:
     return render_template("auth/register.html", form=form)
 
 
-def _current_locale() -> str:
-    from clanledger.i18n import current_locale_code
-
-    return current_locale_code()
-
-
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(
+            user = accounts.change_password(
                 db.session, current_user.id, form.current_password.data, form.new_password.data
             )
         except ValidationError as error:
@@ -186,7 +180,7 @@ def change_password() -> Response | str:
             remembered = (
                 current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
             )
-            login_user(db.session.get(User, current_user.id), remember=remembered)
+            login_user(user, remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

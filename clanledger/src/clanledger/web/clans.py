@@ -32,11 +32,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from clanledger.domain.fees import require_exchange_fee, require_fund_cut
 from clanledger.extensions import db
 from clanledger.models import Role
 from clanledger.services import accounts, clans, memberships
+from clanledger.services.clans import FEE_RANGE, FUND_CUT_RANGE
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from clanledger.web.forms import select_choices, show_service_error
+from clanledger.web.forms import rate_validator, select_choices, show_service_error
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -72,7 +74,7 @@ class ClanForm(FlaskForm):
         _l("Exchange fee (%)"),
         places=2,
         default=5,
-        validators=[InputRequired(), NumberRange(min=0, max=50)],
+        validators=[InputRequired(), rate_validator(require_exchange_fee, FEE_RANGE)],
         description=_l("What the exchange keeps from each sale."),
         render_kw={"inputmode": "decimal"},
     )
@@ -80,7 +82,7 @@ class ClanForm(FlaskForm):
         _l("Clan fund cut (%)"),
         places=2,
         default=10,
-        validators=[InputRequired(), NumberRange(min=0, max=100)],
+        validators=[InputRequired(), rate_validator(require_fund_cut, FUND_CUT_RANGE)],
         description=_l("Taken from every sale into the clan fund before the split."),
         render_kw={"inputmode": "decimal"},
     )

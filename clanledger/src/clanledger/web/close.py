@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from clanledger.domain.ledger import AccountKind
 from clanledger.extensions import db
+from clanledger.i18n import shown_account_label
 from clanledger.models import Role
-from clanledger.services import close
-from clanledger.services.errors import Conflict, ValidationError
+from clanledger.services import close, close_preview
 from clanledger.services.periods import list_periods
-from clanledger.web.forms import show_service_error
+from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -64,37 +65,39 @@ def show(clan_id: int, period_id: int):
 @clan_view(Role.OFFICER)
 def confirm(clan_id: int, period_id: int) -> Response | tuple[str, int]:
     form = ConfirmCloseForm()
-    if form.validate_on_submit():
-        try:
-            close.confirm_close(
-                db.session,
-                current_user.id,
-                clan_id,
-                period_id,
-                form.digest.data or None,
-                form.plan.data if form.plan.raw_data else None,  # absent: no plan to hold to
-            )
-        except (Conflict, ValidationError) as error:
-            show_service_error(form, error)
-            return _render(clan_id, period_id, 409, confirm_form=form)
-        flash(_("Period closed: the transfers are planned and the next period is open."), "success")
-        return redirect(url_for("close.show", clan_id=clan_id, period_id=period_id))
-    return _render(clan_id, period_id, 400, confirm_form=form)
+    status = handle_form(
+        form,
+        lambda: close.confirm_close(
+            db.session,
+            current_user.id,
+            clan_id,
+            period_id,
+            form.digest.data or None,
+            form.plan.data if form.plan.raw_data else None,  # absent: no plan to hold to
+        ),
+        _("Period closed: the transfers are planned and the next period is open."),
+        lambda _: url_for("close.show", clan_id=clan_id, period_id=period_id),
+    )
+    if isinstance(status, Response):
+        return status
+    return _render(clan_id, period_id, status, confirm_form=form)
 
 
 @bp.post("/clans/<int:clan_id>/periods/<int:period_id>/reopen")
 @clan_view(Role.LEADER)
 def reopen(clan_id: int, period_id: int) -> Response | tuple[str, int]:
     form = ReopenForm()
-    if form.validate_on_submit():
-        try:
-            close.reopen_period(db.session, current_user.id, clan_id, period_id, form.reason.data)
-        except (Conflict, ValidationError) as error:
-            show_service_error(form, error)
-            return _render(clan_id, period_id, 409, reopen_form=form)
-        flash(_("Period reopened: its opening balances were reversed."), "success")
-        return redirect(url_for("close.show", clan_id=clan_id, period_id=period_id))
-    return _render(clan_id, period_id, 400, reopen_form=form)
+    status = handle_form(
+        form,
+        lambda: close.reopen_period(
+            db.session, current_user.id, clan_id, period_id, form.reason.data
+        ),
+        _("Period reopened: its opening balances were reversed."),
+        lambda _: url_for("close.show", clan_id=clan_id, period_id=period_id),
+    )
+    if isinstance(status, Response):
+        return status
+    return _render(clan_id, period_id, status, reopen_form=form)
 
 
 POLICY_LABELS = {
@@ -102,7 +105,6 @@ POLICY_LABELS = {
     "receiver": _l("the receiver"),
     "fund": _l("the clan fund"),
 }
-ACCOUNT_LABELS = {"fund": _l("Clan fund"), "fees": _l("Exchange fees")}
 
 
 @bp.app_template_global()
@@ -112,15 +114,8 @@ def policy_label(policy: object) -> str:
 
 
 @bp.app_template_global()
-def account_label(line: close.BalanceLine) -> str:
-    """A balance line's account: the character's name, or the clan fund / exchange fees."""
-    kind = line.account.kind.value
-    return str(ACCOUNT_LABELS[kind]) if kind in ACCOUNT_LABELS else line.name
-
-
-@bp.app_template_global()
-def why_label(item: close.WhyItem) -> str:
+def why_label(item: close_preview.WhyItem) -> str:
     """One balance of a transfer's group; the treasurer's includes the clan fund's."""
-    if item.kind in ACCOUNT_LABELS:
-        return str(ACCOUNT_LABELS[item.kind])
+    if item.kind != AccountKind.MEMBER:
+        return shown_account_label(item.kind)
     return _("%(name)s (with the clan fund)", name=item.name) if item.with_fund else item.name

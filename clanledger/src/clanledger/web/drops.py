@@ -4,9 +4,7 @@ void a sale with a reason."""
 
 from __future__ import annotations
 
-import secrets
-
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,27 +14,26 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
-from clanledger.models import Character, DropStatus, Kill, Role
+from clanledger.models import Character, DropStatus, Role
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, sales, statements
-from clanledger.services.errors import Conflict, ServiceError, ValidationError
+from clanledger.services import drops, kills, rates, sales, statements
+from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
-from clanledger.web.forms import show_service_error
-from clanledger.web.kills import to_utc
+from clanledger.web.forms import handle_form, to_utc
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("drops", __name__)
 register_nav("drops.index", _l("Items"), min_role=Role.MEMBER, order=30)
 
-MAX = 10**12
+
 STATUS_BADGES = {
     DropStatus.HELD: (_l("held"), "text-bg-secondary"),
     DropStatus.LISTED: (_l("listed"), "text-bg-info"),
@@ -60,25 +57,13 @@ def drop_status_badge(status: DropStatus | str) -> tuple[str, str]:
     return str(label), css
 
 
-class DropForm(FlaskForm):
-    name = StringField(_l("Item"), validators=[DataRequired(), Length(max=100)])
-    grade = StringField(_l("Grade"), validators=[Optional(), Length(max=32)])
-    holder_character_id = SelectField(_l("Holder"), coerce=int, validators=[InputRequired()])
-    request_key = HiddenField()
-    submit = SubmitField(_l("Record drop"))
-
-    def fill(self, roster: list[Character], kill: Kill) -> None:
-        there = {a.character_id for a in kill.attendance}
-        ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
-        self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
-        if not self.request_key.data:
-            self.request_key.data = secrets.token_urlsafe(16)
-
-
 def _price(label: str, required: bool = True) -> IntegerField:
     return IntegerField(
         label,
-        validators=[InputRequired() if required else Optional(), NumberRange(min=1, max=MAX)],
+        validators=[
+            InputRequired() if required else Optional(),
+            NumberRange(min=MIN_PRICE, max=MAX_PRICE),
+        ],
         render_kw={"inputmode": "numeric", "min": 1},
     )
 
@@ -105,7 +90,7 @@ class SellForm(VersionedForm):
     )
     received = IntegerField(
         _l("Diamonds actually received"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric", "min": 0},
         description=_l("As shown in the game, after the exchange fee."),
     )
@@ -126,7 +111,7 @@ class CorrectForm(FlaskForm):
     gross_price = _price(_l("Sold at (listing price)"))
     received = IntegerField(
         _l("Diamonds actually received"),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX)],
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},
     )
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
@@ -148,41 +133,6 @@ def index(clan_id: int) -> str:
     names = {c.id: c.name for c in kills.roster(db.session, current_user.id, clan_id)}
     return render_template(
         "drops/index.html", drops=rows, status=status, filters=STATUS_FILTERS, names=names
-    )
-
-
-@bp.post("/clans/<int:clan_id>/kills/<int:kill_id>/drops")
-@clan_view(Role.MEMBER)
-def create(clan_id: int, kill_id: int) -> Response | str:
-    kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
-    roster = kills.roster(db.session, current_user.id, clan_id)
-    form = DropForm()
-    form.fill(roster, kill)
-    if form.validate_on_submit():
-        try:
-            drop = drops.record_drop(
-                db.session,
-                current_user.id,
-                clan_id,
-                kill_id=kill_id,
-                name=form.name.data,
-                grade=form.grade.data or "",
-                holder_character_id=form.holder_character_id.data,
-                request_key=form.request_key.data or None,
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-        else:
-            flash(_("Drop recorded."), "success")
-            return redirect(url_for("drops.show", clan_id=clan_id, drop_id=drop.id))
-    from clanledger.web.kills import checkin_form, kill_context
-
-    return render_template(
-        "kills/show.html",
-        kill=kill,
-        **kill_context(kill, roster),
-        drop_form=form,
-        checkin=checkin_form(formdata=None, code=kill.checkin_code),
     )
 
 
@@ -211,7 +161,7 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
     drop = drops.get_drop(db.session, current_user.id, clan_id, drop_id)
     roster = kills.roster(db.session, current_user.id, clan_id)
     names = {c.id: c.name for c in roster}
-    holder = db.session.get(Character, drop.holder_character_id)
+    holder = drops.holder_of(db.session, drop)
     today = local_day(g.clan, utcnow())
     rates = _rates(clan_id, today)
     may_act = g.membership.role.rank >= Role.OFFICER.rank or (
@@ -238,9 +188,9 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
     ), status
 
 
-def _rates(clan_id: int, day) -> sales.Rates | None:
+def _rates(clan_id: int, day) -> rates.Rates | None:
     try:
-        return sales.rates_on(db.session, clan_id, day)
+        return rates.rates_on(db.session, clan_id, day)
     except ServiceError:
         return None
 
@@ -252,18 +202,14 @@ def show(clan_id: int, drop_id: int) -> tuple[str, int]:
 
 
 def _act(clan_id: int, drop_id: int, key: str, form: FlaskForm, action, done: str):
-    """Validate ``form``, run ``action()``; redirect with ``done`` or show the errors."""
-    if form.validate_on_submit():
-        try:
-            action()
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            return _render(
-                clan_id, drop_id, 409 if isinstance(error, Conflict) else 200, **{key: form}
-            )
-        flash(done, "success")
-        return redirect(url_for("drops.show", clan_id=clan_id, drop_id=drop_id))
-    return _render(clan_id, drop_id, **{key: form})
+    """:func:`handle_form` on the item page: redirect with ``done``, or show the page again
+    with the posted ``form`` under ``key``."""
+    status = handle_form(
+        form, action, done, lambda _: url_for("drops.show", clan_id=clan_id, drop_id=drop_id)
+    )
+    if isinstance(status, Response):
+        return status
+    return _render(clan_id, drop_id, status, **{key: form})
 
 
 @bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/list")

@@ -7,11 +7,10 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from clanledger.extensions import db
-from clanledger.models import Period, Role
-from clanledger.services import exports
+from clanledger.models import Role
+from clanledger.services import exports, periods
 from clanledger.services.errors import NotFound
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
@@ -46,18 +45,10 @@ def _download(table: exports.Table, name: str) -> Response:
     )
 
 
-def _periods(clan_id: int) -> list[Period]:
-    return list(
-        db.session.execute(
-            select(Period).where(Period.clan_id == clan_id).order_by(Period.starts_on.desc())
-        ).scalars()
-    )
-
-
 @bp.get("/clans/<int:clan_id>/export")
 @clan_view(Role.MEMBER)
 def index(clan_id: int) -> str:
-    return render_template("exports/index.html", periods=_periods(clan_id))
+    return render_template("exports/index.html", periods=periods.clan_periods(db.session, clan_id))
 
 
 @bp.get("/clans/<int:clan_id>/export/ledger")

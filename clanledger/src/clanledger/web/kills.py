@@ -4,8 +4,6 @@ the roll call (officers), member check-in and the clan's boss list."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,9 +25,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from clanledger.extensions import db
 from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import kills
-from clanledger.services.errors import Conflict, ServiceError, ValidationError
-from clanledger.web.forms import show_service_error
+from clanledger.services import bosses, drops, kills
+from clanledger.services.errors import Conflict, ValidationError
+from clanledger.web.forms import handle_form, local_now, to_utc
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -37,15 +35,6 @@ bp = Blueprint("kills", __name__)
 register_nav("kills.index", _l("Kills"), min_role=Role.MEMBER, order=20)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def to_utc(local: datetime, timezone: str) -> datetime:
-    """A naive datetime typed in the clan's timezone, as an aware datetime."""
-    return local.replace(tzinfo=ZoneInfo(timezone))
-
-
-def local_now(timezone: str) -> datetime:
-    return utcnow().astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
 class RollCallForm(FlaskForm):
@@ -108,6 +97,21 @@ class EditBossForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class DropForm(FlaskForm):
+    name = StringField(_l("Item"), validators=[DataRequired(), Length(max=100)])
+    grade = StringField(_l("Grade"), validators=[Optional(), Length(max=32)])
+    holder_character_id = SelectField(_l("Holder"), coerce=int, validators=[InputRequired()])
+    request_key = HiddenField()
+    submit = SubmitField(_l("Record drop"))
+
+    def fill(self, roster: list[Character], kill: Kill) -> None:
+        there = {a.character_id for a in kill.attendance}
+        ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
+        self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
+        if not self.request_key.data:
+            self.request_key.data = secrets.token_urlsafe(16)
+
+
 def checkin_form(**kwargs) -> CheckInForm:
     form = CheckInForm(**kwargs)
     mine = kills.my_characters(db.session, current_user.id, g.clan.id)
@@ -141,31 +145,29 @@ def new(clan_id: int) -> Response | str:
     form = KillForm()
     form.fill_roster(roster)
     form.boss_id.choices = [
-        (b.id, b.name) for b in kills.list_bosses(db.session, current_user.id, clan_id)
+        (b.id, b.name) for b in bosses.list_bosses(db.session, current_user.id, clan_id)
     ]
     if request.method == "GET":
         form.killed_at.data = local_now(g.clan.timezone)
         form.request_key.data = secrets.token_urlsafe(16)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            kill = kills.record_kill(
-                db.session,
-                current_user.id,
-                clan_id,
-                boss_id=form.boss_id.data,
-                killed_at=to_utc(form.killed_at.data, g.clan.timezone),
-                participants=form.weights(),
-                caller_character_id=form.caller_id(),
-                note=form.note.data or "",
-                request_key=form.request_key.data or None,
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            status = 409 if isinstance(error, Conflict) else 200
-        else:
-            flash(_("Kill recorded. Check-in code: %(code)s", code=kill.checkin_code), "success")
-            return redirect(url_for("kills.show", clan_id=clan_id, kill_id=kill.id))
+    status = handle_form(
+        form,
+        lambda: kills.record_kill(
+            db.session,
+            current_user.id,
+            clan_id,
+            boss_id=form.boss_id.data,
+            killed_at=to_utc(form.killed_at.data, g.clan.timezone),
+            participants=form.weights(),
+            caller_character_id=form.caller_id(),
+            note=form.note.data or "",
+            request_key=form.request_key.data or None,
+        ),
+        lambda kill: _("Kill recorded. Check-in code: %(code)s", code=kill.checkin_code),
+        lambda kill: url_for("kills.show", clan_id=clan_id, kill_id=kill.id),
+    )
+    if isinstance(status, Response):
+        return status
     last = kills.last_roll_call(db.session, current_user.id, clan_id)
     return render_template(
         "kills/new.html",
@@ -183,12 +185,14 @@ def _posted_weights(form: RollCallForm) -> dict[int, str]:
 @bp.get("/clans/<int:clan_id>/kills/<int:kill_id>")
 @clan_view(Role.MEMBER)
 def show(clan_id: int, kill_id: int) -> str:
-    from clanledger.web.drops import DropForm
-
     kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
     roster = kills.roster(db.session, current_user.id, clan_id)
     drop_form = DropForm(formdata=None)
     drop_form.fill(roster, kill)
+    return _kill_page(kill, roster, drop_form)
+
+
+def _kill_page(kill: Kill, roster: list[Character], drop_form: DropForm) -> str:
     return render_template(
         "kills/show.html",
         kill=kill,
@@ -198,11 +202,39 @@ def show(clan_id: int, kill_id: int) -> str:
     )
 
 
+@bp.post("/clans/<int:clan_id>/kills/<int:kill_id>/drops")
+@clan_view(Role.MEMBER)
+def record_drop(clan_id: int, kill_id: int) -> Response | tuple[str, int]:
+    """Record an item that dropped at the kill (any member); the kill page on errors."""
+    kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
+    roster = kills.roster(db.session, current_user.id, clan_id)
+    form = DropForm()
+    form.fill(roster, kill)
+    status = handle_form(
+        form,
+        lambda: drops.record_drop(
+            db.session,
+            current_user.id,
+            clan_id,
+            kill_id=kill_id,
+            name=form.name.data,
+            grade=form.grade.data or "",
+            holder_character_id=form.holder_character_id.data,
+            request_key=form.request_key.data or None,
+        ),
+        _("Drop recorded."),
+        lambda drop: url_for("drops.show", clan_id=clan_id, drop_id=drop.id),
+    )
+    if isinstance(status, Response):
+        return status
+    return _kill_page(kill, roster, form), status
+
+
 def kill_context(kill: Kill, roster: list[Character]) -> dict:
     now = utcnow()
     return {
         "names": {c.id: c.name for c in roster},
-        "weights": kills.kill_weights(kill),
+        "weights": kills.roll_call_weights(kill),
         "locked": kills.is_locked(kill, now),
         "checkin_open": kills.checkin_open(kill, now),
         "now": now,
@@ -219,24 +251,22 @@ def roll_call(clan_id: int, kill_id: int) -> Response | str:
     if request.method == "GET":
         form.participants.data = [a.character_id for a in kill.attendance]
         form.caller.data = kill.caller_character_id or 0
-    status = 200
-    if form.validate_on_submit():
-        try:
-            kills.set_roll_call(
-                db.session,
-                current_user.id,
-                clan_id,
-                kill_id,
-                form.weights(),
-                form.caller_id(),
-                reason=form.reason.data or "",
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            status = 409 if isinstance(error, Conflict) else 200
-        else:
-            flash(_("Roll call saved."), "success")
-            return redirect(url_for("kills.show", clan_id=clan_id, kill_id=kill_id))
+    status = handle_form(
+        form,
+        lambda: kills.set_roll_call(
+            db.session,
+            current_user.id,
+            clan_id,
+            kill_id,
+            form.weights(),
+            form.caller_id(),
+            reason=form.reason.data or "",
+        ),
+        _("Roll call saved."),
+        lambda _kill: url_for("kills.show", clan_id=clan_id, kill_id=kill_id),
+    )
+    if isinstance(status, Response):
+        return status
     weights = _posted_weights(form) or {a.character_id: str(a.weight) for a in kill.attendance}
     return render_template(
         "kills/roll_call.html",
@@ -252,36 +282,32 @@ def roll_call(clan_id: int, kill_id: int) -> Response | str:
 @clan_view(Role.MEMBER)
 def checkin(clan_id: int) -> Response | str:
     form = checkin_form(code=request.args.get("code", ""))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            attendance = kills.check_in(
-                db.session, current_user.id, clan_id, form.code.data, form.character_id.data
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            status = 409 if isinstance(error, Conflict) else 200
-        else:
-            flash(_("You are on the roll call."), "success")
-            return redirect(url_for("kills.show", clan_id=clan_id, kill_id=attendance.kill_id))
+    status = handle_form(
+        form,
+        lambda: kills.check_in(
+            db.session, current_user.id, clan_id, form.code.data, form.character_id.data
+        ),
+        _("You are on the roll call."),
+        lambda attendance: url_for("kills.show", clan_id=clan_id, kill_id=attendance.kill_id),
+    )
+    if isinstance(status, Response):
+        return status
     return render_template("kills/checkin.html", form=form), status
 
 
-@bp.route("/clans/<int:clan_id>/bosses", methods=["GET", "POST"])
+@bp.route("/clans/<int:clan_id>/bosses", methods=["GET", "POST"], endpoint="bosses")
 @clan_view(Role.OFFICER)
-def bosses(clan_id: int) -> Response | str:
+def boss_list(clan_id: int) -> Response | str:
     form = BossForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            kills.add_boss(db.session, current_user.id, clan_id, form.name.data)
-        except ServiceError as error:
-            show_service_error(form, error)
-            status = 409 if isinstance(error, Conflict) else 200
-        else:
-            flash(_("Boss added."), "success")
-            return redirect(url_for("kills.bosses", clan_id=clan_id))
-    rows = kills.list_bosses(db.session, current_user.id, clan_id, include_inactive=True)
+    status = handle_form(
+        form,
+        lambda: bosses.add_boss(db.session, current_user.id, clan_id, form.name.data),
+        _("Boss added."),
+        lambda _boss: url_for("kills.bosses", clan_id=clan_id),
+    )
+    if isinstance(status, Response):
+        return status
+    rows = bosses.list_bosses(db.session, current_user.id, clan_id, include_inactive=True)
     edit_forms = {
         b.id: EditBossForm(formdata=None, prefix=f"b{b.id}", name=b.name, active=b.active)
         for b in rows
@@ -294,11 +320,11 @@ def bosses(clan_id: int) -> Response | str:
 @bp.post("/clans/<int:clan_id>/bosses/<int:boss_id>")
 @clan_view(Role.OFFICER)
 def update_boss(clan_id: int, boss_id: int) -> Response:
-    kills.get_boss(db.session, current_user.id, clan_id, boss_id)
+    bosses.get_boss(db.session, current_user.id, clan_id, boss_id)
     form = EditBossForm(prefix=f"b{boss_id}")
     if form.validate_on_submit():
         try:
-            kills.update_boss(
+            bosses.update_boss(
                 db.session, current_user.id, clan_id, boss_id, form.name.data, form.active.data
             )
         except (ValidationError, Conflict) as error:

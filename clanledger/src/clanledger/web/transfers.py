@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -24,11 +25,12 @@ from werkzeug.wrappers import Response
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
+from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
-from clanledger.web.forms import show_service_error
+from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -45,7 +47,7 @@ STATUS_LABELS = {
 class PaidForm(FlaskForm):
     paid_gross = IntegerField(
         _l("Price paid"),
-        validators=[Optional(), NumberRange(min=1, max=10**12)],
+        validators=[Optional(), NumberRange(min=MIN_PRICE, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},
         description=_l("Leave empty if you paid the planned price."),
     )
@@ -94,8 +96,6 @@ def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
 
 
 def current_user_is_officer() -> bool:
-    from flask import g
-
     return g.membership.role.rank >= Role.OFFICER.rank
 
 
@@ -109,24 +109,23 @@ def index(clan_id: int):
 @clan_view(Role.MEMBER)
 def paid(clan_id: int, transfer_id: int) -> Response | tuple[str, int]:
     form = PaidForm(prefix=f"t{transfer_id}")
-    if form.validate_on_submit():
-        upload = form.screenshot.data
-        try:
-            transfers.mark_paid(
-                db.session,
-                current_user.id,
-                clan_id,
-                transfer_id,
-                paid_gross=form.paid_gross.data,
-                screenshot=upload.read() if upload else None,
-                upload_root=upload_root(),
-            )
-        except (ValidationError, Conflict) as error:
-            show_service_error(form, error)
-            return _render(clan_id, 409, {transfer_id: form})
-        flash(_("Marked as paid. The receiver confirms when the diamonds arrive."), "success")
-        return redirect(url_for("transfers.index", clan_id=clan_id))
-    return _render(clan_id, 400, {transfer_id: form})
+    status = handle_form(
+        form,
+        lambda: transfers.mark_paid(
+            db.session,
+            current_user.id,
+            clan_id,
+            transfer_id,
+            paid_gross=form.paid_gross.data,
+            screenshot=form.screenshot.data.read() if form.screenshot.data else None,
+            upload_root=upload_root(),
+        ),
+        _("Marked as paid. The receiver confirms when the diamonds arrive."),
+        lambda _: url_for("transfers.index", clan_id=clan_id),
+    )
+    if isinstance(status, Response):
+        return status
+    return _render(clan_id, status, {transfer_id: form})
 
 
 @bp.post("/clans/<int:clan_id>/transfers/<int:transfer_id>/confirm")

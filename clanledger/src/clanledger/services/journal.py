@@ -13,13 +13,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import Clan, EntryKind, JournalEntry, Period, PeriodStatus, Posting
-from clanledger.services.errors import Conflict, ValidationError
-from clanledger.services.periods import local_day, lock_period, period_for_day
+from clanledger.domain import ledger as dl
+from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting
+from clanledger.services.errors import ValidationError
+from clanledger.services.periods import ensure_period_open, local_day, lock_period, period_for_day
 
 
 @dataclass(frozen=True)
-class Line:
+class PostingLine:
     """One posting to write: ``account_kind`` is member | fund | fees."""
 
     account_kind: str
@@ -27,13 +28,22 @@ class Line:
     amount: int
 
 
-def lines_from_domain(postings: Iterable[object]) -> list[Line]:
-    """Convert ``clanledger.domain.ledger.Posting`` objects into :class:`Line` rows."""
-    lines = []
-    for p in postings:
-        account = p.account  # type: ignore[attr-defined]
-        lines.append(Line(account.kind.value, account.id, int(p.amount)))  # type: ignore[attr-defined]
-    return lines
+def lines_from_domain(postings: Iterable[dl.LedgerPosting]) -> list[PostingLine]:
+    """Convert domain postings into :class:`PostingLine` rows."""
+    return [PostingLine(p.account.kind.value, p.account.id, int(p.amount)) for p in postings]
+
+
+def domain_postings(entry: JournalEntry) -> list[dl.LedgerPosting]:
+    """The postings of a stored entry as domain postings."""
+    return [
+        dl.LedgerPosting(dl.Account(dl.AccountKind(p.account_kind), p.character_id), p.amount)
+        for p in entry.postings
+    ]
+
+
+def reversal_lines(entry: JournalEntry) -> list[PostingLine]:
+    """The lines that exactly undo ``entry`` (:func:`domain.ledger.reversal_postings`)."""
+    return lines_from_domain(dl.reversal_postings(domain_postings(entry)))
 
 
 def post_entry(
@@ -41,7 +51,7 @@ def post_entry(
     clan: Clan,
     *,
     kind: EntryKind,
-    lines: Sequence[Line],
+    lines: Sequence[PostingLine],
     occurred_at: datetime,
     actor_id: int | None,
     memo: str = "",
@@ -67,11 +77,7 @@ def post_entry(
     # A shared row lock: a close of this period waits for this entry, or this entry waits
     # for the close and then sees the period closed (see periods.lock_period).
     period = lock_period(session, period.id)
-    if period.status != PeriodStatus.OPEN:
-        raise Conflict(
-            f"the period {period.starts_on:%Y-%m} is closed; "
-            "post a correction into the open period instead"
-        )
+    ensure_period_open(period)
     entry = JournalEntry(
         clan_id=clan.id,
         period_id=period.id,
