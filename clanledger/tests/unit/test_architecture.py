@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,17 @@ def test_no_import_inside_a_function_without_a_reason():
                 ):
                     offenders.append(f"{name}:{inner.lineno}")
     assert offenders == []
+
+
+def test_the_domain_loads_without_the_web_stack():
+    """Importing the package and its whole domain loads no web framework (the services
+    load Flask-SQLAlchemy's models, but import no Flask themselves: tested above)."""
+    domain = sorted(n for n in SOURCES if n.startswith("clanledger.domain."))
+    code = (
+        f"import sys, {', '.join(domain)}\n"
+        "web = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'flask', 'flask_login', 'flask_wtf', 'wtforms'})\n"
+        "assert not web, web\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
