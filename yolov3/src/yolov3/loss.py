@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import box_iou, complete_box_iou_loss, generalized_box_iou_loss
 
+from yolov3.boxes import cell_grid, decode_cells
 from yolov3.config import ModelConfig, TrainConfig
 
 # Objectness weight per stride: fine grids hold many cells and small objects, coarse grids few.
@@ -33,10 +34,6 @@ def elementwise_iou(boxes1: Tensor, boxes2: Tensor, eps: float = _EPS) -> Tensor
     area1 = (boxes1[:, 2:] - boxes1[:, :2]).clamp_min(0).prod(-1)
     area2 = (boxes2[:, 2:] - boxes2[:, :2]).clamp_min(0).prod(-1)
     return inter / (area1 + area2 - inter + eps)
-
-
-def _cxcywh_to_xyxy(xy: Tensor, wh: Tensor) -> Tensor:
-    return torch.cat([xy - wh / 2, xy + wh / 2], dim=-1)
 
 
 class YoloLoss(nn.Module):
@@ -117,9 +114,7 @@ class YoloLoss(nn.Module):
     def _decode_cells(self, ps: Tensor, st, stride: int, anchors: Tensor) -> Tensor:
         """Predicted xyxy boxes (input pixels) of the assigned cells."""
         grid = torch.stack([st.gx, st.gy], dim=-1).to(ps)
-        xy = (ps[:, :2].sigmoid() + grid) * stride
-        wh = torch.exp(ps[:, 2:4].clamp(max=self.hyp.wh_max)) * anchors[st.anchor]
-        return _cxcywh_to_xyxy(xy, wh)
+        return decode_cells(ps, grid, anchors[st.anchor], stride, self.hyp.wh_max)
 
     def _box_term(self, ps, pbox, tbox, st, stride, anchors, img_w, img_h) -> Tensor:
         kind = self.hyp.box_loss
@@ -151,12 +146,9 @@ class YoloLoss(nn.Module):
             return weight
         with torch.no_grad():
             b, a, h, w, _ = out.shape
-            ys, xs = torch.arange(h, device=out.device), torch.arange(w, device=out.device)
-            gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-            grid = torch.stack([gx, gy], dim=-1).to(out)  # (H, W, 2)
-            xy = (out[..., :2].sigmoid() + grid) * stride
-            wh = torch.exp(out[..., 2:4].clamp(max=self.hyp.wh_max)) * anchors.view(1, a, 1, 1, 2)
-            pred = _cxcywh_to_xyxy(xy, wh).view(b, -1, 4)
+            grid = cell_grid(h, w, out)  # (H, W, 2)
+            anchor_wh = anchors.view(1, a, 1, 1, 2)
+            pred = decode_cells(out, grid, anchor_wh, stride, self.hyp.wh_max).view(b, -1, 4)
             gt = gt_boxes.to(pred)
             best = torch.stack(
                 [box_iou(pred[i], gt[i]).masked_fill(~gt_valid[i], 0.0).amax(-1) for i in range(b)]

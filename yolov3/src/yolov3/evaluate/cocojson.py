@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from yolov3.evaluate.matching import _to_numpy, xyxy_to_xywh
+from yolov3.boxes import xyxy_to_xywh_np
+from yolov3.evaluate.matching import _to_numpy
 
 
 def _xywh(boxes: object) -> np.ndarray:
     """xyxy -> COCO xywh in float64, the same arithmetic as the evaluator's tables."""
-    return xyxy_to_xywh(_to_numpy(boxes, np.float64).reshape(-1, 4))
+    return xyxy_to_xywh_np(_to_numpy(boxes, np.float64).reshape(-1, 4))
 
 
 def _ids(given: Sequence[int] | None, n: int) -> list[int]:

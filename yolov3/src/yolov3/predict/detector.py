@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from yolov3.boxes import clip_boxes
 from yolov3.config import ModelConfig
 from yolov3.predict.decode import decode, postprocess
 
@@ -181,9 +182,7 @@ class Detector:
         results = []
         for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True):
             h, w = array.shape[:2]
-            boxes = to_original(det["boxes"].float().cpu())
-            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
-            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
+            boxes = clip_boxes(to_original(det["boxes"].float().cpu()), w, h)
             results.append(
                 {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
             )

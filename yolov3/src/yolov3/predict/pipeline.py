@@ -20,6 +20,7 @@ import numpy as np
 from torch import Tensor
 from tqdm import tqdm
 
+from yolov3.boxes import xyxy_to_xywh
 from yolov3.predict.detector import Detector
 from yolov3.predict.draw import draw_detections
 
@@ -102,16 +103,16 @@ class _Writer:
             counts[self.names[label]] = counts.get(self.names[label], 0) + 1
         h, w = image.shape[:2]
         boxes = det["boxes"].double()
-        for box, score, label in zip(
-            boxes.tolist(), det["scores"].tolist(), det["labels"].tolist(), strict=True
+        xywhs = xyxy_to_xywh(boxes).tolist()
+        for xywh, score, label in zip(
+            xywhs, det["scores"].tolist(), det["labels"].tolist(), strict=True
         ):
-            x1, y1, x2, y2 = box
             self.results.append(
                 {
                     "image_id": image_id,
                     "file_name": name,
                     "category_id": int(label) + 1,
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "bbox": xywh,
                     "score": float(score),
                 }
             )
