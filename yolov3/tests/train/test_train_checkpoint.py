@@ -12,7 +12,7 @@ from yolov3.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from yolov3.ema import ModelEMA
+from yolov3.train.ema import ModelEMA
 
 
 def _state(value: float) -> dict:
@@ -75,3 +75,15 @@ def test_ema_follows_the_model_with_a_warming_decay():
     restored.load_state_dict(ema.state_dict())
     assert restored.updates == 1
     torch.testing.assert_close(restored.module[0].weight, ema.module[0].weight)
+
+
+def test_train_config_saved_before_the_loss_fields_loads_with_their_defaults():
+    from yolov3.config import TrainConfig
+
+    old = TrainConfig(epochs=3).to_dict()
+    for name in ("obj_balance", "loss_ref_size", "loss_ref_classes", "loss_ref_scales"):
+        old.pop(name)
+    loaded = TrainConfig.from_dict(old)
+    assert loaded == TrainConfig(epochs=3)
+    assert loaded.obj_balance == (4.0, 1.0, 0.4, 0.1) and loaded.loss_ref_size == 640.0
+    assert TrainConfig.from_dict({**old, "obj_balance": [2.0, 1.0]}).obj_balance == (2.0, 1.0)

@@ -22,6 +22,7 @@ from yolov3.evaluate.cocojson import (
     write_json,
 )
 from yolov3.evaluate.curves import confusion_matrix
+from yolov3.evaluate.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
 from yolov3.evaluate.voc import voc_ap
 
 
@@ -196,8 +197,6 @@ def evaluate_predictions(
 
 
 def _write(report: ValReport, out: Path, ground_truth: dict, results: list[dict]) -> None:
-    from yolov3.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
-
     r = report.result
     out.mkdir(parents=True, exist_ok=True)
     report.written["results"] = write_json(results, out / "results.json")

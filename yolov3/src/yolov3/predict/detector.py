@@ -179,14 +179,22 @@ class Detector:
             self.classes,
             self.multi_label,
         )
-        results = []
-        for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True):
-            h, w = array.shape[:2]
-            boxes = clip_boxes(to_original(det["boxes"].float().cpu()), w, h)
-            results.append(
-                {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
-            )
-        return results
+        return [
+            self.to_image_pixels(det, to_original, array.shape[1], array.shape[0])
+            for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True)
+        ]
+
+    @staticmethod
+    def to_image_pixels(
+        det: dict[str, Tensor], to_original: Callable[[Tensor], Tensor], width: int, height: int
+    ) -> dict[str, Tensor]:
+        """One image's detections moved from network-input pixels to its own, on the CPU.
+
+        ``to_original`` undoes the resize (e.g. :meth:`Letterbox.to_original`); the boxes are
+        then clipped to the ``width`` x ``height`` image.
+        """
+        boxes = clip_boxes(to_original(det["boxes"].float().cpu()), width, height)
+        return {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
 
     def _resize(self, image: np.ndarray) -> tuple[np.ndarray, Callable[[Tensor], Tensor]]:
         """The network input for ``image`` and the map from input to original pixels."""
