@@ -109,6 +109,7 @@ def pycocotools_stats(ground_truth: dict, results: list[dict]) -> np.ndarray:
     pycocotools cannot load an empty results list; with no detection every defined AP and
     AR is 0, which is returned directly.
     """
+    # lazy: pycocotools only for the optional cross-check
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 

@@ -14,6 +14,7 @@ MAX_CLASS_CURVES = 20
 
 
 def _figure(size: tuple[float, float] = (7, 5)):
+    # lazy: matplotlib (slow to import) only when a plot is drawn
     import matplotlib
 
     matplotlib.use("Agg")
