@@ -90,7 +90,7 @@ class YoloLoss(nn.Module):
             weight = self._no_object_weight(out, stride, anchors, gt_boxes, gt_valid)
             if st.batch.numel():
                 ps = out[st.batch, st.anchor, st.gy, st.gx]  # (K, 5+C)
-                pbox = self._decode_cells(ps, st, stride, anchors)
+                pbox = self._assigned_boxes(ps, st, stride, anchors)
                 tbox = st.boxes.to(pbox)
                 term = self._box_term(ps, pbox, tbox, st, stride, anchors, img_w, img_h)
                 box_loss = box_loss + term
@@ -107,7 +107,7 @@ class YoloLoss(nn.Module):
         total = box_loss + obj_loss + cls_loss
         return {"box": box_loss, "obj": obj_loss, "cls": cls_loss, "total": total}
 
-    def _decode_cells(self, ps: Tensor, st, stride: int, anchors: Tensor) -> Tensor:
+    def _assigned_boxes(self, ps: Tensor, st, stride: int, anchors: Tensor) -> Tensor:
         """Predicted xyxy boxes (input pixels) of the assigned cells."""
         grid = torch.stack([st.gx, st.gy], dim=-1).to(ps)
         return decode_cells(ps, grid, anchors[st.anchor], stride, self.hyp.wh_max)
