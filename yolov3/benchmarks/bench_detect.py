@@ -50,7 +50,7 @@ def build(arch: str):
     torch.manual_seed(0)
     config = ModelConfig() if arch == "yolov3" else ModelConfig.tiny()
     model = build_model(config)
-    model.init_prediction_biases()
+    model.init_head_biases(img_size=640, fresh_weights=False)
     return Detector(model.fuse(), device="cpu"), "random weights"
 
 

@@ -56,11 +56,11 @@ def train_step_seconds(batch_size: int, img_size: int, steps: int) -> tuple[floa
     config = ModelConfig.tiny()
     model = build_model(config).train()
     try:
-        from yolov3.loss import YoloLoss
+        from yolov3.train.loss import YoloLoss
 
         criterion, name = YoloLoss(config), "YoloLoss"
     except ImportError:
-        criterion, name = None, "sum of squared outputs (yolov3.loss not available)"
+        criterion, name = None, "sum of squared outputs (yolov3.train.loss not available)"
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     images = torch.rand(batch_size, 3, img_size, img_size)
     boxes = torch.tensor([[60.0, 80.0, 200.0, 300.0], [10.0, 10.0, 50.0, 40.0]])

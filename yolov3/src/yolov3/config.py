@@ -142,6 +142,12 @@ class TrainConfig:
     label_smoothing: float = 0.0  # class targets become 1 - eps/2 and eps/2
     multi_anchor_thresh: float | None = None  # also assign anchors whose shape IoU exceeds this
     wh_max: float = 6.0  # bound on tw, th before exp: boxes at most e^6 times their anchor
+    # objectness weight of the scales at strides 8, 16, 32, 64 (any other stride: 1.0): fine
+    # grids hold many cells and small objects, coarse grids few
+    obj_balance: tuple[float, ...] = (4.0, 1.0, 0.4, 0.1)
+    loss_ref_size: float = 640.0  # objectness loss scaled by input area / loss_ref_size^2
+    loss_ref_classes: float = 80.0  # class loss scaled by num_classes / loss_ref_classes
+    loss_ref_scales: float = 3.0  # every loss term scaled by loss_ref_scales / output scales
     # --- validation and output ---
     val_interval: int = 1  # validate (AP50 with the EMA weights) every k epochs and at the end
     val_conf: float = 0.001  # confidence threshold for validation detections
@@ -184,8 +190,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {unknown}")
         values = dict(data)
-        if "lr_steps" in values:
-            values["lr_steps"] = tuple(values["lr_steps"])
+        for name in ("lr_steps", "obj_balance"):
+            if name in values:
+                values[name] = tuple(values[name])
         if "aug" in values:
             values["aug"] = {
                 k: tuple(v) if isinstance(v, list) else v for k, v in values["aug"].items()

@@ -3,7 +3,7 @@ from PIL import Image
 from test_eval_parity import random_set
 
 from yolov3.evaluate import confusion_matrix, evaluate_detections
-from yolov3.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
+from yolov3.evaluate.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
 
 
 def test_plots_write_png_images(tmp_path):

@@ -119,7 +119,7 @@ def test_official_tiny_weights_find_what_opencv_finds():
 def test_cuda_detections_equal_cpu_detections():
     torch.manual_seed(0)
     model = build_model(ModelConfig.tiny(num_classes=3))
-    model.init_prediction_biases()
+    model.init_head_biases(img_size=640, fresh_weights=False)
     image = np.random.default_rng(0).integers(0, 255, (120, 200, 3), dtype=np.uint8)
     cpu = Detector(model, img_size=96, conf_thresh=0.001, device="cpu")([image])[0]
     gpu = Detector(model, img_size=96, conf_thresh=0.001, device="cuda")([image])[0]

@@ -5,9 +5,10 @@ import torch
 from torch import nn
 
 from yolov3.config import ModelConfig
+from yolov3.model import DetectorBase
 
 
-class MiniDetector(nn.Module):
+class MiniDetector(DetectorBase):
     """A few-parameter stand-in with a real detector's interface (fast unit tests)."""
 
     def __init__(self, config: ModelConfig) -> None:

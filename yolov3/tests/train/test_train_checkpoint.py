@@ -12,7 +12,7 @@ from yolov3.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
-from yolov3.ema import ModelEMA
+from yolov3.train.ema import ModelEMA
 
 
 def _state(value: float) -> dict:
@@ -86,3 +86,15 @@ def test_rng_state_saved_with_more_gpus_restores_the_visible_ones(monkeypatch):
     monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, d: restored.append((int(s[0]), d)))
     restore_rng_state(state)
     assert restored == [(0, 0), (1, 1)]
+
+
+def test_train_config_saved_before_the_loss_fields_loads_with_their_defaults():
+    from yolov3.config import TrainConfig
+
+    old = TrainConfig(epochs=3).to_dict()
+    for name in ("obj_balance", "loss_ref_size", "loss_ref_classes", "loss_ref_scales"):
+        old.pop(name)
+    loaded = TrainConfig.from_dict(old)
+    assert loaded == TrainConfig(epochs=3)
+    assert loaded.obj_balance == (4.0, 1.0, 0.4, 0.1) and loaded.loss_ref_size == 640.0
+    assert TrainConfig.from_dict({**old, "obj_balance": [2.0, 1.0]}).obj_balance == (2.0, 1.0)

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from yolov3.config import TrainConfig
-from yolov3.loss import YoloLoss
-from yolov3.optimizer import build_optimizer
-from yolov3.scheduler import build_schedule
 from yolov3.train import TrainingDiverged, TrainState, train_one_epoch
+from yolov3.train.loss import YoloLoss
+from yolov3.train.optimizer import build_optimizer
+from yolov3.train.scheduler import build_schedule
 
 HYP = TrainConfig(
     img_size=64, epochs=1, lr0=0.01, lrf=1.0, burn_in_epochs=0, ema=False, progress=False

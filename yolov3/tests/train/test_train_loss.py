@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from yolov3.config import ModelConfig, TrainConfig
-from yolov3.loss import YoloLoss, elementwise_iou, init_head_biases
 from yolov3.model import build_model
+from yolov3.train.loss import YoloLoss, elementwise_iou
 
 TINY = ModelConfig.tiny(num_classes=3)
 
@@ -24,7 +24,7 @@ def _logit(p: float) -> float:
 
 def _perfect_outputs(config, box, label, size=64, obj=0.999):
     """Outputs whose assigned cell predicts ``box`` exactly (the rest: no object)."""
-    from yolov3.data import build_targets
+    from yolov3.train import build_targets
 
     targets = torch.tensor([[0, label, *box]], dtype=torch.float32)
     grids = [(size // s, size // s) for s in config.strides]
@@ -141,7 +141,7 @@ def test_huge_size_logits_stay_finite():
 def test_head_bias_prior_makes_objectness_start_low():
     torch.manual_seed(0)
     model = build_model(TINY)
-    init_head_biases(model, img_size=416)
+    model.init_head_biases(img_size=416)
     with torch.no_grad():
         outs = model(torch.rand(1, 3, 416, 416))
     for out in outs:

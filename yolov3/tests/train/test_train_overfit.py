@@ -6,13 +6,13 @@ import torch
 from torchvision.ops import box_iou
 
 from yolov3.config import ModelConfig, TrainConfig
-from yolov3.loss import YoloLoss, init_head_biases
 from yolov3.model import build_model
-from yolov3.optimizer import build_optimizer
 from yolov3.predict import decode, postprocess
-from yolov3.scheduler import build_schedule
 from yolov3.synthetic import SHAPES, ShapesSpec, render_image
 from yolov3.train import TrainState, train_one_epoch
+from yolov3.train.loss import YoloLoss
+from yolov3.train.optimizer import build_optimizer
+from yolov3.train.scheduler import build_schedule
 
 SIZE = 128
 STEPS = 200
@@ -44,7 +44,7 @@ def test_overfits_one_image_with_three_objects():
         progress=False,
     )
     model = build_model(config)
-    init_head_biases(model, SIZE)
+    model.init_head_biases(SIZE)
     images, targets = _one_image_batch()
     state = TrainState(
         model=model,

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from yolov3.config import TrainConfig
-from yolov3.optimizer import build_optimizer, parameter_groups
-from yolov3.scheduler import BurnInDecay, accumulation_steps, build_schedule, burn_in_iters
+from yolov3.train.optimizer import build_optimizer, parameter_groups
+from yolov3.train.scheduler import BurnInDecay, accumulation_steps, build_schedule, burn_in_iters
 
 
 def test_darknet_power4_burn_in_then_cosine_to_lrf():

@@ -7,10 +7,9 @@ import torch
 
 from yolov3.checkpoint import save_checkpoint
 from yolov3.config import ModelConfig
-from yolov3.loss import init_head_biases
 from yolov3.model import build_model
 from yolov3.model.darknet_io import load_darknet_weights
-from yolov3.transfer import darknet_num_classes, load_pretrained, set_backbone_frozen
+from yolov3.train.transfer import darknet_num_classes, load_pretrained
 
 WEIGHTS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "darknet"
 WEIGHTS = WEIGHTS / "yolov3-tiny.weights"
@@ -29,7 +28,7 @@ def coco_tiny():
 def _fresh(num_classes: int):
     torch.manual_seed(0)
     model = build_model(ModelConfig.tiny(num_classes=num_classes))
-    init_head_biases(model, 416)
+    model.init_head_biases(416)
     return model
 
 
@@ -92,7 +91,7 @@ def test_checkpoint_weights_prefer_ema_and_skip_mismatched_heads(tmp_path):
 
 def test_frozen_backbone_gets_no_gradients_and_keeps_statistics():
     model = _fresh(2).train()
-    set_backbone_frozen(model, True)
+    model.freeze_backbone(True)
     assert not any(p.requires_grad for p in model.backbone.parameters())
     assert not model.backbone.training
     stats = {k: v.clone() for k, v in model.backbone.state_dict().items() if "running" in k}
@@ -100,5 +99,5 @@ def test_frozen_backbone_gets_no_gradients_and_keeps_statistics():
     assert all(p.grad is None for p in model.backbone.parameters())
     for k, v in stats.items():
         torch.testing.assert_close(model.backbone.state_dict()[k], v)
-    set_backbone_frozen(model, False)
+    model.freeze_backbone(False)
     assert all(p.requires_grad for p in model.backbone.parameters()) and model.backbone.training

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from yolov3.cli.data import ExamplesFormatter, add_source_arguments, positive_int
+from yolov3.cli.options import ExamplesFormatter, add_source_arguments, positive_int
+from yolov3.config import YOLOV3_ANCHORS, YOLOV3_TINY_ANCHORS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     import numpy as np
 
-    from yolov3.config import YOLOV3_ANCHORS, YOLOV3_TINY_ANCHORS
     from yolov3.data import DatasetError, read_dataset
     from yolov3.data.anchors import (
         MIN_SIDE,

@@ -8,42 +8,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-FORMAT_CHOICES = ("yolo", "voc", "coco")
-FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
-
-
-class ExamplesFormatter(argparse.HelpFormatter):
-    """Wraps descriptions as argparse does, but keeps an ``example...`` epilog's lines."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("example"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer above 0."""
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """SOURCE, --format, --split and --names: which dataset to read (shared with anchors)."""
-    parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=FORMAT_CHOICES,
-        help=f"source format, detected when left out: {FORMAT_HELP}",
-    )
-    parser.add_argument(
-        "--split",
-        help="split to read: images/<split> (yolo), ImageSets/Main/<split>.txt (voc), "
-        "annotations/instances_<split>.json (coco)",
-    )
-    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+from yolov3.cli.options import (
+    FORMAT_CHOICES,
+    ExamplesFormatter,
+    add_source_arguments,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Dataset tools for YOLO txt, Pascal VOC XML and COCO JSON.",
     )
     sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    _register_convert(sub)
+    _register_check(sub)
+    _register_stats(sub)
 
+
+def _register_convert(sub: argparse._SubParsersAction) -> None:
     convert = sub.add_parser(
         "convert",
         help="convert a dataset between yolo, voc and coco",
@@ -74,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     convert.set_defaults(func=run_convert)
 
+
+def _register_check(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser(
         "check",
         help="list every problem with file and line/object; exit 1 if any error",
@@ -98,6 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     check.set_defaults(func=run_check)
 
+
+def _register_stats(sub: argparse._SubParsersAction) -> None:
     stats = sub.add_parser(
         "stats",
         help="images, boxes per class, box sizes and aspects: a PNG plot and a text table",
@@ -120,6 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read(args: argparse.Namespace):
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import read_dataset
 
     return read_dataset(args.source, args.fmt, args.split, args.names)
@@ -130,6 +110,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
 
     @functools.wraps(action)
     def run(args: argparse.Namespace) -> int:
+        # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
         from yolov3.data import DatasetError
 
         try:
@@ -143,6 +124,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
 
 @_reporting_errors
 def run_convert(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import DatasetError, write_dataset
 
     data = _read(args)
@@ -170,6 +152,7 @@ def _images(args: argparse.Namespace) -> str:
 
 @_reporting_errors
 def run_check(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import check_dataset, fix_dataset, write_dataset
 
     data = _read(args)
@@ -185,6 +168,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _detected(source: Path) -> str:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import detect_format
 
     return detect_format(source)
@@ -192,6 +176,7 @@ def _detected(source: Path) -> str:
 
 @_reporting_errors
 def run_stats(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data.stats import compute_stats, plot_stats
 
     data = _read(args)

@@ -4,86 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-
-def input_size(text: str) -> int:
-    """argparse type: a network input side, a positive multiple of 32."""
-    value = int(text)
-    if value <= 0 or value % 32:
-        raise argparse.ArgumentTypeError(f"expected a positive multiple of 32, got {value}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """argparse type: a threshold between 0 and 1."""
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value:g}")
-    return value
-
-
-def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Options that choose and configure a detector (shared with ``yolov3 val``)."""
-    group = parser.add_argument_group("model")
-    group.add_argument(
-        "--weights",
-        required=required,
-        help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
-    )
-    group.add_argument("--cfg", help="Darknet .cfg for .weights files")
-    group.add_argument(
-        "--names",
-        help="class names file, one per line (default: the checkpoint's, or a "
-        "single *.names beside --cfg with the right number of lines)",
-    )
-    group.add_argument(
-        "--img-size", type=input_size, default=416, help="network input size (default 416)"
-    )
-    group.add_argument(
-        "--stretch",
-        action="store_true",
-        help="resize to a square without keeping the aspect ratio (Darknet/OpenCV demo style) "
-        "instead of letterboxing",
-    )
-    group.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
-    group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
-
-
-def build_detector(args: argparse.Namespace, **kwargs: object):
-    """The :class:`yolov3.predict.Detector` that the model options describe."""
-    command = f"yolov3 {getattr(args, 'command', None) or 'detect'}"
-    for flag in ("weights", "cfg", "names"):
-        value = getattr(args, flag)
-        if value is not None and not Path(value).is_file():
-            raise SystemExit(f"{command}: --{flag} {value}: no such file")
-    try:
-        return _load_detector(args, kwargs)
-    except (ValueError, OSError) as exc:  # CheckpointError, DarknetFormatError, sizes, devices
-        raise SystemExit(f"{command}: {exc}") from exc
-
-
-def _load_detector(args: argparse.Namespace, kwargs: dict):
-    from yolov3.predict import Detector
-
-    weights = Path(args.weights)
-    options = {
-        "img_size": args.img_size,
-        "device": args.device,
-        "letterbox": not args.stretch,
-        "half": args.half,
-    }
-    options.update(kwargs)
-    if weights.suffix == ".weights" or args.cfg:
-        if not args.cfg:
-            raise ValueError(f"{weights} is a Darknet weights file; give its --cfg")
-        return Detector.from_darknet(args.cfg, weights, names=args.names, **options)
-    if args.names:
-        from yolov3.predict import read_names
-
-        options["class_names"] = read_names(args.names)
-    return Detector.from_checkpoint(weights, **options)
+from yolov3.cli.options import add_model_arguments, build_detector, fraction
 
 
 def parse_classes(text: str | None, names: list[str]) -> list[int] | None:
@@ -142,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.predict.pipeline import detect_source
 
     detector = build_detector(args, conf_thresh=args.conf, iou_thresh=args.iou)

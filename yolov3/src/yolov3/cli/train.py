@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import typing
 
+from yolov3.config import TrainConfig
+
 EXAMPLES = """\
 examples:
   yolov3 train --data ../shared/data/coco128 --val-split val2017 --train-split train2017 \\
@@ -42,8 +44,6 @@ _FLAGS = {
 
 
 def _field_types() -> dict[str, typing.Any]:
-    from yolov3.config import TrainConfig
-
     hints = typing.get_type_hints(TrainConfig)
     return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
 
@@ -81,8 +81,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from yolov3.config import TrainConfig
-
     defaults = TrainConfig()
     parser.add_argument(
         "--arch", default="yolov3", choices=("yolov3", "yolov3-tiny"), help="(default: yolov3)"
@@ -110,8 +108,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build_train_config(args: argparse.Namespace) -> typing.Any:
     """The TrainConfig that the parsed arguments describe."""
-    from yolov3.config import TrainConfig
-
     types = _field_types()
     values: dict[str, typing.Any] = {}
     for name in _FLAGS:
@@ -140,6 +136,7 @@ def build_train_config(args: argparse.Namespace) -> typing.Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.checkpoint import CheckpointError
     from yolov3.data import DatasetError
     from yolov3.train import TrainingDiverged, fit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from yolov3.cli.detect import add_model_arguments, build_detector, fraction
+from yolov3.cli.options import add_model_arguments, build_detector, fraction
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import DatasetError, read_dataset
     from yolov3.evaluate.report import evaluate_dataset, evaluate_predictions, read_coco_results
 

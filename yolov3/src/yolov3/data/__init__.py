@@ -4,8 +4,8 @@
   COCO JSON, all into one in-memory :class:`DetectionData` of :class:`ImageRecord`.
 - Checks: :func:`check_dataset` (a :class:`Report`), :func:`ensure_valid` (raises
   :class:`DatasetError`), :func:`fix_dataset` (a cleaned copy).
-- Training input: :func:`letterbox`, :class:`DetectionDataset`, :func:`collate`,
-  :func:`build_loader`, and :func:`build_targets` for the loss.
+- Training input: :func:`letterbox`, :class:`DetectionDataset`, :func:`collate` and
+  :func:`build_loader` (the loss's targets are :func:`yolov3.train.build_targets`).
 """
 
 from yolov3.data.check import Report, check_dataset, ensure_valid, fix_dataset
@@ -13,7 +13,6 @@ from yolov3.data.dataset import DetectionDataset, ScaleBatchSampler, build_loade
 from yolov3.data.formats import FORMATS, detect_format, read_dataset, write_dataset
 from yolov3.data.letterbox import Letterbox, letterbox, load_image
 from yolov3.data.records import DatasetError, DetectionData, ImageRecord, Problem
-from yolov3.data.targets import ScaleTargets, build_targets
 from yolov3.data.transforms import Augmentation
 
 __all__ = [
@@ -27,9 +26,7 @@ __all__ = [
     "Problem",
     "Report",
     "ScaleBatchSampler",
-    "ScaleTargets",
     "build_loader",
-    "build_targets",
     "check_dataset",
     "collate",
     "detect_format",

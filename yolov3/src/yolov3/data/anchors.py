@@ -2,7 +2,7 @@
 
 Box shapes are measured as the network sees them: letterboxed to ``img_size`` (the long
 side of each image scaled to ``img_size``). IoU here is shape IoU (boxes sharing a centre),
-the same measure :func:`yolov3.data.build_targets` uses to pick an anchor.
+the same measure :func:`yolov3.train.build_targets` uses to pick an anchor.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from yolov3.boxes import xywh_to_xyxy_np, xyxy_to_xywh_np
 from yolov3.data.layout import place_images, require_known_labels
 from yolov3.data.records import DatasetError, DetectionData, ImageRecord, Problem
 
@@ -124,7 +125,8 @@ def _annotations(
                 )
             )
         label = index.get(category, -1)
-        found[image_id].append(([x, y, x + w, y + h], label, bool(ann.get("iscrowd", 0)), source))
+        xyxy = xywh_to_xyxy_np([x, y, w, h])[0].tolist()
+        found[image_id].append((xyxy, label, bool(ann.get("iscrowd", 0)), source))
     return found
 
 
@@ -175,8 +177,9 @@ def to_coco_dict(data: DetectionData, file_names: list[str] | None = None) -> di
         images.append(
             {"id": image_id, "file_name": name, "width": record.width, "height": record.height}
         )
-        for box, label, diff in zip(record.boxes, record.labels, record.difficult, strict=True):
-            w, h = float(box[2] - box[0]), float(box[3] - box[1])
+        xywh = xyxy_to_xywh_np(record.boxes)
+        for box, label, diff in zip(xywh, record.labels, record.difficult, strict=True):
+            w, h = float(box[2]), float(box[3])
             annotations.append(
                 {
                     "id": len(annotations) + 1,

@@ -108,6 +108,7 @@ def compute_stats(data: DetectionData, img_size: int = 416) -> DatasetStats:
 
 def plot_stats(stats: DatasetStats, path: Path) -> None:
     """Write a 2x2 PNG: boxes per class, box shapes, box sizes and aspect ratios."""
+    # lazy: matplotlib (slow to import) only when the stats are plotted
     import matplotlib
 
     matplotlib.use("Agg")

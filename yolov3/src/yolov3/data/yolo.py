@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from yolov3.boxes import normalized_cxcywh_to_xyxy_np, xyxy_to_normalized_cxcywh_np
 from yolov3.data.layout import (
     find_names_file,
     image_size,
@@ -82,17 +83,11 @@ def parse_label_file(
         if not all(np.isfinite([cx, cy, w, h])):
             problems.append(Problem("malformed", where, f"non-finite value in {line.strip()!r}"))
             continue
-        boxes.append(
-            [
-                (cx - w / 2) * width,
-                (cy - h / 2) * height,
-                (cx + w / 2) * width,
-                (cy + h / 2) * height,
-            ]
-        )
+        boxes.append([cx, cy, w, h])
         labels.append(cls)
         sources.append(f"line {number}")
-    return np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(labels, np.int64), sources
+    xyxy = normalized_cxcywh_to_xyxy_np(np.asarray(boxes, np.float64), width, height)
+    return xyxy, np.asarray(labels, np.int64), sources
 
 
 def read_yolo(
@@ -174,11 +169,9 @@ def format_label_lines(
         labels (np.ndarray[N]): class ids.
         scores (np.ndarray[N]): appended to each line when given (detections).
     """
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    scale = np.array([width, height], np.float64)
-    centre, size = (b[:, :2] + b[:, 2:]) / 2 / scale, (b[:, 2:] - b[:, :2]) / scale
     lines = []
-    for i, (cls, (cx, cy), (w, h)) in enumerate(zip(labels, centre, size, strict=True)):
+    cxcywh = xyxy_to_normalized_cxcywh_np(boxes, width, height)
+    for i, (cls, (cx, cy, w, h)) in enumerate(zip(labels, cxcywh, strict=True)):
         score = "" if scores is None else f" {float(scores[i]):.5f}"
         lines.append(f"{int(cls)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}{score}\n")
     return lines

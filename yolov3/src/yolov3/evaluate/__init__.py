@@ -1,4 +1,5 @@
-"""Detection evaluation: COCO metrics (exactly as pycocotools), VOC AP, curves and exports."""
+"""Detection evaluation: COCO metrics (exactly as pycocotools), VOC AP, curves, plots and
+exports, and :func:`predict_loader` (a model's detections on a validation loader)."""
 
 from yolov3.evaluate.coco import EvalResult, evaluate_detections, ground_truths_from_records
 from yolov3.evaluate.cocojson import (
@@ -9,6 +10,7 @@ from yolov3.evaluate.cocojson import (
     write_json,
 )
 from yolov3.evaluate.curves import F1Point, confusion_matrix
+from yolov3.evaluate.loader import predict_loader
 from yolov3.evaluate.voc import voc_ap
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "evaluate_detections",
     "evaluate_with_pycocotools",
     "ground_truths_from_records",
+    "predict_loader",
     "pycocotools_stats",
     "to_coco_ground_truth",
     "to_coco_results",

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from yolov3.evaluate.matching import _to_numpy, xyxy_to_xywh
+from yolov3.boxes import xyxy_to_xywh_np
+from yolov3.evaluate.matching import _to_numpy
 
 
 def _xywh(boxes: object) -> np.ndarray:
     """xyxy -> COCO xywh in float64, the same arithmetic as the evaluator's tables."""
-    return xyxy_to_xywh(_to_numpy(boxes, np.float64).reshape(-1, 4))
+    return xyxy_to_xywh_np(_to_numpy(boxes, np.float64).reshape(-1, 4))
 
 
 def _ids(given: Sequence[int] | None, n: int) -> list[int]:
@@ -108,6 +109,7 @@ def pycocotools_stats(ground_truth: dict, results: list[dict]) -> np.ndarray:
     pycocotools cannot load an empty results list; with no detection every defined AP and
     AR is 0, which is returned directly.
     """
+    # lazy: pycocotools only for the optional cross-check
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from yolov3.evaluate.matching import _to_numpy, box_iou_xywh, xyxy_to_xywh
+from yolov3.boxes import xyxy_to_xywh_np
+from yolov3.evaluate.matching import _to_numpy, box_iou_xywh
 
 CONF_GRID = np.linspace(0.0, 1.0, 1001)
 
@@ -79,7 +80,7 @@ def confusion_matrix(
         d_lab = _to_numpy(pred["labels"], np.int64).reshape(-1)[keep]
         g_box = _to_numpy(gt["boxes"], np.float64).reshape(-1, 4)
         g_lab = _to_numpy(gt["labels"], np.int64).reshape(-1)
-        iou = box_iou_xywh(xyxy_to_xywh(d_box), xyxy_to_xywh(g_box))  # (D, G)
+        iou = box_iou_xywh(xyxy_to_xywh_np(d_box), xyxy_to_xywh_np(g_box))  # (D, G)
         d_i, g_i = np.nonzero(iou >= iou_thresh)
         order = np.argsort(-iou[d_i, g_i], kind="stable")
         d_i, g_i = d_i[order], g_i[order]

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from yolov3.boxes import xyxy_to_xywh_np
+
 # Largest padded IoU block [P, D, G] built at once, and largest P x G (the match state holds
 # P x G per IoU threshold and area range): together they bound memory to about 100 MB.
 BLOCK_ELEMENTS = 1_000_000
@@ -56,13 +58,6 @@ def _to_numpy(value: Any, dtype: type) -> np.ndarray:
     return np.asarray(value, dtype=dtype)
 
 
-def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
-    """``[N, 4]`` xyxy -> COCO xywh, in the one float64 arithmetic every export shares."""
-    return np.stack(
-        [boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], 1
-    )
-
-
 def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
     """Flatten per-image dicts (``boxes`` xyxy, ``labels``, and ``scores`` for predictions or
     optionally ``difficult`` (alias ``iscrowd``) for ground truth)."""
@@ -97,7 +92,7 @@ def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
     label = np.concatenate(parts["label"]) if items else np.zeros(0, np.int64)
     box = np.concatenate(parts["box"]) if items else np.zeros((0, 4))
     aux = np.concatenate(parts["aux"]) if items else np.zeros(0)
-    xywh = xyxy_to_xywh(box)
+    xywh = xyxy_to_xywh_np(box)
     score = aux if kind == "prediction" else np.ones(len(aux))
     # stable: equal scores keep input order, as pycocotools' mergesort does
     order = np.lexsort((np.arange(len(image)), -score, label, image))

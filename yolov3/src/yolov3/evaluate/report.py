@@ -22,7 +22,9 @@ from yolov3.evaluate.cocojson import (
     write_json,
 )
 from yolov3.evaluate.curves import confusion_matrix
+from yolov3.evaluate.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
 from yolov3.evaluate.voc import voc_ap
+from yolov3.predict import predict_images
 
 
 @dataclass
@@ -96,8 +98,6 @@ def evaluate_dataset(
     With ``out``, writes ``report.txt``, ``metrics.json``, ``results.json`` (COCO results),
     ``ground_truth.json`` (COCO instances), and the PR, F1 and confusion-matrix PNGs.
     """
-    from yolov3.predict import predict_images
-
     if len(data.class_names) != detector.config.num_classes:
         raise ValueError(
             f"the dataset has {len(data.class_names)} classes and the model "
@@ -196,8 +196,6 @@ def evaluate_predictions(
 
 
 def _write(report: ValReport, out: Path, ground_truth: dict, results: list[dict]) -> None:
-    from yolov3.plots import plot_confusion_matrix, plot_f1_curve, plot_pr_curve
-
     r = report.result
     out.mkdir(parents=True, exist_ok=True)
     report.written["results"] = write_json(results, out / "results.json")

@@ -15,6 +15,7 @@ from yolov3.model.yolov3 import (
     YOLOv3,
     YOLOv3Tiny,
     build_model,
+    unwrap,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "YOLOv3Tiny",
     "build_model",
     "load_model",
+    "unwrap",
 ]

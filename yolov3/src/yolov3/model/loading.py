@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yolov3.checkpoint import CheckpointError, load_checkpoint
 from yolov3.config import ModelConfig
 from yolov3.model.darknet_io import DarknetFormatError, load_darknet_weights, model_from_cfg
 from yolov3.model.yolov3 import DetectorBase, build_model
@@ -28,8 +29,6 @@ def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
         model = model_from_cfg(cfg)
         load_darknet_weights(model, path)
         return model.eval()
-
-    from yolov3.checkpoint import CheckpointError, load_checkpoint
 
     state = load_checkpoint(path)
     config = ModelConfig.from_dict(state["model_config"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.export import Dim
 
 from yolov3.model.yolov3 import DetectorBase
 
@@ -63,6 +64,7 @@ def export_onnx(
     Returns:
         ``path``, after ``onnx.checker`` accepted the file.
     """
+    # lazy: onnx is needed only when exporting, not to build or train models
     import onnx
 
     height, width = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
@@ -91,8 +93,6 @@ def export_onnx(
 
 
 def _export_dynamo(net, example, path, outputs, dynamic, opset) -> None:
-    from torch.export import Dim
-
     shapes = None
     if dynamic:
         if example.shape[0] == 1:  # torch.export specializes dimensions seen as 1
@@ -139,6 +139,7 @@ def _export_torchscript(net, example, path, outputs, dynamic, opset) -> None:
 
 def onnx_session(path: str | Path, threads: int | None = None):
     """An ONNX Runtime CPU session for ``path`` (``threads`` intra-op threads when given)."""
+    # lazy: onnxruntime is needed only to check an export
     import onnxruntime as ort
 
     options = ort.SessionOptions()

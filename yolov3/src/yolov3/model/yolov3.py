@@ -45,19 +45,49 @@ class DetectorBase(nn.Module):
         self.channels_last = True
         return self.to(memory_format=torch.channels_last)
 
-    @torch.no_grad()
-    def init_prediction_biases(self) -> None:
-        """Start the prediction biases where training converges fastest.
+    backbone_frozen: bool = False  # set by freeze_backbone()
 
-        Objectness starts at about 8 objects per 640x640 image spread over the scale's cells
-        and anchors, class logits at a probability of about 0.6 / C (as in ultralytics), so
-        the first steps are not swamped by the background's objectness loss.
+    @torch.no_grad()
+    def init_head_biases(
+        self, img_size: int = 416, objects_per_image: float = 8.0, fresh_weights: bool = True
+    ) -> None:
+        """Initialise the prediction convs from priors, so training starts from sane outputs.
+
+        The one head initialiser. Objectness starts at about ``objects_per_image`` positives
+        spread over each scale's cells at ``img_size`` (so early gradients are not swamped by
+        thousands of confident false positives), class logits at odds 0.6 / (C - 0.99).
+        With ``fresh_weights`` (what training starts from) the weights are also redrawn small
+        (normal, std 0.01, as RetinaNet's heads) and the box biases zeroed, so every
+        prediction starts at its bias: boxes at their anchors. The constructor sets only the
+        bias prior (``img_size=640, fresh_weights=False``); training calls it again with its
+        own ``img_size``.
         """
-        a, c = self.config.num_anchors, self.config.num_classes
+        c, a = self.config.num_classes, self.config.num_anchors
         for conv, stride in zip(self.head_convs(), self.config.strides, strict=True):
             bias = conv.bias.view(a, 5 + c)
-            bias[:, 4] = math.log(8 / (640 / stride) ** 2)
-            bias[:, 5:] = math.log(0.6 / (c - 0.99))
+            if fresh_weights:
+                nn.init.normal_(conv.weight, std=0.01)
+                bias[:, :4] = 0.0
+            bias[:, 4] = math.log(objects_per_image / (img_size / stride) ** 2)
+            bias[:, 5:] = math.log(0.6 / max(c - 0.99, 1e-2))
+
+    def freeze_backbone(self, frozen: bool = True) -> None:
+        """Freeze (no gradients, BatchNorm statistics fixed) or unfreeze the backbone.
+
+        While frozen, ``train()`` leaves the backbone in eval mode.
+        """
+        self.backbone_frozen = frozen
+        self.backbone.requires_grad_(not frozen)
+        if frozen:
+            self.backbone.eval()
+        elif self.training:
+            self.backbone.train()
+
+    def train(self, mode: bool = True) -> DetectorBase:
+        super().train(mode)
+        if self.backbone_frozen:
+            self.backbone.eval()
+        return self
 
     def _check_input(self, x: Tensor) -> Tensor:
         """``x`` after validation, in the memory format the convolutions run fastest in."""
@@ -110,7 +140,7 @@ class YOLOv3(DetectorBase):
         self.lateral8 = ConvBNLeaky(256, 128, 1)
         self.head8 = DetectionBlock(128 + 256, 128, a, c)
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
-        self.init_prediction_biases()
+        self.init_head_biases(img_size=640, fresh_weights=False)
 
     def head_convs(self) -> list[nn.Conv2d]:
         return [self.head32.predict, self.head16.predict, self.head8.predict]
@@ -178,7 +208,7 @@ class YOLOv3Tiny(DetectorBase):
         self.expand16 = ConvBNLeaky(128 + 256, 256, 3)
         self.predict16 = prediction_conv(256, a, c)
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
-        self.init_prediction_biases()
+        self.init_head_biases(img_size=640, fresh_weights=False)
 
     def head_convs(self) -> list[nn.Conv2d]:
         return [self.predict32, self.predict16]
@@ -191,6 +221,12 @@ class YOLOv3Tiny(DetectorBase):
         x = torch.cat([self.upsample(self.lateral16(route)), c4], 1)  # "route -1, 8"
         p16 = self.predict16(self.expand16(x))
         return [to_grid(p, self.config.num_anchors) for p in (p32, p16)]
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain model inside a DistributedDataParallel (or DataParallel) wrapper."""
+    wrappers = nn.parallel.DistributedDataParallel | nn.DataParallel
+    return model.module if isinstance(model, wrappers) else model
 
 
 def build_model(config: ModelConfig | None = None) -> DetectorBase:

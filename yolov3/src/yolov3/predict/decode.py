@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 from torchvision.ops import batched_nms
 
+from yolov3.boxes import cell_grid, decode_cells
 from yolov3.config import ModelConfig
 
 # Boxes kept per image before NMS: bounds NMS time when a bad model fires everywhere.
@@ -41,16 +42,9 @@ def decode(outputs: list[Tensor], config: ModelConfig) -> Tensor:
                 f"{5 + config.num_classes}])"
             )
         out = out.float()
-        gy, gx = torch.meshgrid(
-            torch.arange(h, device=out.device, dtype=out.dtype),
-            torch.arange(w, device=out.device, dtype=out.dtype),
-            indexing="ij",
-        )
-        grid = torch.stack((gx, gy), -1)  # (H, W, 2)
+        grid = cell_grid(h, w, out)  # (H, W, 2)
         anchor_wh = torch.tensor(anchors, device=out.device, dtype=out.dtype).view(1, a, 1, 1, 2)
-        xy = (out[..., :2].sigmoid() + grid) * stride  # (B, A, H, W, 2)
-        wh = out[..., 2:4].exp() * anchor_wh
-        boxes = torch.cat((xy - wh / 2, xy + wh / 2), -1)
+        boxes = decode_cells(out, grid, anchor_wh, stride)  # (B, A, H, W, 4)
         decoded.append(torch.cat((boxes, out[..., 4:].sigmoid()), -1).reshape(b, -1, ch))
     return torch.cat(decoded, 1)
 

@@ -7,11 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm
 
+from yolov3.boxes import clip_boxes
 from yolov3.config import ModelConfig
+from yolov3.data import letterbox, load_image
+from yolov3.model.loading import load_model
 from yolov3.predict.decode import decode, postprocess
 
 ImageLike = str | Path | np.ndarray | Any  # Any: a PIL image
@@ -25,8 +30,6 @@ def to_rgb_array(image: ImageLike) -> np.ndarray:
         TypeError, ValueError: anything else that is not an image.
     """
     if isinstance(image, str | Path):
-        from yolov3.data import load_image
-
         return load_image(Path(image))
     if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
         return np.asarray(image.convert("RGB"))
@@ -106,8 +109,6 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, path: str | Path, fuse: bool = True, **kwargs: Any) -> Detector:
         """A detector from a training checkpoint (its EMA weights when it has them)."""
-        from yolov3.model.loading import load_model
-
         model = load_model(path)
         return cls(model.fuse() if fuse else model, **kwargs)
 
@@ -126,8 +127,6 @@ class Detector:
             names: class names, or a ``.names`` file; when None, a single ``*.names`` file
                 beside the cfg with as many lines as the cfg has classes is used.
         """
-        from yolov3.model.loading import load_model
-
         class_names = read_names(names)
         model = load_model(weights, cfg)
         if class_names is None:
@@ -178,26 +177,28 @@ class Detector:
             self.classes,
             self.multi_label,
         )
-        results = []
-        for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True):
-            h, w = array.shape[:2]
-            boxes = to_original(det["boxes"].float().cpu())
-            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
-            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
-            results.append(
-                {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
-            )
-        return results
+        return [
+            self.to_image_pixels(det, to_original, array.shape[1], array.shape[0])
+            for det, (_, to_original), array in zip(dets, boxed, arrays, strict=True)
+        ]
+
+    @staticmethod
+    def to_image_pixels(
+        det: dict[str, Tensor], to_original: Callable[[Tensor], Tensor], width: int, height: int
+    ) -> dict[str, Tensor]:
+        """One image's detections moved from network-input pixels to its own, on the CPU.
+
+        ``to_original`` undoes the resize (e.g. :meth:`Letterbox.to_original`); the boxes are
+        then clipped to the ``width`` x ``height`` image.
+        """
+        boxes = clip_boxes(to_original(det["boxes"].float().cpu()), width, height)
+        return {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
 
     def _resize(self, image: np.ndarray) -> tuple[np.ndarray, Callable[[Tensor], Tensor]]:
         """The network input for ``image`` and the map from input to original pixels."""
         if self.letterbox:
-            from yolov3.data import letterbox
-
             boxed, lb = letterbox(image, self.img_size)
             return boxed, lb.to_original
-        import cv2
-
         h, w = image.shape[:2]
         size = self.img_size
         resized = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -213,8 +214,6 @@ def predict_images(
     desc: str = "detect",
 ) -> list[dict[str, Tensor]]:
     """``detector(images)`` in batches, with a progress bar when asked."""
-    from tqdm import tqdm
-
     results: list[dict[str, Tensor]] = []
     with tqdm(total=len(images), desc=desc, unit="img", disable=not progress) as bar:
         for start in range(0, len(images), batch_size):

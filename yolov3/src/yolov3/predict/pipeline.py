@@ -14,17 +14,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 from torch import Tensor
 from tqdm import tqdm
 
+from yolov3.boxes import xyxy_to_xywh
+from yolov3.data import DatasetError, load_image
+from yolov3.data.yolo import format_label_lines
 from yolov3.predict.detector import Detector
 from yolov3.predict.draw import draw_detections
-
-if TYPE_CHECKING:
-    import cv2
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jfif", ".pgm"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -102,16 +102,16 @@ class _Writer:
             counts[self.names[label]] = counts.get(self.names[label], 0) + 1
         h, w = image.shape[:2]
         boxes = det["boxes"].double()
-        for box, score, label in zip(
-            boxes.tolist(), det["scores"].tolist(), det["labels"].tolist(), strict=True
+        xywhs = xyxy_to_xywh(boxes).tolist()
+        for xywh, score, label in zip(
+            xywhs, det["scores"].tolist(), det["labels"].tolist(), strict=True
         ):
-            x1, y1, x2, y2 = box
             self.results.append(
                 {
                     "image_id": image_id,
                     "file_name": name,
                     "category_id": int(label) + 1,
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "bbox": xywh,
                     "score": float(score),
                 }
             )
@@ -119,8 +119,6 @@ class _Writer:
             self._write_txt(label_stem, boxes, det, w, h)
 
     def _write_txt(self, stem: str, boxes: Tensor, det: dict[str, Tensor], w: int, h: int) -> None:
-        from yolov3.data.yolo import format_label_lines
-
         path = self.out / "labels" / f"{stem}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         scores = det["scores"].numpy() if self.options["save_conf"] else None
@@ -213,8 +211,6 @@ def _batches(items: list[Path], size: int) -> Iterator[list[Path]]:
 
 
 def _load_all(paths: list[Path], report: DetectReport) -> list[tuple[Path, np.ndarray]]:
-    from yolov3.data import DatasetError, load_image
-
     loaded = []
     for path in paths:
         try:
@@ -225,8 +221,6 @@ def _load_all(paths: list[Path], report: DetectReport) -> list[tuple[Path, np.nd
 
 
 def _save_image(path: Path, image: np.ndarray) -> None:
-    import cv2
-
     if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
         raise OSError(f"{path}: could not write the annotated image")
 
@@ -234,8 +228,6 @@ def _save_image(path: Path, image: np.ndarray) -> None:
 def _detect_video(
     detector: Detector, path: Path, out: Path, writer: _Writer, batch_size: int, progress: bool
 ) -> None:
-    import cv2
-
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         writer.report.skipped.append((str(path), "cannot be opened as a video"))
@@ -274,8 +266,6 @@ def _detect_video(
 def _open_video(
     out: Path, source: Path, fps: float, frame: np.ndarray, writer: _Writer
 ) -> cv2.VideoWriter:
-    import cv2
-
     path = out / writer.unique(f"{source.stem}.mp4")
     h, w = frame.shape[:2]
     video = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))

@@ -4,25 +4,22 @@
 scalar averaged over the batch. The trainer back-propagates ``total * batch_size`` so that
 gradients add up over an accumulated nominal batch as Darknet's do.
 
-Targets are assigned by ``yolov3.data.build_targets`` (best anchor by shape over all scales),
-decoded exactly like ``yolov3.predict.decode``: ``xy = (sigmoid(t_xy) + grid) * stride``,
-``wh = exp(t_wh) * anchor``.
+Targets are assigned by ``yolov3.train.targets.build_targets`` (best anchor by shape over all
+scales), predictions decoded by the same ``yolov3.boxes.decode_cells`` as ``yolov3.predict.decode``.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import box_iou, complete_box_iou_loss, generalized_box_iou_loss
 
+from yolov3.boxes import cell_grid, decode_cells
 from yolov3.config import ModelConfig, TrainConfig
+from yolov3.train.targets import build_targets
 
-# Objectness weight per stride: fine grids hold many cells and small objects, coarse grids few.
-_BALANCE = {8: 4.0, 16: 1.0, 32: 0.4, 64: 0.1}
-_EPS = 1e-7
+_EPS = 1e-7  # numerical guard of the IoU losses
 
 
 def elementwise_iou(boxes1: Tensor, boxes2: Tensor, eps: float = _EPS) -> Tensor:
@@ -35,18 +32,16 @@ def elementwise_iou(boxes1: Tensor, boxes2: Tensor, eps: float = _EPS) -> Tensor
     return inter / (area1 + area2 - inter + eps)
 
 
-def _cxcywh_to_xyxy(xy: Tensor, wh: Tensor) -> Tensor:
-    return torch.cat([xy - wh / 2, xy + wh / 2], dim=-1)
-
-
 class YoloLoss(nn.Module):
     """Sum of box, objectness and class losses over the output scales.
 
     Args:
         config: the model's configuration (anchors, strides, classes).
         train: loss hyperparameters (``box_loss``, gains, ``ignore_thresh``, ``iou_aware``,
-            ``label_smoothing``, ``multi_anchor_thresh``, ``wh_max``); defaults if None.
-        balance: objectness weight per scale in scale order; by stride if None.
+            ``label_smoothing``, ``multi_anchor_thresh``, ``wh_max``, ``obj_balance``,
+            ``loss_ref_size``, ``loss_ref_classes``, ``loss_ref_scales``); defaults if None.
+        balance: objectness weight per scale in scale order; ``train.obj_balance`` by stride
+            if None.
     """
 
     def __init__(
@@ -58,7 +53,7 @@ class YoloLoss(nn.Module):
         super().__init__()
         self.config = config
         self.hyp = train or TrainConfig()
-        self.balance = balance or tuple(_BALANCE.get(s, 1.0) for s in config.strides)
+        self.balance = balance or tuple(_stride_balance(self.hyp, s) for s in config.strides)
         if len(self.balance) != len(config.strides):
             raise ValueError(
                 f"{len(self.balance)} balance weights for {len(config.strides)} scales"
@@ -74,8 +69,6 @@ class YoloLoss(nn.Module):
             outputs: per scale, raw logits ``Tensor[B, A, H, W, 5 + C]``.
             targets: ``Tensor[M, 6]`` rows ``(batch_idx, cls, x1, y1, x2, y2)`` input pixels.
         """
-        from yolov3.data import build_targets
-
         hyp, cfg = self.hyp, self.config
         batch = outputs[0].shape[0]
         img_h = outputs[0].shape[2] * cfg.strides[0]
@@ -97,7 +90,7 @@ class YoloLoss(nn.Module):
             weight = self._no_object_weight(out, stride, anchors, gt_boxes, gt_valid)
             if st.batch.numel():
                 ps = out[st.batch, st.anchor, st.gy, st.gx]  # (K, 5+C)
-                pbox = self._decode_cells(ps, st, stride, anchors)
+                pbox = self._assigned_boxes(ps, st, stride, anchors)
                 tbox = st.boxes.to(pbox)
                 term = self._box_term(ps, pbox, tbox, st, stride, anchors, img_w, img_h)
                 box_loss = box_loss + term
@@ -107,19 +100,17 @@ class YoloLoss(nn.Module):
                 cls_loss = cls_loss + self._class_term(ps[:, 5:], st.labels)
             bce = F.binary_cross_entropy_with_logits(out[..., 4], tobj, reduction="none")
             obj_loss = obj_loss + self.balance[i] * (bce * weight).mean()
-        scale = 3.0 / len(outputs)
+        scale = hyp.loss_ref_scales / len(outputs)
         box_loss = box_loss * hyp.box_gain * scale
-        obj_loss = obj_loss * hyp.obj_gain * scale * (img_h * img_w) / 640.0**2
-        cls_loss = cls_loss * hyp.cls_gain * scale * cfg.num_classes / 80.0
+        obj_loss = obj_loss * hyp.obj_gain * scale * (img_h * img_w) / hyp.loss_ref_size**2
+        cls_loss = cls_loss * hyp.cls_gain * scale * cfg.num_classes / hyp.loss_ref_classes
         total = box_loss + obj_loss + cls_loss
         return {"box": box_loss, "obj": obj_loss, "cls": cls_loss, "total": total}
 
-    def _decode_cells(self, ps: Tensor, st, stride: int, anchors: Tensor) -> Tensor:
+    def _assigned_boxes(self, ps: Tensor, st, stride: int, anchors: Tensor) -> Tensor:
         """Predicted xyxy boxes (input pixels) of the assigned cells."""
         grid = torch.stack([st.gx, st.gy], dim=-1).to(ps)
-        xy = (ps[:, :2].sigmoid() + grid) * stride
-        wh = torch.exp(ps[:, 2:4].clamp(max=self.hyp.wh_max)) * anchors[st.anchor]
-        return _cxcywh_to_xyxy(xy, wh)
+        return decode_cells(ps, grid, anchors[st.anchor], stride, self.hyp.wh_max)
 
     def _box_term(self, ps, pbox, tbox, st, stride, anchors, img_w, img_h) -> Tensor:
         kind = self.hyp.box_loss
@@ -151,18 +142,21 @@ class YoloLoss(nn.Module):
             return weight
         with torch.no_grad():
             b, a, h, w, _ = out.shape
-            ys, xs = torch.arange(h, device=out.device), torch.arange(w, device=out.device)
-            gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-            grid = torch.stack([gx, gy], dim=-1).to(out)  # (H, W, 2)
-            xy = (out[..., :2].sigmoid() + grid) * stride
-            wh = torch.exp(out[..., 2:4].clamp(max=self.hyp.wh_max)) * anchors.view(1, a, 1, 1, 2)
-            pred = _cxcywh_to_xyxy(xy, wh).view(b, -1, 4)
+            grid = cell_grid(h, w, out)  # (H, W, 2)
+            anchor_wh = anchors.view(1, a, 1, 1, 2)
+            pred = decode_cells(out, grid, anchor_wh, stride, self.hyp.wh_max).view(b, -1, 4)
             gt = gt_boxes.to(pred)
             best = torch.stack(
                 [box_iou(pred[i], gt[i]).masked_fill(~gt_valid[i], 0.0).amax(-1) for i in range(b)]
             )  # (B, A*H*W)
             weight[(best > self.hyp.ignore_thresh).view(b, a, h, w)] = 0.0
         return weight
+
+
+def _stride_balance(hyp: TrainConfig, stride: int) -> float:
+    """``hyp.obj_balance`` lists strides 8, 16, 32, 64...; other strides weigh 1.0."""
+    index = {8 * 2**i: i for i in range(len(hyp.obj_balance))}.get(stride)
+    return 1.0 if index is None else float(hyp.obj_balance[index])
 
 
 def _pad_per_image(targets: Tensor, batch: int) -> tuple[Tensor, Tensor]:
@@ -180,22 +174,3 @@ def _pad_per_image(targets: Tensor, batch: int) -> tuple[Tensor, Tensor]:
         boxes[idx_sorted, slot] = targets[order, 2:6]
         valid[idx_sorted, slot] = True
     return boxes, valid
-
-
-@torch.no_grad()
-def init_head_biases(model: nn.Module, img_size: int = 416, objects_per_image: float = 8.0) -> None:
-    """Initialise the prediction convs from priors, so training starts from sane outputs.
-
-    The weights start small (normal, std 0.01, as RetinaNet's heads) so every prediction
-    starts at its bias: boxes at their anchors, objectness at about ``objects_per_image``
-    positives spread over each scale's cells (so early gradients are not swamped by
-    thousands of confident false positives), class logits at odds 0.6 / (C - 0.99).
-    """
-    config: ModelConfig = model.config
-    c, a = config.num_classes, config.num_anchors
-    for conv, stride in zip(model.head_convs(), config.strides, strict=True):
-        torch.nn.init.normal_(conv.weight, std=0.01)
-        bias = conv.bias.view(a, 5 + c)
-        bias[:, :4] = 0.0
-        bias[:, 4] = math.log(objects_per_image / (img_size / stride) ** 2)
-        bias[:, 5:] = math.log(0.6 / max(c - 0.99, 1e-2))

@@ -1,8 +1,7 @@
-"""Training: ``train_one_epoch`` (one pass with accumulation, AMP and a divergence guard),
-``validate`` (AP50 of a model on a loader) and ``fit`` (a whole run with checkpoints).
+"""The training loop: ``train_one_epoch`` (one pass with accumulation, AMP and a divergence
+guard) and ``validate`` (COCO metrics of a model on a loader).
 
-``fit`` is what ``yolov3 train`` and ``torchrun ... -m yolov3 train`` call; with torchrun's
-environment it trains with DistributedDataParallel, one process per device.
+:func:`yolov3.train.fit` runs them epoch after epoch (see :mod:`yolov3.train.run`).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,10 +16,12 @@ from torch import nn
 from tqdm import tqdm
 
 from yolov3.config import ModelConfig, TrainConfig
-from yolov3.distributed import DistInfo, reduce_mean
-from yolov3.ema import ModelEMA, unwrap
-from yolov3.loss import YoloLoss
-from yolov3.scheduler import BurnInDecay, accumulation_steps, set_learning_rate
+from yolov3.evaluate import evaluate_detections, predict_loader
+from yolov3.model import unwrap
+from yolov3.train.distributed import DistInfo, reduce_mean
+from yolov3.train.ema import ModelEMA
+from yolov3.train.loss import YoloLoss
+from yolov3.train.scheduler import BurnInDecay, accumulation_steps, set_learning_rate
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,9 +116,7 @@ def _loss_is_finite(loss: torch.Tensor, info: DistInfo) -> bool:
 def train_one_epoch(state: TrainState, loader: Any, epoch: int) -> dict[str, float]:
     """One pass over ``loader``; returns mean losses, images/s and the skipped-step count."""
     model, cfg = state.model, state.config
-    model.train()
-    if getattr(unwrap(model), "_backbone_frozen", False):
-        unwrap(model).backbone.eval()
+    model.train()  # a frozen backbone stays in eval mode (DetectorBase.train)
     warmup = state.schedule.burn_in_iters
     sums = torch.zeros(4, device=state.device)
     seen, skipped_before, start = 0, state.bad_total, time.perf_counter()
@@ -168,85 +166,11 @@ def train_one_epoch(state: TrainState, loader: Any, epoch: int) -> dict[str, flo
     }
 
 
-@torch.no_grad()
-def predict_loader(
-    model: nn.Module,
-    loader: Any,
-    device: torch.device,
-    conf_thresh: float = 0.001,
-    iou_thresh: float = 0.6,
-    progress: bool = False,
-) -> tuple[list[dict], list[dict]]:
-    """Detections and ground truths of a (non-augmented) loader, in original image pixels.
-
-    Ground truths come from the dataset's records, so difficult flags are kept.
-    """
-    from yolov3.predict import decode, postprocess
-
-    model.eval()
-    config: ModelConfig = unwrap(model).config
-    dataset = loader.dataset
-    predictions, truths = [], []
-    for images, _, metas in tqdm(loader, desc="validate", leave=False, disable=not progress):
-        outputs = model(images.to(device))
-        dets = postprocess(decode(outputs, config), conf_thresh=conf_thresh, iou_thresh=iou_thresh)
-        for det, meta in zip(dets, metas, strict=True):
-            h, w = meta["orig_size"]
-            boxes = meta["letterbox"].to_original(det["boxes"].float().cpu())
-            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w)
-            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h)
-            predictions.append(
-                {"boxes": boxes, "scores": det["scores"].cpu(), "labels": det["labels"].cpu()}
-            )
-            record = dataset.data.records[meta["index"]]
-            keep = (record.labels >= 0) & (record.labels < config.num_classes)
-            truths.append(
-                {
-                    "boxes": torch.as_tensor(record.boxes[keep], dtype=torch.float32),
-                    "labels": torch.as_tensor(record.labels[keep]),
-                    "difficult": torch.as_tensor(record.difficult[keep]),
-                }
-            )
-    return predictions, truths
-
-
 def validate(model: nn.Module, loader: Any, device: torch.device, config: TrainConfig) -> Any:
     """COCO-style evaluation (``EvalResult``) of ``model`` on ``loader``."""
-    from yolov3.evaluate import evaluate_detections
-
     model_config: ModelConfig = unwrap(model).config
     predictions, truths = predict_loader(
         model, loader, device, config.val_conf, config.val_iou, progress=config.progress
     )
     names = list(model_config.class_names) or None
     return evaluate_detections(predictions, truths, model_config.num_classes, names)
-
-
-def fit(
-    config: TrainConfig,
-    model_config: ModelConfig | None = None,
-    arch: str = "yolov3",
-    resume: str | Path | None = None,
-    device: str | None = None,
-    stop_after: int | None = None,
-    model: nn.Module | None = None,
-) -> dict[str, Any]:
-    """Train a whole run (see :mod:`yolov3.run` for the steps); returns its summary.
-
-    Args:
-        config: the run's hyperparameters (data, schedule, loss, output folder...).
-        model_config: the network; by default ``arch`` with the dataset's classes.
-        arch: ``"yolov3"`` or ``"yolov3-tiny"`` when ``model_config`` is None.
-        resume: a ``last.pt`` to continue exactly where it stopped; its saved configs win.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when present.
-        stop_after: end after this many epochs of this call (the schedule still spans
-            ``config.epochs``), as if the run were interrupted there.
-        model: train this network (with a ``config`` attribute and the detector interface
-            of :mod:`yolov3.model`) instead of building one; pass it again to resume.
-
-    Returns:
-        ``{"best_ap50", "last", "best", "epochs", "history", "out"}``.
-    """
-    from yolov3.run import Run
-
-    return Run(config, model_config, arch, resume, device, stop_after, model).execute()

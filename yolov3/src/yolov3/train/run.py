@@ -1,4 +1,7 @@
-"""One training run, as ``yolov3.train.fit`` executes it.
+"""One training run: :func:`fit` and the :class:`Run` it executes.
+
+``fit`` is what ``yolov3 train`` and ``torchrun ... -m yolov3 train`` call; with torchrun's
+environment it trains with DistributedDataParallel, one process per device.
 
 Steps: join the process group (torchrun) -> seed -> read and check the data -> build the
 network (prior biases, optional pretrained weights, optional frozen backbone) -> optimizer,
@@ -28,14 +31,55 @@ from yolov3.checkpoint import (
     seed_everything,
 )
 from yolov3.config import ModelConfig, TrainConfig
-from yolov3.distributed import barrier, broadcast_value, cleanup_distributed, setup_distributed
-from yolov3.ema import ModelEMA, unwrap
-from yolov3.loss import YoloLoss, init_head_biases
-from yolov3.optimizer import build_optimizer
-from yolov3.run_log import RunLog
-from yolov3.scheduler import build_schedule
-from yolov3.train import TrainState, amp_settings, train_one_epoch, validate
-from yolov3.transfer import load_pretrained, set_backbone_frozen
+from yolov3.data import (
+    Augmentation,
+    DetectionDataset,
+    build_loader,
+    ensure_valid,
+    read_dataset,
+)
+from yolov3.model import build_model, unwrap
+from yolov3.train.distributed import (
+    barrier,
+    broadcast_value,
+    cleanup_distributed,
+    setup_distributed,
+)
+from yolov3.train.ema import ModelEMA
+from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validate
+from yolov3.train.loss import YoloLoss
+from yolov3.train.optimizer import build_optimizer
+from yolov3.train.run_log import RunLog
+from yolov3.train.scheduler import build_schedule
+from yolov3.train.transfer import load_pretrained
+
+
+def fit(
+    config: TrainConfig,
+    model_config: ModelConfig | None = None,
+    arch: str = "yolov3",
+    resume: str | Path | None = None,
+    device: str | None = None,
+    stop_after: int | None = None,
+    model: torch.nn.Module | None = None,
+) -> dict[str, Any]:
+    """Train a whole run (see this module's docstring for the steps); returns its summary.
+
+    Args:
+        config: the run's hyperparameters (data, schedule, loss, output folder...).
+        model_config: the network; by default ``arch`` with the dataset's classes.
+        arch: ``"yolov3"`` or ``"yolov3-tiny"`` when ``model_config`` is None.
+        resume: a ``last.pt`` to continue exactly where it stopped; its saved configs win.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when present.
+        stop_after: end after this many epochs of this call (the schedule still spans
+            ``config.epochs``), as if the run were interrupted there.
+        model: train this network (a :class:`yolov3.model.DetectorBase`: ``config``,
+            ``backbone``, ``head_convs()``) instead of building one; pass it again to resume.
+
+    Returns:
+        ``{"best_ap50", "last", "best", "epochs", "history", "out"}``.
+    """
+    return Run(config, model_config, arch, resume, device, stop_after, model).execute()
 
 
 def multiscale_range(img_size: int) -> tuple[int, int]:
@@ -77,8 +121,6 @@ class Run:
 
     # --- setup -------------------------------------------------------------------------
     def _read_data(self) -> tuple[Any, Any]:
-        from yolov3.data import ensure_valid, read_dataset
-
         cfg = self.config
         if not cfg.data:
             raise ValueError("no training data: set TrainConfig.data (yolov3 train --data PATH)")
@@ -108,17 +150,13 @@ class Run:
         return mc
 
     def _build_model(self, model_config: ModelConfig) -> torch.nn.Module:
-        from yolov3.model import build_model
-
         model = self.model if self.model is not None else build_model(model_config)
-        init_head_biases(model, self.config.img_size)
+        model.init_head_biases(self.config.img_size)
         if self.config.weights and self.checkpoint is None:
             self.say(load_pretrained(model, self.config.weights, self.config.weights_cutoff))
         return model.to(self.device)
 
     def _build_loaders(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
-        from yolov3.data import Augmentation, DetectionDataset, build_loader
-
         cfg, dist = self.config, self.dist
         dataset = DetectionDataset(
             train_data,
@@ -154,10 +192,9 @@ class Run:
 
     def _set_frozen(self, state: TrainState, frozen: bool) -> None:
         plain = unwrap(state.model)
-        if getattr(plain, "_backbone_frozen", False) == frozen:
+        if plain.backbone_frozen == frozen:
             return
-        set_backbone_frozen(plain, frozen)
-        plain._backbone_frozen = frozen
+        plain.freeze_backbone(frozen)
         state.model = self._wrap(plain)  # DDP must be rebuilt when trainable params change
         self.say("backbone frozen" if frozen else "backbone unfrozen")
 

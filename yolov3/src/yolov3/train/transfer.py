@@ -14,7 +14,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from yolov3.checkpoint import load_checkpoint
 from yolov3.config import ModelConfig
+from yolov3.model import build_model
+from yolov3.model.darknet_cfg import backbone_layer_count
+from yolov3.model.darknet_io import DarknetHeader, darknet_weights_size, load_darknet_weights
 
 
 def darknet_num_classes(path: str | Path, config: ModelConfig) -> int:
@@ -22,9 +26,6 @@ def darknet_num_classes(path: str | Path, config: ModelConfig) -> int:
 
     The file size is linear in the class count, so two probe networks give the answer.
     """
-    from yolov3.model import build_model
-    from yolov3.model.darknet_io import DarknetHeader, darknet_weights_size
-
     path = Path(path)
     found = path.stat().st_size - DarknetHeader.read(path).size + DarknetHeader().size
     one = darknet_weights_size(build_model(replace(config, num_classes=1, class_names=())))
@@ -58,15 +59,10 @@ def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = Non
     Returns:
         A one-line summary for the log (what was loaded, what was re-initialised).
     """
-    from yolov3.model import build_model
-    from yolov3.model.darknet_io import load_darknet_weights
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: weights file not found")
     if path.suffix == ".pt":
-        from yolov3.checkpoint import load_checkpoint
-
         state = load_checkpoint(path)
         weights = state.get("ema") or state["model"]
         skipped = copy_matching(model, weights)
@@ -74,8 +70,6 @@ def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = Non
             f"re-initialised {len(skipped)} (class count differs)" if skipped else "all matched"
         )
     if cutoff is not None:
-        from yolov3.model.darknet_cfg import backbone_layer_count
-
         cutoff = cutoff or backbone_layer_count(model)
         load_darknet_weights(model, path, cutoff=cutoff)
         return f"{path.name}: loaded Darknet layers 0-{cutoff - 1}; the rest starts fresh"
@@ -91,13 +85,3 @@ def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = Non
         f"{path.name}: loaded every layer but the {len(skipped)} prediction tensors, "
         f"re-initialised for {config.num_classes} classes instead of {classes}"
     )
-
-
-def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
-    """Freeze (no gradients, BatchNorm statistics fixed) or unfreeze ``model.backbone``."""
-    backbone: nn.Module = model.backbone
-    backbone.requires_grad_(not frozen)
-    if frozen:
-        backbone.eval()
-    elif model.training:
-        backbone.train()

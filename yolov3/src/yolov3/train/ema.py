@@ -9,11 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-
-def unwrap(model: nn.Module) -> nn.Module:
-    """The plain model inside a DistributedDataParallel (or DataParallel) wrapper."""
-    wrappers = nn.parallel.DistributedDataParallel | nn.DataParallel
-    return model.module if isinstance(model, wrappers) else model
+from yolov3.model import unwrap
 
 
 class ModelEMA:

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from yolov3.config import ModelConfig
-from yolov3.data import build_targets
+from yolov3.train import build_targets
 
 GRIDS_416 = [(13, 13), (26, 26), (52, 52)]
 

@@ -45,6 +45,7 @@ class RunLog:
         self._rewrite_csv()
         self.writer = None
         if tensorboard:
+            # lazy: tensorboard (slow to import) only on the main process of a run
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(log_dir=str(self.out / "tensorboard"))
@@ -87,6 +88,7 @@ class RunLog:
 
 def plot_results(history: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Loss curves and validation AP per epoch, as a PNG."""
+    # lazy: matplotlib (slow to import) only when results.png is drawn
     import matplotlib
 
     matplotlib.use("Agg")

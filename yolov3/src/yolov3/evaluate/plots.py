@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yolov3.evaluate import EvalResult
-from yolov3.evaluate.coco import RECALL_THRESHOLDS
+from yolov3.evaluate.coco import RECALL_THRESHOLDS, EvalResult
 from yolov3.evaluate.curves import CONF_GRID
 
 # Classes drawn individually on the PR plot; beyond this only the mean is legible.
@@ -15,6 +14,7 @@ MAX_CLASS_CURVES = 20
 
 
 def _figure(size: tuple[float, float] = (7, 5)):
+    # lazy: matplotlib (slow to import) only when a plot is drawn
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,124 @@
+"""Options and argparse types shared by several ``yolov3`` commands (not a command itself).
+
+Command modules import from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+FORMAT_CHOICES = ("yolo", "voc", "coco")
+FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
+
+
+class ExamplesFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as argparse does, but keeps an ``example...`` epilog's lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer above 0."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """SOURCE, --format, --split and --names: which dataset to read (shared with anchors)."""
+    parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMAT_CHOICES,
+        help=f"source format, detected when left out: {FORMAT_HELP}",
+    )
+    parser.add_argument(
+        "--split",
+        help="split to read: images/<split> (yolo), ImageSets/Main/<split>.txt (voc), "
+        "annotations/instances_<split>.json (coco)",
+    )
+    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+
+
+def input_size(text: str) -> int:
+    """argparse type: a network input side, a positive multiple of 32."""
+    value = int(text)
+    if value <= 0 or value % 32:
+        raise argparse.ArgumentTypeError(f"expected a positive multiple of 32, got {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a threshold between 0 and 1."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value:g}")
+    return value
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Options that choose and configure a detector (shared with ``yolov3 val``)."""
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--weights",
+        required=required,
+        help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
+    )
+    group.add_argument("--cfg", help="Darknet .cfg for .weights files")
+    group.add_argument(
+        "--names",
+        help="class names file, one per line (default: the checkpoint's, or a "
+        "single *.names beside --cfg with the right number of lines)",
+    )
+    group.add_argument(
+        "--img-size", type=input_size, default=416, help="network input size (default 416)"
+    )
+    group.add_argument(
+        "--stretch",
+        action="store_true",
+        help="resize to a square without keeping the aspect ratio (Darknet/OpenCV demo style) "
+        "instead of letterboxing",
+    )
+    group.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
+
+
+def build_detector(args: argparse.Namespace, **kwargs: object):
+    """The :class:`yolov3.predict.Detector` that the model options describe."""
+    command = f"yolov3 {getattr(args, 'command', None) or 'detect'}"
+    for flag in ("weights", "cfg", "names"):
+        value = getattr(args, flag)
+        if value is not None and not Path(value).is_file():
+            raise SystemExit(f"{command}: --{flag} {value}: no such file")
+    try:
+        return _load_detector(args, kwargs)
+    except (ValueError, OSError) as exc:  # CheckpointError, DarknetFormatError, sizes, devices
+        raise SystemExit(f"{command}: {exc}") from exc
+
+
+def _load_detector(args: argparse.Namespace, kwargs: dict):
+    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.predict import Detector, read_names
+
+    weights = Path(args.weights)
+    options = {
+        "img_size": args.img_size,
+        "device": args.device,
+        "letterbox": not args.stretch,
+        "half": args.half,
+    }
+    options.update(kwargs)
+    if weights.suffix == ".weights" or args.cfg:
+        if not args.cfg:
+            raise ValueError(f"{weights} is a Darknet weights file; give its --cfg")
+        return Detector.from_darknet(args.cfg, weights, names=args.names, **options)
+    if args.names:
+        options["class_names"] = read_names(args.names)
+    return Detector.from_checkpoint(weights, **options)
