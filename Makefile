@@ -58,8 +58,8 @@ bench: setup  ## run the benchmark scripts and print their figures
 bench-train: setup  ## fine-tune and from-scratch YOLOv3-tiny on raccoon, 15 CPU minutes each (not in CI)
 	$(PY) yolov3/benchmarks/train_raccoon.py
 
-gpu-check: setup  ## full YOLOv3 with AMP on coco128 for a few minutes; exits cleanly without CUDA
-	$(PY) yolov3/benchmarks/gpu_check.py
+gpu-check:  ## the GPU check (needs CUDA; no set-up: any Python with torch >= 2.4) -> runs/gpu-check
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) yolov3/benchmarks/gpu_check.py --out runs/gpu-check
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .ruff_cache clanledger/.pytest_cache yolov3/.pytest_cache

@@ -131,7 +131,9 @@ class TrainConfig:
     ema: bool = True  # keep an exponential moving average of the weights for val and best
     ema_decay: float = 0.9999  # EMA decay once warmed up
     ema_tau: float = 2000.0  # EMA warm-up: decay * (1 - exp(-updates / tau))
-    amp: bool = True  # mixed precision on CUDA (bf16 where supported, else fp16); off on CPU
+    amp: bool = True  # mixed precision on CUDA (bf16 on compute capability 8.0+, else fp16)
+    # DDP: how long a process waits for the others (e.g. while rank 0 validates and saves)
+    dist_timeout_min: float = 120.0
     # --- loss ---
     box_loss: BoxLoss = "ciou"  # "ciou" | "giou" | Darknet's "mse" on (tx, ty, tw, th)
     box_gain: float = 0.05  # weight of the box loss
@@ -176,6 +178,8 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "nominal_batch", "val_interval", "max_bad_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.dist_timeout_min > 0:
+            raise ValueError(f"dist_timeout_min must be > 0, got {self.dist_timeout_min}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 

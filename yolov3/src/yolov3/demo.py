@@ -11,8 +11,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import cv2
+
 from yolov3.config import ModelConfig, TrainConfig
+from yolov3.data import load_image, read_dataset
+from yolov3.data.anchors import box_shapes, group_by_scale, kmeans_anchors
+from yolov3.evaluate.report import evaluate_dataset
+from yolov3.predict import Detector
+from yolov3.predict.draw import draw_detections
 from yolov3.synthetic import ShapesSpec, write_shapes_dataset
+from yolov3.train import fit
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,6 @@ def run_demo(
     Returns:
         ``{"ap50", "ap", "train_seconds", "report", ...}``.
     """
-    from yolov3.train import fit
-
     out = Path(out)
     plan = plan or DemoPlan()
     started = time.perf_counter()
@@ -131,9 +137,6 @@ def run_demo(
 
 def fitted_model_config(config: TrainConfig) -> ModelConfig:
     """YOLOv3-tiny for the training data's classes with k-means anchors of its boxes."""
-    from yolov3.data import read_dataset
-    from yolov3.data.anchors import box_shapes, group_by_scale, kmeans_anchors
-
     data = read_dataset(config.data, config.data_format, config.train_split)
     anchors = kmeans_anchors(box_shapes(data, config.img_size), k=6, seed=config.seed)
     names = tuple(data.class_names)
@@ -151,13 +154,6 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate ``checkpoint`` on the validation split with the project's evaluator, write
     the PR curve and metrics to ``out/val`` and annotated images to ``out/predictions``."""
-    import cv2
-
-    from yolov3.data import load_image, read_dataset
-    from yolov3.evaluate.report import evaluate_dataset
-    from yolov3.predict import Detector
-    from yolov3.predict.draw import draw_detections
-
     val = read_dataset(config.val_data or config.data, config.data_format, config.val_split)
     detector = Detector.from_checkpoint(
         checkpoint, img_size=config.img_size, conf_thresh=0.001, iou_thresh=0.6

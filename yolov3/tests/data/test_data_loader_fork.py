@@ -8,6 +8,8 @@ the suite.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -38,16 +40,21 @@ print("loaded", flush=True)
 
 
 def _run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(script)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            cwd=cwd,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"deadlocked: no result after {TIMEOUT_S} s\n{exc.stdout}\n{exc.stderr}")
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        start_new_session=True,  # its own process group: a hang is killed with its workers
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"deadlocked: no result after {TIMEOUT_S} s\n{stdout}\n{stderr}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 @pytest.fixture

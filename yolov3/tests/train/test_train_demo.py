@@ -4,6 +4,8 @@ It runs as its own process with loader workers, as ``make demo`` does, under a t
 deadlocked worker fails the test instead of hanging the suite.
 """
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -14,15 +16,28 @@ TIMEOUT_S = 600
 
 def test_quick_demo_writes_report_predictions_and_curves(tmp_path):
     out = tmp_path / "demo"
-    command = [sys.executable, "-m", "yolov3", "demo", "--quick", "--out", str(out)]
-    try:
-        proc = subprocess.run(
-            [*command, "--no-progress"], capture_output=True, text=True, timeout=TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"yolov3 demo --quick did not finish in {TIMEOUT_S} s\n{exc.stdout}")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "held-out AP50" in proc.stdout
+    command = [
+        sys.executable,
+        "-m",
+        "yolov3",
+        "demo",
+        "--quick",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    ) as proc:
+        try:
+            output, _ = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the demo and its loader workers
+            pytest.fail(
+                f"yolov3 demo --quick did not finish in {TIMEOUT_S} s\n{proc.communicate()[0]}"
+            )
+    assert proc.returncode == 0, output
+    assert "held-out AP50" in output
     report = (out / "report.md").read_text()
     assert "Held-out AP50" in report and "circle" in report
     for path in ("train/best.pt", "train/results.png", "train/results.csv", "val/pr_curve.png"):

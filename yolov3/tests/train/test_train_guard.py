@@ -76,3 +76,39 @@ def test_persistent_nan_stops_with_advice(mini_detector):
     assert "3 non-finite" in str(info.value)
     assert state.bad_total == 3
     assert all(torch.isfinite(p).all() for p in mini_detector.parameters())
+
+
+class OverflowingScaler:
+    """A GradScaler stand-in whose gradients always overflow: it skips every step and halves
+    its scale, as torch's does on inf/NaN gradients."""
+
+    def __init__(self):
+        self.scale_value, self.steps_taken = 65536.0, 0
+
+    def scale(self, loss):
+        return loss * self.scale_value
+
+    def unscale_(self, optimizer):
+        pass
+
+    def step(self, optimizer):
+        pass  # skipped: the optimizer does not step
+
+    def update(self):
+        self.scale_value /= 2
+
+    def get_scale(self):
+        return self.scale_value
+
+
+def test_fp16_scaler_skips_are_counted_and_stop_a_run_that_never_recovers(mini_detector):
+    from yolov3.train.ema import ModelEMA
+
+    config = TrainConfig(**{**HYP.to_dict(), "max_bad_steps": 4})
+    state = _state(mini_detector, Sabotage(mini_detector.config), config)
+    state.scaler = OverflowingScaler()
+    state.ema = ModelEMA(mini_detector)
+    with pytest.raises(TrainingDiverged, match="fp16 gradients overflowed"):
+        train_one_epoch(state, [_batch()] * 10, epoch=0)
+    assert state.bad_total == 4 and state.bad_in_row == 4
+    assert state.ema.updates == 0  # no EMA update from a step the scaler skipped

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     import numpy as np
 
     from yolov3.data import DatasetError, read_dataset

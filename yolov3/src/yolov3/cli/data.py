@@ -99,7 +99,7 @@ def _register_stats(sub: argparse._SubParsersAction) -> None:
 
 
 def _read(args: argparse.Namespace):
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import read_dataset
 
     return read_dataset(args.source, args.fmt, args.split, args.names)
@@ -110,7 +110,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
 
     @functools.wraps(action)
     def run(args: argparse.Namespace) -> int:
-        # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+        # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
         from yolov3.data import DatasetError
 
         try:
@@ -124,7 +124,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
 
 @_reporting_errors
 def run_convert(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import DatasetError, write_dataset
 
     data = _read(args)
@@ -152,7 +152,7 @@ def _images(args: argparse.Namespace) -> str:
 
 @_reporting_errors
 def run_check(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import check_dataset, fix_dataset, write_dataset
 
     data = _read(args)
@@ -168,7 +168,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _detected(source: Path) -> str:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import detect_format
 
     return detect_format(source)
@@ -176,7 +176,7 @@ def _detected(source: Path) -> str:
 
 @_reporting_errors
 def run_stats(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data.stats import compute_stats, plot_stats
 
     data = _read(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.demo import QUICK, DemoPlan, run_demo
 
     plan = QUICK if args.quick else DemoPlan()

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.predict.pipeline import detect_source
 
     detector = build_detector(args, conf_thresh=args.conf, iou_thresh=args.iou)

@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.checkpoint import CheckpointError
     from yolov3.model.darknet_io import DarknetFormatError
     from yolov3.model.loading import load_model
@@ -77,7 +77,7 @@ def _overwrites_source(args: argparse.Namespace, *outputs: Path) -> bool:
 
 
 def _to_darknet(model, args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.model.darknet_io import save_darknet_weights, write_cfg
 
     stem = args.out or args.source.with_suffix("")
@@ -97,7 +97,7 @@ def _to_darknet(model, args: argparse.Namespace) -> int:
 
 
 def _to_onnx(model, args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     import torch
 
     from yolov3.model.onnx_export import compare_onnx, export_onnx

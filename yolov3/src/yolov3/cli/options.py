@@ -85,7 +85,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
         help="resize to a square without keeping the aspect ratio (Darknet/OpenCV demo style) "
         "instead of letterboxing",
     )
-    group.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    group.add_argument(
+        "--device", type=device_option, help="cpu, cuda, cuda:1 ... (default: cuda if available)"
+    )
     group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
     group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
 
@@ -104,7 +106,7 @@ def build_detector(args: argparse.Namespace, **kwargs: object):
 
 
 def _load_detector(args: argparse.Namespace, kwargs: dict):
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.predict import Detector, read_names
 
     weights = Path(args.weights)
@@ -122,3 +124,15 @@ def _load_detector(args: argparse.Namespace, kwargs: dict):
     if args.names:
         options["class_names"] = read_names(args.names)
     return Detector.from_checkpoint(weights, **options)
+
+
+def device_option(text: str) -> str:
+    """argparse type: a device this machine has (``cpu``, ``cuda``, ``cuda:N``)."""
+    # lazy: torch loads only when the option is given, so `yolov3 --help` stays fast
+    from yolov3.devices import DeviceError, resolve_device
+
+    try:
+        resolve_device(text)
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import typing
 
+from yolov3.cli.options import device_option
 from yolov3.config import TrainConfig
 
 EXAMPLES = """\
@@ -92,7 +93,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-augment", action="store_true", help="no data augmentation")
     parser.add_argument("--mosaic", action="store_true", help="4-image mosaic augmentation")
     parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
-    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if any)")
+    parser.add_argument(
+        "--device",
+        type=device_option,
+        default=None,
+        help="cpu, cuda or cuda:N (default: CUDA if any; under torchrun each process uses the "
+        "GPU of its LOCAL_RANK)",
+    )
     parser.add_argument("--resume", default=None, help="continue a run exactly from its last.pt")
     parser.add_argument(
         "--set",
@@ -136,7 +143,7 @@ def build_train_config(args: argparse.Namespace) -> typing.Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: torch and OpenCV load only when a command runs, so `yolov3 --help` stays fast
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.checkpoint import CheckpointError
     from yolov3.data import DatasetError
     from yolov3.train import TrainingDiverged, fit

@@ -152,9 +152,11 @@ def onnx_session(path: str | Path, threads: int | None = None):
 def compare_onnx(model: DetectorBase, path: str | Path, images: torch.Tensor) -> float:
     """Largest absolute difference between ``model`` and the ONNX file on ``images``."""
     session = onnx_session(path)
-    theirs = session.run(None, {"images": images.numpy().astype(np.float32)})
+    theirs = session.run(None, {"images": images.detach().cpu().numpy().astype(np.float32)})
     was_training = model.training
     with torch.no_grad():
         ours = model.eval()(images)
     model.train(was_training)
-    return max(float(np.abs(t - o.numpy()).max()) for t, o in zip(theirs, ours, strict=True))
+    return max(
+        float(np.abs(t - o.float().cpu().numpy()).max()) for t, o in zip(theirs, ours, strict=True)
+    )

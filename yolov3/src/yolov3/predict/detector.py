@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from yolov3.boxes import clip_boxes
 from yolov3.config import ModelConfig
 from yolov3.data import letterbox, load_image
+from yolov3.devices import resolve_device
 from yolov3.model.loading import load_model
 from yolov3.predict.decode import decode, postprocess
 
@@ -50,6 +52,13 @@ def read_names(names: str | Path | Sequence[str] | None) -> list[str] | None:
         return None if names is None else [str(n) for n in names]
     lines = Path(names).read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
+
+
+def inference_model(model: nn.Module, device: torch.device, half: bool) -> nn.Module:
+    """``model`` on ``device`` in eval mode; with ``half``, a float16 copy, so the caller's
+    model keeps its float32 weights."""
+    model = model.to(device).eval()
+    return copy.deepcopy(model).half() if half else model
 
 
 class Detector:
@@ -87,18 +96,14 @@ class Detector:
         if img_size % 32:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
         self.config: ModelConfig = model.config
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if self.device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {self.device}: CUDA is not available on this machine")
-        self.model = model.to(self.device).eval()
+        self.device = resolve_device(device)
+        self.half = half and self.device.type == "cuda"
+        self.model = inference_model(model, self.device, self.half)
         self.img_size = img_size
         self.conf_thresh, self.iou_thresh, self.max_det = conf_thresh, iou_thresh, max_det
         self.classes = None if classes is None else [int(c) for c in classes]
         self.multi_label = multi_label
         self.letterbox = letterbox
-        self.half = half and self.device.type == "cuda"
-        if self.half:
-            self.model.half()
         names = list(class_names or self.config.class_names)
         if names and len(names) != self.config.num_classes:
             raise ValueError(

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+from yolov3.devices import backend_for
 
 
 @dataclass(frozen=True)
@@ -27,18 +30,32 @@ class DistInfo:
         return self.rank == 0
 
 
-def setup_distributed() -> DistInfo:
-    """Join the process group torchrun describes (NCCL on CUDA, gloo on CPU), if any."""
+def torchrun_info() -> DistInfo:
+    """This process's place in the run, from torchrun's environment (one process without)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
     return DistInfo(rank=rank, local_rank=local, world_size=world)
+
+
+def setup_distributed(
+    info: DistInfo, device: torch.device, timeout: timedelta = timedelta(minutes=120)
+) -> DistInfo:
+    """Join the process group ``info`` describes, if any, with the backend ``device`` needs.
+
+    The backend follows the run's device, not the machine: ``--device cpu`` on a CUDA host
+    trains with gloo. ``timeout`` bounds every collective, so it must outlast rank 0's
+    validation and checkpoint writing while the other ranks wait at a barrier (NCCL's
+    default of 10 minutes does not on a COCO-sized validation).
+    """
+    if not info.enabled or dist.is_initialized():
+        return info
+    backend = backend_for(device)
+    if backend == "nccl":
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend=backend, timeout=timeout)
+    return info
 
 
 def cleanup_distributed() -> None:

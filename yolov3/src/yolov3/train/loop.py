@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 from tqdm import tqdm
 
 from yolov3.config import ModelConfig, TrainConfig
+from yolov3.devices import native_bf16
 from yolov3.evaluate import evaluate_detections, predict_loader
 from yolov3.model import unwrap
 from yolov3.train.distributed import DistInfo, reduce_mean
@@ -54,10 +57,11 @@ class TrainState:
 
 
 def amp_settings(config: TrainConfig, device: torch.device) -> tuple[torch.dtype | None, bool]:
-    """Autocast dtype and whether a GradScaler is needed: bf16 where supported, else fp16."""
+    """Autocast dtype and whether a GradScaler is needed: bf16 where the GPU computes it
+    natively (compute capability 8.0+), else fp16 with a scaler."""
     if not (config.amp and device.type == "cuda"):
         return None, False
-    if torch.cuda.is_bf16_supported():
+    if native_bf16(device):
         return torch.bfloat16, False
     return torch.float16, True
 
@@ -92,9 +96,15 @@ def _optimizer_step(state: TrainState, epoch: int, bar: tqdm | None) -> None:
     max_norm = state.config.grad_clip if state.config.grad_clip > 0 else math.inf
     norm = torch.nn.utils.clip_grad_norm_(params, max_norm) if params else torch.tensor(0.0)
     if state.scaler is not None:
-        # fp16: inf gradients are how the scaler finds its range; it skips those steps itself.
+        # fp16: inf gradients are how the scaler finds its range; it skips those steps itself
+        # and lowers its scale. Such a step is counted like any other skipped one (no EMA
+        # update; too many in a row stop the run), so persistent overflow cannot go unseen.
+        scale = state.scaler.get_scale()
         state.scaler.step(state.optimizer)
         state.scaler.update()
+        if state.scaler.get_scale() < scale:
+            _skip(state, f"fp16 gradients overflowed at loss scale {scale:g}", epoch, bar)
+            return
     elif not torch.isfinite(norm):
         _skip(state, f"non-finite gradient norm {norm.item()}", epoch, bar)
         return
@@ -113,6 +123,25 @@ def _loss_is_finite(loss: torch.Tensor, info: DistInfo) -> bool:
     return bool(reduce_mean(ok, info).item() == 1.0)
 
 
+def _forward_backward(
+    state: TrainState, images: torch.Tensor, targets: torch.Tensor, epoch: int, bar: tqdm | None
+) -> dict[str, torch.Tensor] | None:
+    """Forward, loss and backward of one batch; None when its loss was not finite (skipped)."""
+    with torch.autocast(
+        state.device.type, dtype=state.amp_dtype or torch.float32, enabled=bool(state.amp_dtype)
+    ):
+        outputs = state.model(images)
+    losses = state.criterion(outputs, targets)
+    # Sum over images (x world size, since DDP averages gradients over ranks).
+    loss = losses["total"] * images.shape[0] * state.dist.world_size
+    if not _loss_is_finite(loss, state.dist):
+        _skip(state, f"non-finite loss {loss.item()}", epoch, bar)
+        return None
+    (state.scaler.scale(loss) if state.scaler is not None else loss).backward()
+    state.pending += 1
+    return losses
+
+
 def train_one_epoch(state: TrainState, loader: Any, epoch: int) -> dict[str, float]:
     """One pass over ``loader``; returns mean losses, images/s and the skipped-step count."""
     model, cfg = state.model, state.config
@@ -127,28 +156,24 @@ def train_one_epoch(state: TrainState, loader: Any, epoch: int) -> dict[str, flo
         dynamic_ncols=True,
         leave=False,
     )
-    for images, targets, _ in bar:
+    last = len(loader) - 1
+    for index, (images, targets, _) in enumerate(bar):
         images = images.to(state.device, non_blocking=True)
         targets = targets.to(state.device)
-        with torch.autocast(
-            state.device.type, dtype=state.amp_dtype or torch.float32, enabled=bool(state.amp_dtype)
-        ):
-            outputs = model(images)
-        losses = state.criterion(outputs, targets)
-        # Sum over images (x world size, since DDP averages gradients over ranks).
-        loss = losses["total"] * images.shape[0] * state.dist.world_size
-        if not _loss_is_finite(loss, state.dist):
-            _skip(state, f"non-finite loss {loss.item()}", epoch, bar)
-        else:
-            (state.scaler.scale(loss) if state.scaler is not None else loss).backward()
-            state.pending += 1
-            if state.pending >= accumulation_steps(state.iteration, warmup, state.accumulate):
+        due = accumulation_steps(state.iteration, warmup, state.accumulate)
+        step_now = state.pending + 1 >= due or index == last  # the epoch's leftover steps too
+        # DDP: gradients are averaged over the ranks only on the batch that steps.
+        synced = model.no_sync() if isinstance(model, DDP) and not step_now else nullcontext()
+        with synced:
+            losses = _forward_backward(state, images, targets, epoch, bar)
+        if losses is not None:
+            if step_now:
                 _optimizer_step(state, epoch, bar)
             terms = torch.stack([losses[k].detach() for k in ("box", "obj", "cls", "total")])
             sums += terms * images.shape[0]
             seen += images.shape[0]
         state.iteration += 1
-        if bar.disable is False:
+        if bar.disable is False and losses is not None:
             bar.set_postfix(
                 loss=f"{losses['total'].item():.4f}", lr=f"{state.lr:.2e}", size=images.shape[-1]
             )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,14 @@ from yolov3.data import (
     ensure_valid,
     read_dataset,
 )
+from yolov3.devices import resolve_device
 from yolov3.model import build_model, unwrap
 from yolov3.train.distributed import (
     barrier,
     broadcast_value,
     cleanup_distributed,
     setup_distributed,
+    torchrun_info,
 )
 from yolov3.train.ema import ModelEMA
 from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validate
@@ -109,10 +111,10 @@ class Run:
             model_config = ModelConfig.from_dict(self.checkpoint["model_config"])
         self.config, self.arch, self.stop_after = config, arch, stop_after
         self.model_config = model_config
-        self.dist = setup_distributed()
-        if device is None:
-            device = f"cuda:{self.dist.local_rank}" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        info = torchrun_info()
+        self.device = resolve_device(device, info.local_rank if info.enabled else None)
+        timeout = timedelta(minutes=config.dist_timeout_min)
+        self.dist = setup_distributed(info, self.device, timeout)
         self.out = Path(config.out)
 
     def say(self, message: str) -> None:
@@ -236,15 +238,19 @@ class Run:
     # --- the loop ------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
         deterministic = torch.are_deterministic_algorithms_enabled()
+        benchmark = torch.backends.cudnn.benchmark
         try:
             return self._execute()
         finally:
             torch.use_deterministic_algorithms(deterministic)
+            torch.backends.cudnn.benchmark = benchmark
             cleanup_distributed()
 
     def _execute(self) -> dict[str, Any]:
         cfg = self.config
         seed_everything(cfg.seed + self.dist.rank, cfg.deterministic)
+        if self.device.type == "cuda" and not cfg.deterministic:
+            torch.backends.cudnn.benchmark = True  # fastest kernels per input shape
         train_data, val_data = self._read_data()
         model_config = self._resolve_model_config(list(train_data.class_names))
         model = self._build_model(model_config)
