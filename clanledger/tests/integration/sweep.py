@@ -274,7 +274,9 @@ expect("auth.logout", anonymous=302, user=302)
 expect("auth.change_password", anonymous=LOGIN, user=200)
 # The token is the credential: anyone holding a valid link may use it.
 expect("auth.reset_password", anonymous=200, user=200)
-expect("clans.create", anonymous=LOGIN, user=200)
+expect("clans.create", "GET", anonymous=LOGIN, user=200)
+# An empty form is shown again with its errors: 400, as every invalid form (web/forms.py).
+expect("clans.create", "POST", anonymous=LOGIN, user=400)
 expect("clans.join_with_code", anonymous=LOGIN, user=200)
 expect("clans.join", "GET", anonymous=LOGIN, user=200)
 # Members of the clan are told they already are; the outsider's request waits (302 both).

@@ -61,11 +61,12 @@ def test_create_clan_through_the_form(client, make_user, login):
 
 
 def test_create_clan_errors_are_shown_under_the_field(client, make_user, login):
+    """An invalid form is shown again with 400, as every form page does (web/forms.py)."""
     login(make_user())
     response = client.post("/clans/new", data={**FORM, "fee_percent": "70"})
     html = response.get_data(as_text=True)
     feedback = html.split('id="fee_percent-feedback"', 1)[1][:300]
-    assert response.status_code == 200 and "invalid-feedback" in feedback
+    assert response.status_code == 400 and "invalid-feedback" in feedback
     assert db.session.execute(select(Clan)).first() is None
 
 
@@ -74,7 +75,7 @@ def test_a_100_percent_fund_cut_is_a_form_error_not_a_server_error(client, make_
     response = client.post("/clans/new", data={**FORM, "fund_percent": "100"})
     html = response.get_data(as_text=True)
     feedback = html.split('id="fund_percent-feedback"', 1)[1][:300]
-    assert response.status_code == 200 and "血盟基金抽成必須至少 0%，且低於 100%。" in feedback
+    assert response.status_code == 400 and "血盟基金抽成必須至少 0%，且低於 100%。" in feedback
     assert db.session.execute(select(Clan)).first() is None
     with pytest.raises(ValidationError) as caught:
         clans.validate_settings(ClanSettings("星辰", "肯特01", fund_cut_bps=10000))

@@ -4,6 +4,7 @@ posted twice, and every page renders for the roles that may see it."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +26,12 @@ def clan_setup(make_user, make_clan, add_member, make_character):
     return clan, officer, member, chars, boss
 
 
+def _days_ago(days: int) -> str:
+    """A ``datetime-local`` value ``days`` before now (kills and sales must fall within the
+    clan's history: from a year before it was founded to a day ahead)."""
+    return (datetime.now() - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
 def entries() -> int:
     return db.session.execute(select(func.count(JournalEntry.id))).scalar_one()
 
@@ -38,7 +45,7 @@ def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client
     assert key, "the kill form carries a request key"
     form = {
         "boss_id": boss.id,
-        "killed_at": "2026-11-20T21:30",
+        "killed_at": _days_ago(1),
         "participants": [c.id for c in chars],
         "caller": chars[0].id,
         "request_key": key.group(1).decode(),
@@ -154,11 +161,11 @@ def test_a_sale_on_an_earlier_day_uses_that_days_fee(clan_setup, login, client):
     login(officer)
     response = client.post(
         f"/clans/{clan.id}/drops/{drop.id}/sell",
-        data={"gross_price": "1000", "received": "950", "sold_at": "2026-03-01T21:00"},
+        data={"gross_price": "1000", "received": "950", "sold_at": _days_ago(30)},
     )
     assert response.status_code == 302
     sale = db.session.execute(select(Sale)).scalar_one()
-    assert (sale.fee_bps, sale.expected_received) == (500, 950)  # 5 % was in force on 1 March
+    assert (sale.fee_bps, sale.expected_received) == (500, 950)  # 5 % was in force 30 days ago
 
 
 def test_statement_lines_link_to_transfers_and_period_openings(clan_setup, login, client):
@@ -208,7 +215,7 @@ def test_bad_kill_forms_show_errors_and_record_nothing(
         f"/clans/{clan.id}/kills/new",
         data={
             "boss_id": boss.id,
-            "killed_at": "2026-11-20T21:30",
+            "killed_at": _days_ago(1),
             "participants": ids,
             "caller": 0,
             **{f"w-{i}": weights for i in ids},

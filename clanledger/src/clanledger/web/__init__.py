@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from werkzeug.routing import IntegerConverter
 
 from clanledger.web import (
     audit,
@@ -21,6 +22,7 @@ from clanledger.web import (
     statements,
     transfers,
 )
+from clanledger.web.params import MAX_ROW_ID
 from clanledger.web.scoping import register_error_handlers
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -39,8 +41,17 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
 )
 
 
+class RowIdConverter(IntegerConverter):
+    """Every ``<int:...>`` of a URL is a row id: 1 .. :data:`MAX_ROW_ID`. Anything else
+    (``/drops/2147483648``) does not match the route, so it is a 404 before any query."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int = 1, max: int = MAX_ROW_ID) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max)
+
+
 def register_blueprints(app: Flask) -> None:
-    """Register :data:`BLUEPRINTS` and the error pages."""
+    """Register :data:`BLUEPRINTS` (their ``<int:...>`` are row ids) and the error pages."""
+    app.url_map.converters["int"] = RowIdConverter
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     register_error_handlers(app)

@@ -23,9 +23,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
-    DecimalField,
-    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -38,7 +35,17 @@ from clanledger.models import Role
 from clanledger.services import accounts, clans, memberships
 from clanledger.services.clans import FEE_RANGE, FUND_CUT_RANGE
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from clanledger.web.forms import rate_validator, select_choices, show_service_error
+from clanledger.web.forms import (
+    INVALID_FORM_STATUS,
+    PAGE_STATUS,
+    REFUSED_STATUS,
+    BoundedDateField,
+    FiniteDecimalField,
+    WholeNumberField,
+    rate_validator,
+    select_choices,
+    show_service_error,
+)
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -70,7 +77,7 @@ class ClanForm(FlaskForm):
         validators=[DataRequired(), Length(max=64)],
         description=_l("For example 肯特01."),
     )
-    fee_percent = DecimalField(
+    fee_percent = FiniteDecimalField(
         _l("Exchange fee (%)"),
         places=2,
         default=5,
@@ -78,7 +85,7 @@ class ClanForm(FlaskForm):
         description=_l("What the exchange keeps from each sale."),
         render_kw={"inputmode": "decimal"},
     )
-    fund_percent = DecimalField(
+    fund_percent = FiniteDecimalField(
         _l("Clan fund cut (%)"),
         places=2,
         default=10,
@@ -105,14 +112,14 @@ class ClanForm(FlaskForm):
     timezone = SelectField(
         _l("Timezone"), choices=select_choices((tz, tz) for tz in TIMEZONES), default="Asia/Taipei"
     )
-    carry_threshold = IntegerField(
+    carry_threshold = WholeNumberField(
         _l("Carry threshold (diamonds)"),
         default=0,
         validators=[InputRequired(), NumberRange(min=0)],
         description=_l("Balances smaller than this carry to the next period instead of moving."),
         render_kw={"inputmode": "numeric"},
     )
-    caller_bonus = DecimalField(
+    caller_bonus = FiniteDecimalField(
         _l("Caller bonus (shares)"),
         places=2,
         default=0,
@@ -120,13 +127,13 @@ class ClanForm(FlaskForm):
         description=_l("Extra shares for the raid caller at a kill: 0 for none, 1 for one share."),
         render_kw={"inputmode": "decimal"},
     )
-    checkin_window_minutes = IntegerField(
+    checkin_window_minutes = WholeNumberField(
         _l("Check-in window (minutes)"),
         default=30,
         validators=[InputRequired(), NumberRange(min=1, max=10080)],
         render_kw={"inputmode": "numeric"},
     )
-    rollcall_lock_minutes = IntegerField(
+    rollcall_lock_minutes = WholeNumberField(
         _l("Roll call locks after (minutes)"),
         default=120,
         validators=[InputRequired(), NumberRange(min=1, max=10080)],
@@ -168,7 +175,7 @@ _FIELD_MAP = {"fee_bps": "fee_percent", "fund_cut_bps": "fund_percent"}
 
 
 class SettingsForm(ClanForm):
-    effective_from = DateField(
+    effective_from = BoundedDateField(
         _l("New rates apply from"),
         validators=[Optional()],
         description=_l("Leave empty for today. Earlier sales keep the rate they were made at."),
@@ -194,27 +201,30 @@ def _show(form: FlaskForm, error: ValidationError) -> None:
 
 @bp.route("/clans/new", methods=["GET", "POST"])
 @login_required
-def create() -> Response | str:
+def create() -> Response | tuple[str, int]:
     form = ClanForm()
+    status = INVALID_FORM_STATUS if form.is_submitted() else PAGE_STATUS
     if form.validate_on_submit():
         try:
             clan = clans.create_clan(db.session, current_user.id, form.to_settings())
         except ValidationError as error:
             _show(form, error)
+            status = REFUSED_STATUS
         else:
             flash(_("Clan created. Share the invite link with your members."), "success")
             return redirect(url_for("clans.invite", clan_id=clan.id))
-    return render_template("clans/create.html", form=form)
+    return render_template("clans/create.html", form=form), status
 
 
 @bp.route("/clans/<int:clan_id>/settings", methods=["GET", "POST"])
 @clan_view(Role.LEADER)
-def settings(clan_id: int) -> Response | str:
+def settings(clan_id: int) -> Response | tuple[str, int]:
     form = SettingsForm()
     if g.clan.timezone not in TIMEZONES:  # set elsewhere (CLI, older version): keep it valid
         form.timezone.choices = select_choices((tz, tz) for tz in [g.clan.timezone, *TIMEZONES])
     if request.method == "GET":
         form.fill(clans.current_settings(db.session, g.clan))
+    status = INVALID_FORM_STATUS if form.is_submitted() else PAGE_STATUS
     if form.validate_on_submit():
         try:
             changed = clans.update_settings(
@@ -222,13 +232,14 @@ def settings(clan_id: int) -> Response | str:
             )
         except ValidationError as error:
             _show(form, error)
+            status = REFUSED_STATUS
         else:
             flash(_("Settings saved."), "success")
             if changed:
                 flash(_("The new rates were added to the rate history."), "info")
             return redirect(url_for("clans.settings", clan_id=clan_id))
     history = clans.rate_history(db.session, current_user.id, clan_id)
-    return render_template("clans/settings.html", form=form, history=history)
+    return render_template("clans/settings.html", form=form, history=history), status
 
 
 @bp.get("/clans/<int:clan_id>/invite")

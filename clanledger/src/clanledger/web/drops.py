@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     SubmitField,
     TextAreaField,
@@ -26,7 +25,7 @@ from clanledger.models.types import utcnow
 from clanledger.services import drops, kills, rates, sales, statements
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
-from clanledger.web.forms import handle_form, to_utc
+from clanledger.web.forms import WholeNumberField, handle_form, to_utc, within_clan_history
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -57,8 +56,8 @@ def drop_status_badge(status: DropStatus | str) -> tuple[str, str]:
     return str(label), css
 
 
-def _price(label: str, required: bool = True) -> IntegerField:
-    return IntegerField(
+def _price(label: str, required: bool = True) -> WholeNumberField:
+    return WholeNumberField(
         label,
         validators=[
             InputRequired() if required else Optional(),
@@ -85,10 +84,10 @@ class SellForm(VersionedForm):
     sold_at = DateTimeLocalField(
         _l("When it sold"),
         format="%Y-%m-%dT%H:%M",
-        validators=[Optional()],
+        validators=[Optional(), within_clan_history],
         description=_l("Leave empty for now. The exchange fee in force that day applies."),
     )
-    received = IntegerField(
+    received = WholeNumberField(
         _l("Diamonds actually received"),
         validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric", "min": 0},
@@ -109,7 +108,7 @@ class ActionForm(VersionedForm):
 
 class CorrectForm(FlaskForm):
     gross_price = _price(_l("Sold at (listing price)"))
-    received = IntegerField(
+    received = WholeNumberField(
         _l("Diamonds actually received"),
         validators=[InputRequired(), NumberRange(min=0, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},

@@ -13,6 +13,7 @@ from clanledger.models import Role
 from clanledger.services import exports, periods
 from clanledger.services.errors import NotFound
 from clanledger.web.nav import register_nav
+from clanledger.web.params import id_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("exports", __name__)
@@ -54,7 +55,7 @@ def index(clan_id: int) -> str:
 @bp.get("/clans/<int:clan_id>/export/ledger")
 @clan_view(Role.OFFICER)
 def ledger(clan_id: int) -> Response:
-    period = request.args.get("period", type=int)
+    period = id_arg("period")
     table = exports.ledger_table(db.session, current_user.id, clan_id, period)
     return _download(table, f"ledger-{clan_id}" + (f"-{period}" if period else ""))
 
@@ -76,8 +77,8 @@ def plan(clan_id: int, period_id: int) -> Response:
 @bp.get("/clans/<int:clan_id>/export/statement")
 @clan_view(Role.MEMBER)
 def statement(clan_id: int) -> Response:
-    character = request.args.get("character", type=int)
-    period = request.args.get("period", type=int)
+    character = id_arg("character")
+    period = id_arg("period")
     table = exports.statement_table(db.session, current_user.id, clan_id, character, period)
     return _download(table, f"statement-{clan_id}" + (f"-{character}" if character else ""))
 
@@ -85,8 +86,8 @@ def statement(clan_id: int) -> Response:
 @bp.get("/clans/<int:clan_id>/export/statement/print")
 @clan_view(Role.MEMBER)
 def printable(clan_id: int) -> str:
-    character = request.args.get("character", type=int)
-    period = request.args.get("period", type=int)
+    character = id_arg("character")
+    period = id_arg("period")
     sheet = exports.printable_statement(db.session, current_user.id, clan_id, character, period)
     return render_template("exports/statement_print.html", sheet=sheet, character=character)
 

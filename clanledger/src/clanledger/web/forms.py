@@ -10,20 +10,22 @@ message and redirects (303 See Other is not used: browsers follow the 302 the sa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, redirect
+from flask import Response, flash, g, redirect
 from flask_babel import gettext
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import DateField, Field, IntegerField
+from wtforms.fields import DecimalField
 from wtforms.validators import ValidationError as FieldError
 
 from clanledger.domain.errors import InvalidRate
 from clanledger.domain.money import Rate
 from clanledger.models.types import utcnow
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
+from clanledger.web.params import MAX_ROW_ID
 
 try:  # WTForms 3.3+
     from wtforms.fields.choices import SelectChoice
@@ -107,3 +109,65 @@ def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[Any]:
     if SelectChoice is None:
         return list(pairs)
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+# --- fields that no typed value can push past the database ---------------------------------
+
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses ``NaN``, ``sNaN`` and infinities: Python parses them as
+    decimals, and every later comparison or conversion would fail."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(gettext("Enter a number (not NaN or infinity)."))
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField whose value fits the 32-bit integer columns."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not -MAX_ROW_ID - 1 <= self.data <= MAX_ROW_ID:
+            self.data = None
+            raise ValueError(
+                gettext("Enter a whole number no larger than %(max)s.", max=f"{MAX_ROW_ID:,}")
+            )
+
+
+class BoundedDateField(DateField):
+    """A DateField between :data:`EARLIEST_DATE` and :data:`LATEST_DATE`."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data is not None and not EARLIEST_DATE <= self.data <= LATEST_DATE:
+            raise FieldError(
+                gettext(
+                    "Enter a date from %(start)s to %(end)s.",
+                    start=EARLIEST_DATE.isoformat(),
+                    end=LATEST_DATE.isoformat(),
+                )
+            )
+
+
+def within_clan_history(form: FlaskForm, field: Field) -> None:
+    """A moment of the clan's life: from a year before the clan was created to a day from
+    now, in the clan's timezone (a typo like year 0001 or 2062 is a form error)."""
+    if field.data is None:
+        return
+    clan = g.clan
+    tz = ZoneInfo(clan.timezone)
+    earliest = clan.created_at.astimezone(tz).date() - timedelta(days=365)
+    latest = local_now(clan.timezone).date() + timedelta(days=1)
+    moment = field.data.date() if isinstance(field.data, datetime) else field.data
+    if not earliest <= moment <= latest:
+        raise FieldError(
+            gettext(
+                "Enter a date from %(start)s to %(end)s.",
+                start=earliest.isoformat(),
+                end=latest.isoformat(),
+            )
+        )

@@ -27,8 +27,9 @@ from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
 from clanledger.services import bosses, drops, kills
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.web.forms import handle_form, local_now, to_utc
+from clanledger.web.forms import handle_form, local_now, to_utc, within_clan_history
 from clanledger.web.nav import register_nav
+from clanledger.web.params import page_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("kills", __name__)
@@ -60,7 +61,7 @@ class RollCallForm(FlaskForm):
 class KillForm(RollCallForm):
     boss_id = SelectField(_l("Boss"), coerce=int, validators=[InputRequired()])
     killed_at = DateTimeLocalField(
-        _l("Killed at"), format=LOCAL_FORMAT, validators=[DataRequired()]
+        _l("Killed at"), format=LOCAL_FORMAT, validators=[DataRequired(), within_clan_history]
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
     request_key = HiddenField()
@@ -122,7 +123,7 @@ def checkin_form(**kwargs) -> CheckInForm:
 @bp.get("/clans/<int:clan_id>/kills")
 @clan_view(Role.MEMBER)
 def index(clan_id: int) -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows = kills.list_kills(db.session, current_user.id, clan_id, limit=30, offset=(page - 1) * 30)
     return render_template(
         "kills/index.html",

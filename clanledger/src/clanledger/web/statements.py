@@ -3,7 +3,7 @@ balance": the whole entry behind every line."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, current_app, g, url_for
 from flask import render_template as render
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +12,7 @@ from clanledger.extensions import db
 from clanledger.models import Role
 from clanledger.services import balances, statements
 from clanledger.web.nav import register_nav
+from clanledger.web.params import id_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("statements", __name__)
@@ -66,7 +67,7 @@ def entry_source_url(source_type: str | None, source_id: int | None) -> str | No
 
 
 def _period_arg() -> int | None:
-    return request.args.get("period", type=int)
+    return id_arg("period")
 
 
 @bp.get("/clans/<int:clan_id>/statement")

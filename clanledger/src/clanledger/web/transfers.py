@@ -22,7 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SubmitField
+from wtforms import SubmitField
 from wtforms.validators import NumberRange, Optional
 
 from clanledger.domain.money import MAX_PRICE, MIN_PRICE
@@ -30,8 +30,9 @@ from clanledger.extensions import db
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
-from clanledger.web.forms import handle_form
+from clanledger.web.forms import WholeNumberField, handle_form
 from clanledger.web.nav import register_nav
+from clanledger.web.params import id_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("transfers", __name__)
@@ -45,7 +46,7 @@ STATUS_LABELS = {
 
 
 class PaidForm(FlaskForm):
-    paid_gross = IntegerField(
+    paid_gross = WholeNumberField(
         _l("Price paid"),
         validators=[Optional(), NumberRange(min=MIN_PRICE, max=MAX_PRICE)],
         render_kw={"inputmode": "numeric"},
@@ -70,7 +71,7 @@ def upload_root() -> Path:
 
 
 def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
-    period = request.args.get("period", type=int)
+    period = id_arg("period")
     show_all = request.args.get("show") == "all"
     rows = transfers.list_transfers(
         db.session, current_user.id, clan_id, period, outstanding_only=not show_all
