@@ -22,7 +22,7 @@ from clanledger.web import (
     statements,
     transfers,
 )
-from clanledger.web.params import MAX_ROW_ID
+from clanledger.web.params import MAX_ROW_ID, refuse_nul_characters
 from clanledger.web.scoping import register_error_handlers
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -50,8 +50,10 @@ class RowIdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register :data:`BLUEPRINTS` (their ``<int:...>`` are row ids) and the error pages."""
+    """Register :data:`BLUEPRINTS` (their ``<int:...>`` are row ids, NUL characters are
+    refused before any view) and the error pages."""
     app.url_map.converters["int"] = RowIdConverter
+    app.before_request(refuse_nul_characters)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     register_error_handlers(app)

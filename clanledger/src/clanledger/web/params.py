@@ -6,7 +6,7 @@ id columns' range (1 .. :data:`MAX_ROW_ID`) counts as absent, exactly like a mis
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 
 MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 MAX_PAGE = 100_000
@@ -29,3 +29,11 @@ def id_arg(name: str) -> int | None:
     """A row id from the query string, or None when absent, malformed or out of range."""
     value = _whole_number(name)
     return value if value is not None and 1 <= value <= MAX_ROW_ID else None
+
+
+def refuse_nul_characters() -> None:
+    """``before_request``: a NUL character in the query string or a form is refused with 400
+    (no text column can store it, and no person types it)."""
+    values = [*request.args.values(), *request.form.values(), *request.args, *request.form]
+    if any("\x00" in value for value in values):
+        abort(400)
