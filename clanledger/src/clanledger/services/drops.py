@@ -15,9 +15,10 @@ officers acting on the same item at once a conflict instead of a lost update.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import money
@@ -201,6 +202,66 @@ def list_drops(
     if holder_character_id is not None:
         query = query.where(Drop.holder_character_id == holder_character_id)
     return list(session.execute(query).scalars())
+
+
+ITEMS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class DropFilter:
+    """What the items list shows: any of these narrow it (None / False: no narrowing)."""
+
+    statuses: tuple[DropStatus, ...] | None = None
+    holder_character_id: int | None = None
+    boss_id: int | None = None
+    mine: bool = False  # held by one of the signed-in player's characters
+    search: str = ""  # part of the item's name, any case
+
+
+@dataclass(frozen=True)
+class DropPage:
+    rows: list[Drop]
+    total: int  # items matching the filter, on every page
+    page: int
+    pages: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def drop_page(
+    session: Session, actor_id: int, clan_id: int, where: DropFilter, page: int = 1
+) -> DropPage:
+    """One page of the clan's items, newest first, with how many match in all."""
+    authz.active_membership(session, actor_id, clan_id)
+    conditions = [Drop.clan_id == clan_id]
+    if where.statuses:
+        conditions.append(Drop.status.in_(where.statuses))
+    if where.holder_character_id is not None:
+        conditions.append(Drop.holder_character_id == where.holder_character_id)
+    if where.boss_id is not None:
+        conditions.append(Drop.kill_id.in_(select(Kill.id).where(Kill.boss_id == where.boss_id)))
+    if where.mine:
+        mine = select(Character.id).where(
+            Character.clan_id == clan_id, Character.user_id == actor_id
+        )
+        conditions.append(Drop.holder_character_id.in_(mine))
+    if where.search.strip():
+        pattern = f"%{_escape_like(where.search.strip())}%"
+        conditions.append(Drop.name.ilike(pattern, escape="\\"))
+    total = session.execute(select(func.count(Drop.id)).where(*conditions)).scalar_one()
+    pages = max(1, -(-total // ITEMS_PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = session.execute(
+        select(Drop)
+        .where(*conditions)
+        .order_by(Drop.created_at.desc(), Drop.id.desc())
+        .limit(ITEMS_PER_PAGE)
+        .offset((page - 1) * ITEMS_PER_PAGE)
+        .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
+    ).scalars()
+    return DropPage(list(rows), total, page, pages)
 
 
 def list_drop(

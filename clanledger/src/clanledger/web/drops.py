@@ -22,11 +22,12 @@ from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
 from clanledger.models import Character, DropStatus, Role
 from clanledger.models.types import utcnow
-from clanledger.services import drops, kills, rates, sales, statements
+from clanledger.services import bosses, drops, kills, rates, sales, statements
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
 from clanledger.web.forms import WholeNumberField, handle_form, to_utc, within_clan_history
 from clanledger.web.nav import register_nav
+from clanledger.web.params import id_arg, page_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("drops", __name__)
@@ -128,10 +129,23 @@ def index(clan_id: int) -> str:
     status = request.args.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    rows = drops.list_drops(db.session, current_user.id, clan_id, STATUS_FILTERS[status])
-    names = {c.id: c.name for c in kills.roster(db.session, current_user.id, clan_id)}
+    where = drops.DropFilter(
+        statuses=STATUS_FILTERS[status],
+        holder_character_id=id_arg("holder"),
+        boss_id=id_arg("boss"),
+        mine=request.args.get("mine") == "1",
+        search=(request.args.get("q") or "")[:64],
+    )
+    result = drops.drop_page(db.session, current_user.id, clan_id, where, page_arg())
+    roster = kills.roster(db.session, current_user.id, clan_id)
     return render_template(
-        "drops/index.html", drops=rows, status=status, filters=STATUS_FILTERS, names=names
+        "drops/index.html",
+        result=result,
+        where=where,
+        status=status,
+        filters=STATUS_FILTERS,
+        names={c.id: c.name for c in roster},
+        bosses=bosses.list_bosses(db.session, current_user.id, clan_id, include_inactive=True),
     )
 
 
