@@ -157,3 +157,16 @@ def test_blank_name_is_refused(team):
     with pytest.raises(ValidationError) as error:
         characters.add_character(db.session, member.id, clan.id, "   ")
     assert error.value.field == "name"
+
+
+def test_invisible_and_look_alike_names_are_refused(make_user, make_clan):
+    """``B\u200bob`` passes for ``Bob`` on a screen; full-width ``Ｂｏｂ`` is ``Bob``."""
+    leader = make_user()
+    clan = make_clan(leader=leader)
+    characters.add_roster_character(db.session, leader.id, clan.id, "Bob")
+    for name in ("B\u200bob", "\u202eboB"):
+        with pytest.raises(ValidationError, match="invisible"):
+            characters.add_roster_character(db.session, leader.id, clan.id, name)
+    for name in ("Ｂｏｂ", "BOB"):
+        with pytest.raises(ValidationError, match="already in the clan"):
+            characters.add_roster_character(db.session, leader.id, clan.id, name)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from clanledger.domain.messages import N_
+from clanledger.domain.names import INVALID_NAME, InvalidName, clean_name
 from clanledger.models import PasswordResetToken, Role, User
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
@@ -68,6 +69,16 @@ def find_user_by_username(session: Session, username: str) -> User | None:
     ).scalar_one_or_none()
 
 
+def _display_name(text: str) -> str:
+    """The name shown to the clan: normalised, no invisible characters (empty: none given)."""
+    if not text.strip():
+        return ""
+    try:
+        return clean_name(text)
+    except InvalidName as exc:
+        raise ValidationError(INVALID_NAME, "display_name") from exc
+
+
 def register_user(
     session: Session, username: str, display_name: str, password: str, locale: str | None = None
 ) -> User:
@@ -86,7 +97,7 @@ def register_user(
         raise ValidationError(N_("This username is taken."), "username")
     user = User(
         username=username,
-        display_name=display_name.strip() or username,
+        display_name=_display_name(display_name) or username,
         password_hash=hash_password(password),
         locale=locale if locale in SUPPORTED_LOCALES else None,
     )

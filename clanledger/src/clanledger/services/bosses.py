@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.messages import N_
+from clanledger.domain.names import InvalidName, clean_name
 from clanledger.models import Boss, Role
 from clanledger.services import audit, authz
 from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
@@ -25,12 +26,19 @@ def list_bosses(
     return list(session.execute(query).scalars())
 
 
+def _boss_name(name: str) -> str:
+    try:
+        return clean_name(name)
+    except InvalidName as exc:
+        raise ValidationError(
+            N_("A boss name is 1 to 64 characters, without invisible characters."), field="name"
+        ) from exc
+
+
 def add_boss(session: Session, actor_id: int, clan_id: int, name: str) -> Boss:
     """Add a boss name to the clan's list (officer)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
+    name = _boss_name(name)
     audit.set_actor(session, actor_id)
     boss = Boss(clan_id=clan_id, name=name, active=True)
     session.add(boss)
@@ -44,9 +52,7 @@ def update_boss(
     """Rename a boss or take it off the list (officer). Past kills keep their boss."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     boss = boss_of(session, clan_id, boss_id)
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise ValidationError(N_("A boss name is 1 to 64 characters."), field="name")
+    name = _boss_name(name)
     audit.set_actor(session, actor_id)
     boss.name, boss.active = name, active
     commit_or_conflict(session, BOSS_TAKEN)

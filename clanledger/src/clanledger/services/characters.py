@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clanledger.domain.messages import N_
+from clanledger.domain.names import INVALID_NAME, InvalidName, clean_name, name_key
 from clanledger.models import Character, Clan, Role, User
 from clanledger.services import audit, authz
 from clanledger.services.accounts import hash_token
@@ -42,12 +43,12 @@ class CharacterRow:
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name:
+    if not name.strip():
         raise ValidationError(N_("Give the character's in-game name."), "name")
-    if len(name) > 64:
-        raise ValidationError(N_("Names are at most 64 characters."), "name")
-    return name
+    try:
+        return clean_name(name)
+    except InvalidName as exc:
+        raise ValidationError(INVALID_NAME, "name") from exc
 
 
 def _check_one_clan(session: Session, clan_id: int, name: str, exclude_id: int | None) -> None:
@@ -73,12 +74,13 @@ def _check_one_clan(session: Session, clan_id: int, name: str, exclude_id: int |
 
 
 def _same_name_here(session: Session, clan_id: int, name: str, exclude_id: int | None) -> bool:
-    query = select(Character.id).where(
-        Character.clan_id == clan_id, func.lower(Character.name) == name.lower()
+    """Whether another character of the clan has this name once both are normalised and
+    case-folded (``Ｂｏｂ`` and ``bob`` are one name)."""
+    query = select(Character.id, Character.name).where(Character.clan_id == clan_id)
+    key = name_key(name)
+    return any(
+        name_key(other) == key and row_id != exclude_id for row_id, other in session.execute(query)
     )
-    if exclude_id is not None:
-        query = query.where(Character.id != exclude_id)
-    return session.execute(query.limit(1)).first() is not None
 
 
 def _insert(session: Session, character: Character) -> Character:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from clanledger.domain.errors import InvalidRate
 from clanledger.domain.fees import FeePolicy, require_exchange_fee, require_fund_cut
 from clanledger.domain.messages import N_
+from clanledger.domain.names import INVALID_NAME, InvalidName, clean_name
 from clanledger.models import (
     Clan,
     ClanRate,
@@ -76,6 +77,10 @@ def validate_settings(settings: ClanSettings) -> None:
     """Raise :class:`ValidationError` naming the first bad field."""
     if not settings.name.strip():
         raise ValidationError(N_("Give the clan a name."), "name")
+    try:
+        clean_name(settings.name)
+    except InvalidName as exc:
+        raise ValidationError(INVALID_NAME, "name") from exc
     if not settings.server.strip():
         raise ValidationError(N_("Name the game server."), "server")
     try:
@@ -164,7 +169,7 @@ def create_clan(session: Session, actor_id: int, settings: ClanSettings) -> Clan
 
 
 def _apply(clan: Clan, settings: ClanSettings) -> None:
-    clan.name = settings.name.strip()
+    clan.name = clean_name(settings.name)
     clan.server = settings.server.strip()
     clan.fee_policy = settings.fee_policy
     clan.settlement_period = settings.settlement_period
