@@ -70,3 +70,19 @@ def test_filters_by_holder_boss_mine_and_name(loot, login, client):
     login(member)
     html = client.get(f"/clans/{clan.id}/drops?status=all&mine=1&q=scroll").get_data(as_text=True)
     assert "100%_Scroll" in html and "Ring of Orfen" not in html
+
+
+def test_amounts_to_check_link_to_the_flagged_sales(loot, login, client):
+    from clanledger.services import sales
+
+    clan, leader, _, mine, _, _, _, ids = loot
+    exact = _record(clan, leader, ids["Orfen"], "Exact Ring", mine, 5)
+    short = _record(clan, leader, ids["Orfen"], "Short Ring", mine, 4)
+    for drop, received in ((exact, 950), (short, 900)):
+        drops.list_drop(db.session, leader.id, clan.id, drop.id, 1000)
+        sales.record_sale(db.session, leader.id, clan.id, drop.id, received=received)
+    login(leader)
+    board = client.get(f"/clans/{clan.id}/").get_data(as_text=True)
+    assert f"/clans/{clan.id}/drops?status=check" in board
+    listed = client.get(f"/clans/{clan.id}/drops?status=check").get_data(as_text=True)
+    assert "Short Ring" in listed and "Exact Ring" not in listed

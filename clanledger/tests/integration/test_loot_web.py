@@ -75,7 +75,15 @@ def test_record_a_kill_list_and_sell_through_the_pages(clan_setup, login, client
     assert db.session.get(Drop, drop.id).status == DropStatus.HELD
     client.post(f"/clans/{clan.id}/drops/{drop.id}/list", data={"asking_price": "1000"})
     version = db.session.get(Drop, drop.id).version
+    shown = client.get(f"/clans/{clan.id}/drops/{drop.id}").get_data(as_text=True)
+    received = re.search(r'<input[^>]*name="received"[^>]*>', shown)
+    assert received and 'value="950"' in received.group(0)  # prefilled at today's fee
+    assert 'name="confirm_amount"' not in shown
     sale = {"gross_price": "1000", "received": "940", "version": str(version)}
+    asked = client.post(f"/clans/{clan.id}/drops/{drop.id}/sell", data=sale)
+    assert asked.status_code == 400 and entries() == 0  # a mistyped amount is questioned
+    assert "不是 940" in asked.get_data(as_text=True) and b'name="confirm_amount"' in asked.data
+    sale["confirm_amount"] = "y"
     assert client.post(f"/clans/{clan.id}/drops/{drop.id}/sell", data=sale).status_code == 302
     twice = client.post(f"/clans/{clan.id}/drops/{drop.id}/sell", data=sale)
     assert twice.status_code == 409

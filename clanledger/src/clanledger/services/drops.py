@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from clanledger.domain import money
 from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
 from clanledger.domain.messages import N_
-from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role
+from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role, Sale
 from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.errors import (
@@ -216,6 +216,7 @@ class DropFilter:
     boss_id: int | None = None
     mine: bool = False  # held by one of the signed-in player's characters
     search: str = ""  # part of the item's name, any case
+    to_check: bool = False  # sold for another amount than the exchange should have paid
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,13 @@ def drop_page(
             Character.clan_id == clan_id, Character.user_id == actor_id
         )
         conditions.append(Drop.holder_character_id.in_(mine))
+    if where.to_check:
+        flagged = select(Sale.drop_id).where(
+            Sale.clan_id == clan_id,
+            Sale.expected_received.is_not(None),
+            Sale.received != Sale.expected_received,
+        )
+        conditions.append(Drop.id.in_(flagged))
     if where.search.strip():
         pattern = f"%{_escape_like(where.search.strip())}%"
         conditions.append(Drop.name.ilike(pattern, escape="\\"))

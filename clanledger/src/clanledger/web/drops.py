@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     SelectField,
@@ -20,12 +21,19 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
+from clanledger.i18n import format_bps
 from clanledger.models import Character, DropStatus, Role
 from clanledger.models.types import utcnow
 from clanledger.services import bosses, drops, kills, rates, sales, statements
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import local_day
-from clanledger.web.forms import WholeNumberField, handle_form, to_utc, within_clan_history
+from clanledger.web.forms import (
+    INVALID_FORM_STATUS,
+    WholeNumberField,
+    handle_form,
+    to_utc,
+    within_clan_history,
+)
 from clanledger.web.nav import register_nav
 from clanledger.web.params import id_arg, page_arg
 from clanledger.web.scoping import clan_view
@@ -46,6 +54,7 @@ STATUS_FILTERS = {
     "open": drops.OPEN_STATUSES,
     "sold": (DropStatus.SOLD, DropStatus.BOUGHT),
     "stored": (DropStatus.STORED,),
+    "check": (DropStatus.SOLD,),  # sold for an amount that differs from the expected one
     "all": None,
 }
 
@@ -94,6 +103,8 @@ class SellForm(VersionedForm):
         render_kw={"inputmode": "numeric", "min": 0},
         description=_l("As shown in the game, after the exchange fee."),
     )
+    # Shown only after an amount that differs from what the exchange should have paid.
+    confirm_amount = BooleanField(_l("Yes, this is the amount I received"))
     submit = SubmitField(_l("Record sale"))
 
 
@@ -135,6 +146,7 @@ def index(clan_id: int) -> str:
         boss_id=id_arg("boss"),
         mine=request.args.get("mine") == "1",
         search=(request.args.get("q") or "")[:64],
+        to_check=status == "check",
     )
     result = drops.drop_page(db.session, current_user.id, clan_id, where, page_arg())
     roster = kills.roster(db.session, current_user.id, clan_id)
@@ -149,13 +161,20 @@ def index(clan_id: int) -> str:
     )
 
 
-def _forms(drop, roster: list[Character], formdata=None, **given) -> dict[str, FlaskForm]:
-    """Every action form of the item page; ``given`` replaces the one that was posted."""
+def _forms(
+    drop, roster: list[Character], expected: int | None = None, **given: FlaskForm
+) -> dict[str, FlaskForm]:
+    """Every action form of the item page; ``given`` replaces the one that was posted.
+    The sale form starts with what the exchange should pay (``expected``)."""
     version = str(drop.version)
     sale = drop.sale
+    sell = SellForm(
+        formdata=None, version=version, gross_price=drop.asking_price, received=expected
+    )
+    del sell.confirm_amount  # asked only when a posted amount differs
     forms: dict[str, FlaskForm] = {
         "list": ListForm(formdata=None, version=version, asking_price=drop.asking_price),
-        "sell": SellForm(formdata=None, version=version, gross_price=drop.asking_price),
+        "sell": sell,
         "buy": BuyForm(formdata=None, version=version),
         "action": ActionForm(formdata=None, version=version),
         "correct": CorrectForm(
@@ -181,6 +200,9 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
         holder is not None and holder.user_id == current_user.id
     )
     sale = drop.sale
+    expected = (
+        sales.expected_received(drop.asking_price, rates) if rates and drop.asking_price else None
+    )
     return render_template(
         "drops/show.html",
         drop=drop,
@@ -188,16 +210,14 @@ def _render(clan_id: int, drop_id: int, status: int = 200, **given: FlaskForm) -
         holder=holder,
         names=names,
         rates=rates,
-        expected=sales.expected_received(drop.asking_price, rates)
-        if rates and drop.asking_price
-        else None,
+        expected=expected,
         mismatch=sales.is_mismatch(sale) if sale else False,
         breakdown=statements.sale_breakdown(db.session, current_user.id, clan_id, drop_id)
         if sale
         else [],
         may_act=may_act,
         officer=g.membership.role.rank >= Role.OFFICER.rank,
-        forms=_forms(drop, roster, **given),
+        forms=_forms(drop, roster, expected, **given),
     ), status
 
 
@@ -282,6 +302,8 @@ def store(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
 @clan_view(Role.MEMBER)
 def sell(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
     form = SellForm()
+    if form.is_submitted() and form.validate() and _unconfirmed_mismatch(form, clan_id):
+        return _render(clan_id, drop_id, INVALID_FORM_STATUS, sell=form)
     return _act(
         clan_id,
         drop_id,
@@ -299,6 +321,29 @@ def sell(clan_id: int, drop_id: int) -> Response | tuple[str, int]:
         ),
         _("Sale recorded and shared out."),
     )
+
+
+def _unconfirmed_mismatch(form: SellForm, clan_id: int) -> bool:
+    """Whether the typed amount differs from what the exchange pays for the price on the
+    sale's day and the seller has not confirmed it yet; then the form says so."""
+    sold_at = to_utc(form.sold_at.data, g.clan.timezone) if form.sold_at.data else utcnow()
+    day_rates = _rates(clan_id, local_day(g.clan, sold_at))
+    if day_rates is None or form.confirm_amount.data:
+        return False
+    expected = sales.expected_received(form.gross_price.data, day_rates)
+    if form.received.data == expected:
+        return False
+    form.received.errors = [
+        _(
+            "At %(rate)s fee the exchange pays %(expected)s for %(price)s, not %(received)s. "
+            "Check the amount, or confirm it below.",
+            rate=format_bps(day_rates.fee.bps),
+            expected=f"{expected:,}",
+            price=f"{form.gross_price.data:,}",
+            received=f"{form.received.data:,}",
+        )
+    ]
+    return True
 
 
 @bp.post("/clans/<int:clan_id>/drops/<int:drop_id>/buy")
