@@ -86,3 +86,19 @@ def test_amounts_to_check_link_to_the_flagged_sales(loot, login, client):
     assert f"/clans/{clan.id}/drops?status=check" in board
     listed = client.get(f"/clans/{clan.id}/drops?status=check").get_data(as_text=True)
     assert "Short Ring" in listed and "Exact Ring" not in listed
+
+
+def test_the_drop_form_comes_first_with_suggestions_and_the_recorders_holder(loot, login, client):
+    clan, leader, member, mine, theirs, _, _, ids = loot
+    _record(clan, leader, ids["Orfen"], "Ring of Orfen", mine, 9)
+    _record(clan, leader, ids["Orfen"], "Ring of Orfen", theirs, 8)
+    _record(clan, leader, ids["Orfen"], "Dark Scroll", theirs, 7)
+    login(member)
+    html = client.get(f"/clans/{clan.id}/kills/{ids['Zaken']}").get_data(as_text=True)
+    assert html.index('id="record-drop"') < html.index('id="kill-drops"')
+    assert html.index('id="record-drop"') < html.index('id="roll-call"')
+    names = html.split('<datalist id="item-names">', 1)[1].split("</datalist>", 1)[0]
+    assert names.index("Ring of Orfen") < names.index("Dark Scroll")  # most recorded first
+    holder = html.split('name="holder_character_id"', 1)[1].split("</select>", 1)[0]
+    assert f'selected value="{mine.id}"' in holder or f'value="{mine.id}" selected' in holder
+    assert 'data-copy="#checkin-code"' in html and 'data-copy="#checkin-link"' in html

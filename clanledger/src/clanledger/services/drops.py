@@ -204,6 +204,19 @@ def list_drops(
     return list(session.execute(query).scalars())
 
 
+def item_names(session: Session, actor_id: int, clan_id: int, limit: int = 200) -> list[str]:
+    """Names of the clan's items, the most often recorded first: suggestions for the next."""
+    authz.active_membership(session, actor_id, clan_id)
+    query = (
+        select(Drop.name)
+        .where(Drop.clan_id == clan_id)
+        .group_by(Drop.name)
+        .order_by(func.count(Drop.id).desc(), func.max(Drop.id).desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
 ITEMS_PER_PAGE = 50
 
 

@@ -13,6 +13,23 @@
       event.preventDefault();
     }
   });
+  // Copy buttons: <button data-copy="#selector" data-copied="Copied" hidden>; shown only
+  // where the clipboard can be written.
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var source = document.querySelector(button.getAttribute("data-copy"));
+        if (!source) { return; }
+        var text = source.href || source.value || source.textContent.trim();
+        navigator.clipboard.writeText(text).then(function () {
+          var label = button.textContent;
+          button.textContent = button.getAttribute("data-copied");
+          window.setTimeout(function () { button.textContent = label; }, 1500);
+        });
+      });
+    });
+  }
   // Tap a read-only link field to select it for copying.
   document.querySelectorAll("input[readonly]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });

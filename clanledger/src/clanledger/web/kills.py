@@ -99,16 +99,25 @@ class EditBossForm(FlaskForm):
 
 
 class DropForm(FlaskForm):
-    name = StringField(_l("Item"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(
+        _l("Item"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"list": "item-names", "autocomplete": "off"},
+    )
     grade = StringField(_l("Grade"), validators=[Optional(), Length(max=32)])
     holder_character_id = SelectField(_l("Holder"), coerce=int, validators=[InputRequired()])
     request_key = HiddenField()
     submit = SubmitField(_l("Record drop"))
 
-    def fill(self, roster: list[Character], kill: Kill) -> None:
+    def fill(self, roster: list[Character], kill: Kill, recorder_id: int) -> None:
+        """Holders: those at the kill first; the recording player's character is chosen
+        (the one at the kill, else their first), since the one recording usually holds it."""
         there = {a.character_id for a in kill.attendance}
         ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
         self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
+        mine = [c for c in ordered if c.user_id == recorder_id]
+        if mine and self.holder_character_id.data is None:
+            self.holder_character_id.data = mine[0].id
         if not self.request_key.data:
             self.request_key.data = secrets.token_urlsafe(16)
 
@@ -189,7 +198,7 @@ def show(clan_id: int, kill_id: int) -> str:
     kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
     roster = kills.roster(db.session, current_user.id, clan_id)
     drop_form = DropForm(formdata=None)
-    drop_form.fill(roster, kill)
+    drop_form.fill(roster, kill, current_user.id)
     return _kill_page(kill, roster, drop_form)
 
 
@@ -199,6 +208,7 @@ def _kill_page(kill: Kill, roster: list[Character], drop_form: DropForm) -> str:
         kill=kill,
         **kill_context(kill, roster),
         drop_form=drop_form,
+        item_names=drops.item_names(db.session, current_user.id, kill.clan_id),
         checkin=checkin_form(formdata=None, code=kill.checkin_code),
     )
 
@@ -210,7 +220,7 @@ def record_drop(clan_id: int, kill_id: int) -> Response | tuple[str, int]:
     kill = kills.get_kill(db.session, current_user.id, clan_id, kill_id)
     roster = kills.roster(db.session, current_user.id, clan_id)
     form = DropForm()
-    form.fill(roster, kill)
+    form.fill(roster, kill, current_user.id)
     status = handle_form(
         form,
         lambda: drops.record_drop(
