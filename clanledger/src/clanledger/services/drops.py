@@ -186,9 +186,10 @@ def list_drops(
     clan_id: int,
     statuses: tuple[DropStatus, ...] | None = None,
     holder_character_id: int | None = None,
-    limit: int = 200,
+    limit: int | None = None,
 ) -> list[Drop]:
-    """Items of the clan, oldest first, filtered by status and holder (constant queries)."""
+    """Every item of the clan (up to ``limit`` when given), oldest first, filtered by status
+    and holder (constant queries). Pages show :func:`drop_page`."""
     authz.active_membership(session, actor_id, clan_id)
     query = (
         select(Drop)
