@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_e2e_loot import raid_clan, sign_in, switch_language  # noqa: F401 (raid_clan: fixture)
+import test_e2e_loot
+from test_e2e_loot import sign_in, switch_language
 
 pytestmark = pytest.mark.browser
+raid_clan = test_e2e_loot.raid_clan  # the loot tests' clan: an officer, a member, a roster
 
 # Interactive elements that must be at least 44 x 44 px on a touch screen (WCAG 2.5.5);
 # links inside running text are exempt, as the criterion allows.
@@ -35,7 +37,7 @@ def test_phone_pages_have_44px_targets_in_the_devices_colour_mode(
     raid_clan,
     new_page,
     screenshot,
-    locale,  # noqa: F811
+    locale,
 ):
     clan, officer, _, _ = raid_clan
     phone = {"width": 390, "height": 844}
@@ -53,7 +55,7 @@ def test_phone_pages_have_44px_targets_in_the_devices_colour_mode(
     screenshot(lead, f"phone-dark-items-{locale}")
 
 
-def test_wide_navigation_stays_on_one_row_in_english(raid_clan, new_page):  # noqa: F811
+def test_wide_navigation_stays_on_one_row_in_english(raid_clan, new_page):
     clan, officer, _, _ = raid_clan
     page = new_page({"width": 1366, "height": 900})
     sign_in(page, officer.username)
@@ -65,7 +67,7 @@ def test_wide_navigation_stays_on_one_row_in_english(raid_clan, new_page):  # no
     assert nav.evaluate("ul => ul.getBoundingClientRect().height") < 60
 
 
-def test_the_app_can_be_installed_on_a_home_screen(raid_clan, new_page):  # noqa: F811
+def test_the_app_can_be_installed_on_a_home_screen(raid_clan, new_page):
     page = new_page()
     page.goto("/auth/login")
     href = page.locator("link[rel=manifest]").get_attribute("href")
