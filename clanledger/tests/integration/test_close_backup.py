@@ -133,6 +133,7 @@ def test_cli_backup_and_restore(app, month, tmp_path):
         assert backup.backup_clan(db.session.connection(), clan.id) == json.loads(
             out.read_text("utf-8")
         )
+        db.session.rollback()  # on SQLite an open transaction holds the write lock
         again = other.test_cli_runner().invoke(args=["restore", str(out)])
         assert again.exit_code != 0 and "empty database" in again.output
         db.session.remove()

@@ -32,7 +32,8 @@ def counted() -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is no query
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
