@@ -3,6 +3,9 @@ PermissionDenied -> 403, ValidationError -> the form shown again with field erro
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -11,11 +14,25 @@ from clanledger.domain.messages import N_
 
 
 class ServiceError(Exception):
-    """Base class: ``message`` is shown to the user (translated by the caller's gettext)."""
+    """Base class: ``message`` (an ``N_`` msgid) is shown to the user, translated by the web
+    layer (:func:`clanledger.i18n.service_message`), with ``params`` filled in the user's
+    language: a ``date`` under the key ``month`` is named as its month, another as its day."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, params: dict[str, Any] | None = None) -> None:
         self.message = message
+        self.params = dict(params or {})
+        super().__init__(self.text)
+
+    @property
+    def text(self) -> str:
+        """The message in English with its parameters (logs, the command line)."""
+        if not self.params:
+            return self.message
+        shown = {
+            key: f"{value:%Y-%m}" if key == "month" and isinstance(value, date) else value
+            for key, value in self.params.items()
+        }
+        return self.message % shown
 
 
 class NotFound(ServiceError):
@@ -32,8 +49,10 @@ class PermissionDenied(ServiceError):
 class ValidationError(ServiceError):
     """Bad input. ``field`` names the form field the message belongs to, when there is one."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, field: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, params)
         self.field = field
 
 

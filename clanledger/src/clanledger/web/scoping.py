@@ -15,6 +15,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from clanledger.extensions import db, login_manager
+from clanledger.i18n import service_message
 from clanledger.models import Role
 from clanledger.services.authz import active_membership
 from clanledger.services.errors import (
@@ -70,11 +71,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Conflict)
     def _conflict(error: Conflict) -> Any:
-        return render_error(409, gettext(error.message))
+        return render_error(409, service_message(error))
 
     @app.errorhandler(ValidationError)
     def _invalid(error: ValidationError) -> Any:
-        return render_error(400, gettext(error.message))
+        return render_error(400, service_message(error))
 
     @app.errorhandler(DatabaseBusy)
     def _database_busy(error: DatabaseBusy) -> Any:

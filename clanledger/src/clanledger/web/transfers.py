@@ -27,6 +27,7 @@ from wtforms.validators import NumberRange, Optional
 
 from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
+from clanledger.i18n import service_message
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
@@ -137,7 +138,7 @@ def confirm(clan_id: int, transfer_id: int) -> Response:
             transfers.confirm_received(db.session, current_user.id, clan_id, transfer_id)
             flash(_("Confirmed: the transfer is in the ledger."), "success")
         except (ValidationError, Conflict) as error:
-            flash(_(error.message), "error")
+            flash(service_message(error), "error")
     return redirect(url_for("transfers.index", clan_id=clan_id))
 
 
