@@ -66,7 +66,7 @@ def test_backup_restore_round_trip_is_exact(month, tmp_path):
     clan, officer, period = month["clan"], month["officer"], month["period"]
     close.confirm_close(db.session, officer.id, clan.id, period.id)
     paid = transfers.list_transfers(db.session, officer.id, clan.id)[0].transfer
-    transfers.confirm_received(db.session, officer.id, clan.id, paid.id)
+    transfers.confirm_received(db.session, officer.id, clan.id, paid.id, "seen in game")
     clan.treasurer_character_id = month["ids"]["A"]
     db.session.commit()
 

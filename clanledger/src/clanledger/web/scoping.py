@@ -67,7 +67,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PermissionDenied)
     def _forbidden(error: PermissionDenied) -> Any:
-        return render_error(403)
+        return render_error(403, service_message(error))
 
     @app.errorhandler(Conflict)
     def _conflict(error: Conflict) -> Any:
