@@ -117,18 +117,19 @@ def format_month(value: date) -> str:
 
 def service_message(error: Any) -> str:
     """A service's error (:class:`clanledger.services.errors.ServiceError`) in the user's
-    language, its parameters formatted there too (a ``month`` date as the month's name)."""
+    language, its parameters formatted there too (a ``month`` date as the month's name, a
+    number with the locale's separators)."""
     if not getattr(error, "params", None):
         return gettext(error.message)
-    params = {
-        key: format_month(value)
-        if key == "month" and isinstance(value, date)
-        else format_day(value)
-        if isinstance(value, date)
-        else value
-        for key, value in error.params.items()
-    }
-    return gettext(error.message, **params)
+    return gettext(error.message, **{k: _shown(k, v) for k, v in error.params.items()})
+
+
+def _shown(key: str, value: Any) -> Any:
+    if isinstance(value, date):
+        return format_month(value) if key == "month" else format_day(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_diamonds(value)
+    return value
 
 
 def format_moment(value: datetime | None, fmt: str = "short") -> str:

@@ -361,7 +361,9 @@ def hand_over(clan_id: int, membership_id: int) -> Response:
 def remove(clan_id: int, membership_id: int) -> Response:
     return _member_action(
         clan_id,
-        lambda: memberships.remove_member(db.session, current_user.id, clan_id, membership_id),
+        lambda: memberships.remove_member(
+            db.session, current_user.id, clan_id, membership_id, request.form.get("reason")
+        ),
         _("Member removed. Their history stays in the ledger."),
     )
 
