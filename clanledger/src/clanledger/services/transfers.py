@@ -360,11 +360,13 @@ def my_todo(session: Session, actor_id: int, clan_id: int) -> list[TransferRow]:
 
 
 def outstanding_by_member(session: Session, actor_id: int, clan_id: int) -> dict[str, int]:
-    """Officers: diamonds still to pay per payer, over every unconfirmed transfer."""
+    """Officers: diamonds still to pay per payer, over the transfers nobody has marked paid
+    yet (a paid one waits for its receiver's confirmation, not for a payment)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     totals: dict[str, int] = defaultdict(int)
     for row in list_transfers(session, actor_id, clan_id, outstanding_only=True):
-        totals[row.payer] += row.transfer.gross
+        if row.transfer.status == TransferStatus.PLANNED:
+            totals[row.payer] += row.transfer.gross
     return dict(sorted(totals.items()))
 
 
