@@ -51,7 +51,9 @@ from clanledger.services.close_preview import (
     WhyItem,
     build_preview,
     character_names,
+    figures_of,
     parse_plan_code,
+    stored_preview,
 )
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.journal import PostingLine, post_entry, reversal_lines
@@ -68,15 +70,17 @@ def preview_close(session: Session, actor_id: int, clan_id: int, period_id: int)
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     clan = session.get(Clan, clan_id)
     period = load_period(session, clan_id, period_id)
+    if period.status == PeriodStatus.CLOSED and period.close_figures:
+        stored = _stored_transfers(session, clan, period)  # type: ignore[arg-type]
+        return stored_preview(session, clan, period, stored)  # type: ignore[arg-type]
     preview = build_preview(session, clan, period)  # type: ignore[arg-type]
-    if period.status == PeriodStatus.CLOSED:
+    if period.status == PeriodStatus.CLOSED:  # closed before its figures were stored
         preview = _with_stored_transfers(session, preview)
     return preview
 
 
-def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePreview:
-    """A closed period shows the transfers its last close created, with their status."""
-    period = preview.period
+def _stored_transfers(session: Session, clan: Clan, period: Period) -> list[PlanLine]:
+    """The transfers the period's last close created, with their status."""
     rows = (
         session.execute(
             select(Transfer)
@@ -86,8 +90,8 @@ def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePrev
         .scalars()
         .all()
     )
-    names = character_names(session, preview.clan.id)
-    stored = [
+    names = character_names(session, clan.id)
+    return [
         PlanLine(
             seq=t.seq,
             payer_id=t.payer_character_id or 0,
@@ -103,6 +107,12 @@ def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePrev
         )
         for t in rows
     ]
+
+
+def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePreview:
+    """A period closed before closes stored their figures: its transfers, with the saving
+    recomputed from their fees."""
+    stored = _stored_transfers(session, preview.clan, preview.period)
     per_sale = preview.savings
     plan_fees = sum(t.fee for t in stored)
     savings = Savings(
@@ -264,6 +274,7 @@ def _write_close(
             idempotency_key=f"opening:{period.id}:{close_round}",
             period=nxt,
         )
+    period.close_figures = figures_of(preview)
     period.status = PeriodStatus.CLOSED
     period.closed_at = utcnow()
     period.closed_by_id = actor_id

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -281,7 +281,10 @@ def _plan_state(
 
 def period_savings(session: Session, clan: Clan, period: Period) -> Savings:
     """What netting saves in ``period``: the close preview's figure (same plan, fee rate and
-    treasurer), without the names and explanations only the close page shows."""
+    treasurer), without the names and explanations only the close page shows. A closed
+    period's is the one its close stored."""
+    if period.status == PeriodStatus.CLOSED and period.close_figures:
+        return Savings(**period.close_figures["savings"])
     state = _plan_state(session, clan, period)
     return _savings(session, clan, period, state)
 
@@ -362,4 +365,54 @@ def _plan_line(
         gross=transfer.gross,
         fee=transfer.fee,
         why=why,
+    )
+
+
+def figures_of(preview: ClosePreview) -> dict[str, object]:
+    """What a close stores on its period (:attr:`Period.close_figures`): the fee rate and
+    policy it planned with, the balances with what the plan did with them, the number of
+    sales and the saving. A closed period's pages read these (:func:`stored_preview`), so
+    a rate saved later, or any other edit, never changes a closed month's figures."""
+    return {
+        "fee_bps": preview.rate.bps,
+        "policy": preview.policy.value,
+        "threshold": preview.threshold,
+        "treasurer_id": preview.treasurer_id,
+        "fund_balance": preview.fund_balance,
+        "sales": preview.sales,
+        "lines": [
+            [line.account.kind.value, line.account.id, line.balance, line.committed, line.carried]
+            for line in preview.lines
+        ],
+        "savings": asdict(preview.savings),
+    }
+
+
+def stored_preview(
+    session: Session, clan: Clan, period: Period, transfers: list[PlanLine]
+) -> ClosePreview:
+    """The close page of a closed period from the figures its close stored, with the
+    ``transfers`` it created (and their status now)."""
+    figures = period.close_figures or {}
+    names = character_names(session, clan.id)
+    treasurer = figures.get("treasurer_id")
+    lines = []
+    for kind, account_id, balance, committed, carried in figures.get("lines", []):
+        account = account_of(kind, account_id)
+        lines.append(
+            BalanceLine(account, account_name(account, names), balance, committed, carried)
+        )
+    return ClosePreview(
+        clan=clan,
+        period=period,
+        rate=Rate(figures["fee_bps"]),
+        policy=FeePolicy(figures["policy"]),
+        threshold=figures["threshold"],
+        treasurer_id=treasurer,
+        treasurer=names.get(treasurer or 0, ""),
+        fund_balance=figures["fund_balance"],
+        lines=lines,
+        transfers=transfers,
+        savings=Savings(**figures["savings"]),
+        sales=figures["sales"],
     )
