@@ -13,6 +13,7 @@ from wtforms import BooleanField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from clanledger.domain.ledger import AccountKind
+from clanledger.domain.savings import SAVING_DEFINITION, SAVING_IS_A_COST
 from clanledger.extensions import db
 from clanledger.i18n import format_diamonds, format_month, shown_account_label
 from clanledger.models import Role
@@ -135,6 +136,14 @@ POLICY_LABELS = {
     "receiver": _l("the receiver"),
     "fund": _l("the clan fund"),
 }
+
+
+@bp.record_once
+def _saving_texts(state) -> None:
+    """The saving's one definition (the domain's) and its cost wording, for the pages."""
+    state.app.jinja_env.globals.update(
+        SAVING_DEFINITION=SAVING_DEFINITION, SAVING_IS_A_COST=SAVING_IS_A_COST
+    )
 
 
 @bp.app_template_global()
