@@ -5,12 +5,15 @@ after a close, a reopen and a partial payment."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 from test_close_month import month
 
 from clanledger.extensions import db
-from clanledger.models import Posting
-from clanledger.services import close, exports, transfers
+from clanledger.models import EntryKind, Posting
+from clanledger.services import close, exports, statements, transfers
+from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import next_period
 
 __all__ = ["month"]
@@ -109,3 +112,26 @@ def test_still_to_pay_leaves_out_transfers_marked_paid(client, login, month):
     ba = next(r.transfer for r in rows if r.payer == "B")
     transfers.mark_paid(db.session, players["B"].id, clan.id, ba.id)
     assert transfers.outstanding_by_member(db.session, officer.id, clan.id) == {"D": 1159}
+
+
+def test_my_statement_opens_with_the_opening_balance(month, client, login):
+    clan, officer, players, ids = month["clan"], month["officer"], month["players"], month["ids"]
+    march = month["period"]
+    close.confirm_close(db.session, officer.id, clan.id, march.id)
+    april = next_period(db.session, clan, march)
+    post_entry(  # dated before the opening entry, which is dated when the close ran
+        db.session,
+        clan,
+        kind=EntryKind.ADJUSTMENT,
+        lines=[PostingLine("member", ids["B"], 50), PostingLine("member", ids["C"], -50)],
+        occurred_at=datetime(2026, 4, 2, tzinfo=UTC),
+        actor_id=officer.id,
+        reason="loan",
+    )
+    db.session.commit()
+    stmt = statements.statement(db.session, players["B"].id, clan.id, None, april.id)
+    assert stmt.lines[0].kind == EntryKind.OPENING and stmt.lines[0].running == -700
+    assert (stmt.opening, stmt.credits, stmt.debits, stmt.balance) == (-700, 50, 0, -650)
+    login(players["B"])
+    page = client.get(f"/clans/{clan.id}/statement?period={april.id}").get_data(as_text=True)
+    assert 'id="statement-opening">-700<' in page

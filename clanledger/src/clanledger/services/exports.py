@@ -242,24 +242,16 @@ class PrintableStatement:
         return self.opening + self.credits + self.debits
 
 
-def is_opening(line: statements.StatementLine) -> bool:
-    """A line of the opening balance: the opening entry of a close, or the reversal of one
-    by a reopen (both are sourced to the closed period)."""
-    if line.kind == EntryKind.OPENING:
-        return True
-    return line.kind == EntryKind.REVERSAL and line.source.type == "period"
-
-
 def printable_statement(
     session: Session, actor_id: int, clan_id: int, character_id: int | None, period_id: int | None
 ) -> PrintableStatement:
     """The statement of the actor's characters (or of ``character_id``) with its totals."""
     stmt = statements.statement(session, actor_id, clan_id, character_id, period_id)
-    opening = sum(line.amount for line in stmt.lines if is_opening(line))
+    opening = stmt.opening
     running = opening
     moves = []
     for line in stmt.lines:
-        if is_opening(line):
+        if statements.is_opening(line):
             continue
         running += line.amount
         moves.append(replace(line, running=running))
