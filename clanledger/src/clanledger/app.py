@@ -12,6 +12,7 @@ from clanledger.config import load_config
 from clanledger.extensions import init_extensions
 from clanledger.services.audit import install_audit_listeners
 from clanledger.services.periods import install_closed_period_guard
+from clanledger.sqlite import install_sqlite_write_discipline
 from clanledger.web import register_blueprints
 
 
@@ -25,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     init_extensions(app)
+    install_sqlite_write_discipline(app)  # BEGIN IMMEDIATE, busy timeout
     i18n.init_app(app)  # Babel selectors, template filters, WTForms catalogues
     security.init_app(app)  # headers, user loader, password hash method
     install_audit_listeners()

@@ -46,7 +46,7 @@ def seed_demo(members: int, if_empty: bool) -> None:
     try:
         result = demo.seed_demo(db.session, members=members)
     except ServiceError as error:
-        raise click.ClickException(error.message) from error
+        raise click.ClickException(error.text) from error
     verb = "created" if result.created else "already exists"
     click.echo(
         f"Demo clan {demo.DEMO_CLAN} {verb}: {result.members} members, "

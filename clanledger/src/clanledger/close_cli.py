@@ -65,7 +65,7 @@ def close_period(clan_id: int, month: str, username: str, dry_run: bool) -> None
             close.confirm_close(db.session, user.id, clan_id, period.id, preview.digest)
             click.echo(f"{month} closed.")
     except ServiceError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.text) from exc
 
 
 @click.command("backup")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import support
+from babel.dates import format_skeleton
 from babel.numbers import get_group_symbol, get_minus_sign_symbol
 from flask import Flask, g, has_app_context, has_request_context, request, session
 from flask_babel import (
@@ -109,6 +110,28 @@ def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_date(value, fmt)
 
 
+def format_month(value: date) -> str:
+    """A month named in the locale: ``2026年12月`` / ``December 2026``."""
+    return format_skeleton("yMMMM", value, locale=str(get_locale() or DEFAULT_LOCALE))
+
+
+def service_message(error: Any) -> str:
+    """A service's error (:class:`clanledger.services.errors.ServiceError`) in the user's
+    language, its parameters formatted there too (a ``month`` date as the month's name, a
+    number with the locale's separators)."""
+    if not getattr(error, "params", None):
+        return gettext(error.message)
+    return gettext(error.message, **{k: _shown(k, v) for k, v in error.params.items()})
+
+
+def _shown(key: str, value: Any) -> Any:
+    if isinstance(value, date):
+        return format_month(value) if key == "month" else format_day(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_diamonds(value)
+    return value
+
+
 def format_moment(value: datetime | None, fmt: str = "short") -> str:
     return "" if value is None else format_datetime(value, fmt)
 
@@ -154,6 +177,7 @@ def init_app(app: Flask) -> None:
         "number": format_decimal,
         "percent_bps": format_bps,
         "date": format_day,
+        "month": format_month,
         "datetime": format_moment,
         "time": format_clock,
         "timeago": format_ago,

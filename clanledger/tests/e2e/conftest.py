@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from clanledger.extensions import db
+from clanledger.sqlite import BEGIN_IMMEDIATE, BEGIN_KEY
 
 CHROMIUM = os.environ.get("CLANLEDGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -50,10 +54,22 @@ class LiveServer:
         return self.base_url + path
 
 
+def _test_thread_reads_in_autocommit(dbapi_connection, connection_record, proxy) -> None:
+    """On SQLite every transaction holds the write lock (``BEGIN IMMEDIATE``) until it ends;
+    the test's own thread reads rows between browser steps and never ends its transaction,
+    so its statements run in autocommit instead while the server threads keep the rule."""
+    test_thread = threading.current_thread() is threading.main_thread()
+    connection_record.info[BEGIN_KEY] = None if test_thread else BEGIN_IMMEDIATE
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """Serve ``app`` (the test database, CSRF protection on) until the test ends."""
     app.config.update(WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    if db.engine.dialect.name == "sqlite":
+        db.session.commit()  # the fixtures' last transaction
+        db.engine.pool.dispose()
+        sa.event.listen(db.engine, "checkout", _test_thread_reads_in_autocommit)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -88,6 +88,7 @@ def test_close_plan_paid_confirmed(march, new_page, screenshot):
     lead.locator("a[href='#why-1']").first.click()
     assert "黑妖小華" in lead.locator("#why-1").inner_text()  # B's debt and A's credit
     screenshot(lead, "close-plan-zh_Hant")
+    lead.check("#confirmed")  # the tick box restates the month, transfers and total
     lead.locator("form[action$='/close'] [type=submit]").click()
     lead.wait_for_load_state()
     db.session.expire_all()

@@ -66,7 +66,7 @@ def test_backup_restore_round_trip_is_exact(month, tmp_path):
     clan, officer, period = month["clan"], month["officer"], month["period"]
     close.confirm_close(db.session, officer.id, clan.id, period.id)
     paid = transfers.list_transfers(db.session, officer.id, clan.id)[0].transfer
-    transfers.confirm_received(db.session, officer.id, clan.id, paid.id)
+    transfers.confirm_received(db.session, officer.id, clan.id, paid.id, "seen in game")
     clan.treasurer_character_id = month["ids"]["A"]
     db.session.commit()
 
@@ -133,6 +133,7 @@ def test_cli_backup_and_restore(app, month, tmp_path):
         assert backup.backup_clan(db.session.connection(), clan.id) == json.loads(
             out.read_text("utf-8")
         )
+        db.session.rollback()  # on SQLite an open transaction holds the write lock
         again = other.test_cli_runner().invoke(args=["restore", str(out)])
         assert again.exit_code != 0 and "empty database" in again.output
         db.session.remove()

@@ -204,4 +204,6 @@ def run(op, clan, leader, officer, chars, periods) -> None:
         )
         if pending:
             transfer = pending[op[1] % len(pending)]
-            transfers.confirm_received(db.session, officer.id, clan.id, transfer.id)
+            transfers.confirm_received(
+                db.session, officer.id, clan.id, transfer.id, "the receiver has no account"
+            )

@@ -33,10 +33,15 @@ def test_preview_shows_the_saving_and_why_then_closes(client, login, month):
     listing = client.get(f"/clans/{clan.id}/periods").get_data(as_text=True)
     assert "2026-03" in listing
 
-    response = client.post(f"/clans/{clan.id}/periods/{period.id}/close", data={"digest": "stale"})
+    assert "Close March 2026: 3 transfers moving 1,896 diamonds in all." in page
+    url = f"/clans/{clan.id}/periods/{period.id}/close"
+    response = client.post(url, data={"digest": "stale", "confirmed": "y"})
     assert response.status_code == 409
     assert db.session.get(Period, period.id).status == PeriodStatus.OPEN
-    response = client.post(f"/clans/{clan.id}/periods/{period.id}/close", data={})
+    unticked = client.post(url, data={})  # the confirmation is required, without JavaScript
+    assert unticked.status_code == 400
+    assert db.session.get(Period, period.id).status == PeriodStatus.OPEN
+    response = client.post(url, data={"confirmed": "y"})
     assert response.status_code == 302
     assert db.session.get(Period, period.id).status == PeriodStatus.CLOSED
     closed = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -258,11 +257,6 @@ def test_roll_call_locks_and_check_in_rules(raid):
     assert {row.character_id: row.weight for row in rows} == {a.id: 1, h.id: 0.5}
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="row locks and the concurrent race need PostgreSQL (TEST_DATABASE_URL)",
-)
 def test_concurrent_double_submit_posts_once(raid, app):
     holder, clan, drop = raid["holder"].id, raid["clan"].id, raid["drop"].id
     db.session.remove()  # each thread works in its own session

@@ -8,7 +8,17 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clanledger.domain.fees import FeePolicy
@@ -136,6 +146,8 @@ class Membership(db.Model):
         _enum(MembershipStatus, length=16), default=MembershipStatus.ACTIVE
     )
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why an officer removed a member who still had diamonds to settle (audited).
+    removal_reason: Mapped[str | None] = mapped_column(Text)
 
     clan: Mapped[Clan] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -190,6 +190,11 @@ class Period(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # How many times the period was closed; a reopened period closes again as round n + 1.
     close_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the leader closed the month before its last day (empty for a close after it).
+    early_close_reason: Mapped[str | None] = mapped_column(Text)
+    # What the last close showed and stored (rates, plan, per-sale comparison, saving): a
+    # closed month's pages read these, whatever is edited later.
+    close_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.messages import N_
 from clanledger.models import (
     Clan,
     Membership,
@@ -12,6 +13,8 @@ from clanledger.models import (
     Role,
 )
 from clanledger.services.errors import NotFound, PermissionDenied
+
+ROLE_TOO_LOW = N_("Your role in this clan does not allow this. Ask an officer or the leader.")
 
 
 def active_membership(session: Session, user_id: int | None, clan_id: int) -> Membership:
@@ -35,7 +38,7 @@ def require_role(session: Session, user_id: int | None, clan_id: int, minimum: R
     """Membership with at least ``minimum`` role; :class:`PermissionDenied` if lower."""
     membership = active_membership(session, user_id, clan_id)
     if membership.role.rank < minimum.rank:
-        raise PermissionDenied(f"this needs the {minimum.value} role")
+        raise PermissionDenied(ROLE_TOO_LOW)
     return membership
 
 

@@ -25,6 +25,8 @@ from clanledger.models import (
     ClanRate,
     Membership,
     MembershipStatus,
+    Period,
+    PeriodStatus,
     RateKind,
     Role,
 )
@@ -227,6 +229,15 @@ def update_settings(
     _apply(clan, settings)
     day = effective_from or clan_today(clan)
     changed = []
+    rates_change = any(
+        _rate_or(session, clan_id, kind, day, -1) != bps
+        for kind, bps in (
+            (RateKind.EXCHANGE_FEE, settings.fee_bps),
+            (RateKind.FUND_CUT, settings.fund_cut_bps),
+        )
+    )
+    if rates_change:
+        _require_open_month(session, clan_id, day)
     for kind, bps in (
         (RateKind.EXCHANGE_FEE, settings.fee_bps),
         (RateKind.FUND_CUT, settings.fund_cut_bps),
@@ -246,6 +257,32 @@ def update_settings(
         changed.append(row)
     session.commit()
     return changed
+
+
+RATE_IN_CLOSED_MONTH = N_(
+    "%(month)s is closed: a rate cannot start inside it, or its figures would change. "
+    "Choose a day after %(day)s."
+)
+
+
+def _require_open_month(session: Session, clan_id: int, day: date) -> None:
+    """A rate may not start inside a closed month: the month's stored figures used the
+    rate in force when it closed.
+
+    Raises:
+        ValidationError: ``day`` falls in a closed month (field ``effective_from``).
+    """
+    closed = session.execute(
+        select(Period).where(
+            Period.clan_id == clan_id,
+            Period.status == PeriodStatus.CLOSED,
+            Period.starts_on <= day,
+            Period.ends_on >= day,
+        )
+    ).scalar_one_or_none()
+    if closed is not None:
+        params = {"month": closed.starts_on, "day": closed.ends_on}
+        raise ValidationError(RATE_IN_CLOSED_MONTH, "effective_from", params)
 
 
 def rate_history(session: Session, actor_id: int, clan_id: int) -> list[ClanRate]:

@@ -26,6 +26,7 @@ and keeps the paid ones (they count as committed when the period closes again).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -50,11 +51,18 @@ from clanledger.services.close_preview import (
     WhyItem,
     build_preview,
     character_names,
+    figures_of,
     parse_plan_code,
+    stored_preview,
 )
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.journal import PostingLine, post_entry, reversal_lines
-from clanledger.services.periods import load_period, lock_period, next_period
+from clanledger.services.periods import (
+    load_period,
+    lock_period,
+    month_has_ended,
+    next_period,
+)
 
 
 def preview_close(session: Session, actor_id: int, clan_id: int, period_id: int) -> ClosePreview:
@@ -62,15 +70,17 @@ def preview_close(session: Session, actor_id: int, clan_id: int, period_id: int)
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     clan = session.get(Clan, clan_id)
     period = load_period(session, clan_id, period_id)
+    if period.status == PeriodStatus.CLOSED and period.close_figures:
+        stored = _stored_transfers(session, clan, period)  # type: ignore[arg-type]
+        return stored_preview(session, clan, period, stored)  # type: ignore[arg-type]
     preview = build_preview(session, clan, period)  # type: ignore[arg-type]
-    if period.status == PeriodStatus.CLOSED:
+    if period.status == PeriodStatus.CLOSED:  # closed before its figures were stored
         preview = _with_stored_transfers(session, preview)
     return preview
 
 
-def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePreview:
-    """A closed period shows the transfers its last close created, with their status."""
-    period = preview.period
+def _stored_transfers(session: Session, clan: Clan, period: Period) -> list[PlanLine]:
+    """The transfers the period's last close created, with their status."""
     rows = (
         session.execute(
             select(Transfer)
@@ -80,8 +90,8 @@ def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePrev
         .scalars()
         .all()
     )
-    names = character_names(session, preview.clan.id)
-    stored = [
+    names = character_names(session, clan.id)
+    return [
         PlanLine(
             seq=t.seq,
             payer_id=t.payer_character_id or 0,
@@ -97,6 +107,12 @@ def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePrev
         )
         for t in rows
     ]
+
+
+def _with_stored_transfers(session: Session, preview: ClosePreview) -> ClosePreview:
+    """A period closed before closes stored their figures: its transfers, with the saving
+    recomputed from their fees."""
+    stored = _stored_transfers(session, preview.clan, preview.period)
     per_sale = preview.savings
     plan_fees = sum(t.fee for t in stored)
     savings = Savings(
@@ -125,6 +141,36 @@ def _require_earlier_closed(session: Session, clan: Clan, period: Period) -> Non
         raise Conflict(N_("Close the earlier open period first: periods close in order."))
 
 
+NOT_ENDED = N_(
+    "%(month)s has not ended yet: it can be closed from %(day)s. "
+    "Only the leader can close a month early, with a reason."
+)
+EARLY_NEEDS_REASON = N_(
+    "%(month)s has not ended yet. To close it early, say why (the audit log keeps it)."
+)
+
+
+def require_month_ended(
+    session: Session, actor_id: int, clan: Clan, period: Period, reason: str | None, now: datetime
+) -> str | None:
+    """A month closes after its last day in the clan's timezone; before that only the
+    leader may close it, with a reason (returned, to be stored and audited).
+
+    Raises:
+        Conflict: the month has not ended and the actor is not the leader.
+        ValidationError: the leader gave no reason for closing early.
+    """
+    if month_has_ended(clan, period, now):
+        return None
+    month = {"month": period.starts_on, "day": period.ends_on + timedelta(days=1)}
+    if authz.active_membership(session, actor_id, clan.id).role != Role.LEADER:
+        raise Conflict(NOT_ENDED, month)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(EARLY_NEEDS_REASON, field="early_reason", params=month)
+    return reason[:500]
+
+
 def confirm_close(
     session: Session,
     actor_id: int,
@@ -132,6 +178,9 @@ def confirm_close(
     period_id: int,
     expected_digest: str | None = None,
     expected_plan: str | None = None,
+    *,
+    early_reason: str | None = None,
+    now: datetime | None = None,
 ) -> Period:
     """Close the period: lock it, create its transfers, open the next period.
 
@@ -144,12 +193,17 @@ def confirm_close(
             server), another server process may plan the same balances differently: the
             confirm then re-plans around the links shown, and refuses if they do not settle
             the balances as well as a fresh plan does.
+        early_reason: why the leader closes the month before its last day (required then).
+        now: the moment of the close (tests); the month must have ended by then.
 
     Raises:
-        Conflict: already closed, an earlier period still open, or the plan changed.
-        ValidationError: the plan cannot be made (no treasurer for a fund balance...).
+        Conflict: already closed, an earlier period still open, the plan changed, or the
+            month has not ended (and the actor is not the leader).
+        ValidationError: the plan cannot be made (no treasurer for a fund balance...), or
+            the leader closes early without a reason.
     """
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    now = now or utcnow()
     audit.set_actor(session, actor_id)
     clan = session.get(Clan, clan_id)
     load_period(session, clan_id, period_id)
@@ -158,6 +212,8 @@ def confirm_close(
         if period.status == PeriodStatus.CLOSED:
             raise Conflict(N_("This period is already closed."))
         _require_earlier_closed(session, clan, period)  # type: ignore[arg-type]
+        early = require_month_ended(session, actor_id, clan, period, early_reason, now)  # type: ignore[arg-type]
+        period.early_close_reason = early
         preview = build_preview(session, clan, period)  # type: ignore[arg-type]
         if preview.problems:
             raise ValidationError(preview.problems[0])
@@ -218,6 +274,7 @@ def _write_close(
             idempotency_key=f"opening:{period.id}:{close_round}",
             period=nxt,
         )
+    period.close_figures = figures_of(preview)
     period.status = PeriodStatus.CLOSED
     period.closed_at = utcnow()
     period.closed_by_id = actor_id
@@ -258,6 +315,7 @@ def reopen_period(
         period.status = PeriodStatus.OPEN
         period.closed_at = None
         period.closed_by_id = None
+        period.early_close_reason = None
         session.commit()
     except BaseException:
         session.rollback()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.ledger import FUND, Account, AccountKind, account_label, member
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
-from clanledger.domain.savings import Savings, compare_with_plan
+from clanledger.domain.savings import Savings, netting_saving
 from clanledger.domain.settlement import (
     PlannedTransfer,
     SettlementPlan,
@@ -38,12 +39,13 @@ from clanledger.models import (
     Period,
     PeriodStatus,
     Role,
+    Transfer,
     TransferStatus,
 )
 from clanledger.services.journal import member_balances
 from clanledger.services.payouts import count_sales, per_sale_cost_of
 from clanledger.services.rates import rates_on
-from clanledger.services.transfers import account_of, committed_effects
+from clanledger.services.transfers import account_of, committed_effects, transfer_terms_paid
 
 
 @dataclass(frozen=True)
@@ -281,14 +283,58 @@ def _plan_state(
 
 def period_savings(session: Session, clan: Clan, period: Period) -> Savings:
     """What netting saves in ``period``: the close preview's figure (same plan, fee rate and
-    treasurer), without the names and explanations only the close page shows."""
+    treasurer), without the names and explanations only the close page shows. A closed
+    period's is the one its close stored."""
+    if period.status == PeriodStatus.CLOSED and period.close_figures:
+        return Savings(**period.close_figures["savings"])
     state = _plan_state(session, clan, period)
     return _savings(session, clan, period, state)
 
 
 def _savings(session: Session, clan: Clan, period: Period, state: _PlanState) -> Savings:
+    """The domain's one definition (:func:`domain.savings.netting_saving`) fed from the
+    ledger: the period's sales, its plan, its transfers paid before a reopen, and the member
+    balances carried in (by the previous close) and out (by this plan)."""
     cost = per_sale_cost_of(session, clan.id, period.id, state.treasurer, state.rate, state.policy)
-    return compare_with_plan(*cost, state.plan)
+    plan = (state.plan.total_fees, len(state.plan.transfers))
+    carried_out = {k: v for k, v in state.plan.carried.items() if k.kind is AccountKind.MEMBER}
+    return netting_saving(
+        cost,
+        plan,
+        paid_before_reopen(session, period),
+        carried_into(session, clan, period),
+        carried_out,
+        state.rate,
+        state.policy,
+    )
+
+
+def paid_before_reopen(session: Session, period: Period) -> tuple[int, int]:
+    """``(fees, count)`` of the period's transfers kept from an earlier close (a reopen
+    keeps the paid ones): fees at the price actually paid."""
+    query = select(Transfer).where(Transfer.period_id == period.id)
+    if period.status == PeriodStatus.CLOSED:
+        query = query.where(Transfer.close_round < period.close_count)
+    kept = session.execute(query).scalars().all()
+    return sum(transfer_terms_paid(t)[1] for t in kept), len(kept)
+
+
+def carried_into(session: Session, clan: Clan, period: Period) -> dict[Account, int]:
+    """Member balances the previous period's close carried forward into ``period``."""
+    previous = session.execute(
+        select(Period).where(
+            Period.clan_id == clan.id,
+            Period.ends_on == period.starts_on - timedelta(days=1),
+            Period.status == PeriodStatus.CLOSED,
+        )
+    ).scalar_one_or_none()
+    if previous is None or not previous.close_figures:
+        return {}
+    carried: dict[Account, int] = {}
+    for kind, account_id, _balance, _committed, carry in previous.close_figures["lines"]:
+        if kind == AccountKind.MEMBER.value and carry:
+            carried[account_of(kind, account_id)] = carry
+    return carried
 
 
 def build_preview(
@@ -362,4 +408,54 @@ def _plan_line(
         gross=transfer.gross,
         fee=transfer.fee,
         why=why,
+    )
+
+
+def figures_of(preview: ClosePreview) -> dict[str, object]:
+    """What a close stores on its period (:attr:`Period.close_figures`): the fee rate and
+    policy it planned with, the balances with what the plan did with them, the number of
+    sales and the saving. A closed period's pages read these (:func:`stored_preview`), so
+    a rate saved later, or any other edit, never changes a closed month's figures."""
+    return {
+        "fee_bps": preview.rate.bps,
+        "policy": preview.policy.value,
+        "threshold": preview.threshold,
+        "treasurer_id": preview.treasurer_id,
+        "fund_balance": preview.fund_balance,
+        "sales": preview.sales,
+        "lines": [
+            [line.account.kind.value, line.account.id, line.balance, line.committed, line.carried]
+            for line in preview.lines
+        ],
+        "savings": asdict(preview.savings),
+    }
+
+
+def stored_preview(
+    session: Session, clan: Clan, period: Period, transfers: list[PlanLine]
+) -> ClosePreview:
+    """The close page of a closed period from the figures its close stored, with the
+    ``transfers`` it created (and their status now)."""
+    figures = period.close_figures or {}
+    names = character_names(session, clan.id)
+    treasurer = figures.get("treasurer_id")
+    lines = []
+    for kind, account_id, balance, committed, carried in figures.get("lines", []):
+        account = account_of(kind, account_id)
+        lines.append(
+            BalanceLine(account, account_name(account, names), balance, committed, carried)
+        )
+    return ClosePreview(
+        clan=clan,
+        period=period,
+        rate=Rate(figures["fee_bps"]),
+        policy=FeePolicy(figures["policy"]),
+        threshold=figures["threshold"],
+        treasurer_id=treasurer,
+        treasurer=names.get(treasurer or 0, ""),
+        fund_balance=figures["fund_balance"],
+        lines=lines,
+        transfers=transfers,
+        savings=Savings(**figures["savings"]),
+        sales=figures["sales"],
     )

@@ -26,6 +26,7 @@ from clanledger.models import (
     JournalEntry,
     Kill,
     Period,
+    PeriodStatus,
     Posting,
     Sale,
     SaleKind,
@@ -35,7 +36,7 @@ from clanledger.services import authz
 from clanledger.services.close_preview import period_savings
 from clanledger.services.drops import OPEN_STATUSES
 from clanledger.services.errors import ServiceError
-from clanledger.services.periods import local_day, period_containing
+from clanledger.services.periods import local_day, open_period_from, period_containing
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Dashboard:
     my_balance: int
     my_characters: list[int]
     kills_count: int
+    closed_period: Period | None = None  # today's month, when it is already closed
 
 
 def period_bounds_utc(clan: Clan, period: Period) -> tuple[datetime, datetime]:
@@ -209,10 +211,12 @@ def _savings(session: Session, clan: Clan, period: Period) -> tuple[Savings | No
 def dashboard(
     session: Session, actor_id: int, clan_id: int, now: datetime | None = None
 ) -> Dashboard:
-    """Everything the clan home page shows, for the period containing ``now`` (today)."""
+    """Everything the clan home page shows, for the open month: the one containing ``now``
+    (today), or the next one once today's month is closed (``closed_period`` links to it)."""
     clan = authz.get_clan(session, actor_id, clan_id)
     now = now or utcnow()
-    period = period_containing(session, clan, local_day(clan, now))
+    today = period_containing(session, clan, local_day(clan, now))
+    period = open_period_from(session, clan, local_day(clan, now))
     balances = {
         (kind, cid): int(total)
         for kind, cid, total in session.execute(
@@ -243,4 +247,5 @@ def dashboard(
         my_balance=sum(members.get(cid, 0) for cid in mine),
         my_characters=mine,
         kills_count=kills,
+        closed_period=today if today.status == PeriodStatus.CLOSED else None,
     )

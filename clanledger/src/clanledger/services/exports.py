@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -89,13 +89,20 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
     names = close_preview.character_names(session, clan_id)
     totals: dict[tuple[str, int | None], list[int]] = {}
     query = (
-        select(Posting.account_kind, Posting.character_id, JournalEntry.kind, Posting.amount)
+        select(
+            Posting.account_kind,
+            Posting.character_id,
+            JournalEntry.kind,
+            JournalEntry.source_type,
+            Posting.amount,
+        )
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(Posting.period_id == period_id, Posting.clan_id == clan_id)
     )
-    for kind, character_id, entry_kind, amount in session.execute(query):
+    for kind, character_id, entry_kind, source_type, amount in session.execute(query):
         opening, moved = totals.setdefault((kind, character_id), [0, 0])
-        if entry_kind == EntryKind.OPENING:
+        reopened = entry_kind == EntryKind.REVERSAL and source_type == "period"
+        if entry_kind == EntryKind.OPENING or reopened:  # a reopen reverses an opening
             totals[(kind, character_id)] = [opening + amount, moved]
         else:
             totals[(kind, character_id)] = [opening, moved + amount]
@@ -216,12 +223,19 @@ def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
 
 @dataclass(frozen=True)
 class PrintableStatement:
-    """A statement with totals that visibly add up: opening + credits + debits = closing."""
+    """A statement with totals that visibly add up: opening + credits + debits = closing.
+
+    ``lines`` are the period's movements (the opening balance is one row at the top, not a
+    line), each with its running balance from the opening. Credits are the lines that raise
+    the balance (shares, transfers the character paid), debits the ones that lower it (items
+    the character sold, transfers received): the heading follows the sign of each line.
+    """
 
     statement: statements.Statement
     opening: int
     credits: int
     debits: int
+    lines: list[statements.StatementLine]
 
     @property
     def closing(self) -> int:
@@ -233,11 +247,18 @@ def printable_statement(
 ) -> PrintableStatement:
     """The statement of the actor's characters (or of ``character_id``) with its totals."""
     stmt = statements.statement(session, actor_id, clan_id, character_id, period_id)
-    opening = sum(line.amount for line in stmt.lines if line.kind == EntryKind.OPENING)
-    moves = [line.amount for line in stmt.lines if line.kind != EntryKind.OPENING]
+    opening = stmt.opening
+    running = opening
+    moves = []
+    for line in stmt.lines:
+        if statements.is_opening(line):
+            continue
+        running += line.amount
+        moves.append(replace(line, running=running))
     return PrintableStatement(
         statement=stmt,
         opening=opening,
-        credits=sum(a for a in moves if a > 0),
-        debits=sum(a for a in moves if a < 0),
+        credits=sum(line.amount for line in moves if line.amount > 0),
+        debits=sum(line.amount for line in moves if line.amount < 0),
+        lines=moves,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain import ledger as dl
+from clanledger.domain.messages import N_
 from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting
 from clanledger.services.errors import ValidationError
 from clanledger.services.periods import ensure_period_open, local_day, lock_period, period_for_day
@@ -46,6 +47,17 @@ def reversal_lines(entry: JournalEntry) -> list[PostingLine]:
     return lines_from_domain(dl.reversal_postings(domain_postings(entry)))
 
 
+def _require_balanced(lines: Sequence[PostingLine]) -> None:
+    if any(not isinstance(line.amount, int) or isinstance(line.amount, bool) for line in lines):
+        raise ValidationError(N_("Amounts are whole diamonds."))
+    total = sum(line.amount for line in lines)
+    if total != 0:
+        raise ValidationError(
+            N_("The entry does not balance: its postings sum to %(total)s, not 0."),
+            params={"total": total},
+        )
+
+
 def post_entry(
     session: Session,
     clan: Clan,
@@ -67,11 +79,7 @@ def post_entry(
         ValidationError: the lines do not sum to zero, or an amount is not an integer.
         Conflict: the period is closed (post a correction into the open period instead).
     """
-    if any(not isinstance(line.amount, int) or isinstance(line.amount, bool) for line in lines):
-        raise ValidationError("amounts are whole diamonds")
-    total = sum(line.amount for line in lines)
-    if total != 0:
-        raise ValidationError(f"entry does not balance: postings sum to {total}, not 0")
+    _require_balanced(lines)
     if period is None:
         period = period_for_day(session, clan, local_day(clan, occurred_at))
     # A shared row lock: a close of this period waits for this entry, or this entry waits

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clanledger.domain.ledger import AccountKind
 from clanledger.domain.messages import N_
 from clanledger.models import (
     Character,
     Clan,
     Membership,
     MembershipStatus,
+    Period,
+    PeriodStatus,
+    Posting,
     Role,
+    Transfer,
+    TransferStatus,
     User,
 )
 from clanledger.models.types import utcnow
@@ -175,11 +181,75 @@ def hand_over_leadership(
     return target
 
 
-def remove_member(session: Session, actor_id: int, clan_id: int, membership_id: int) -> Membership:
+SETTLE_FIRST = N_(
+    "Settle first: a balance of %(balance)s diamonds and %(transfers)s unpaid transfers "
+    "(%(owed)s diamonds) are still open. Pay or confirm the transfers and wait for the close; "
+    "an officer can remove the member with a reason."
+)
+REMOVAL_NEEDS_REASON = N_(
+    "This member still has diamonds to settle: say why you remove them now "
+    "(the balance stays in the ledger)."
+)
+
+
+@dataclass(frozen=True)
+class Obligations:
+    """What a member still has to settle: the balance of their characters in the open
+    months, and the transfers they pay or receive that are not confirmed yet."""
+
+    balance: int
+    transfers: int
+    owed: int
+
+    @property
+    def open(self) -> bool:
+        return bool(self.balance or self.transfers)
+
+
+def obligations(session: Session, clan_id: int, user_id: int) -> Obligations:
+    """The member's open balance and unpaid transfers (see :class:`Obligations`). Each close
+    carries balances into the next month, so the open months alone hold the current ones."""
+    chars = select(Character.id).where(Character.clan_id == clan_id, Character.user_id == user_id)
+    balance = session.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0))
+        .join(Period, Period.id == Posting.period_id)
+        .where(
+            Posting.clan_id == clan_id,
+            Posting.account_kind == AccountKind.MEMBER,
+            Posting.character_id.in_(chars),
+            Period.status == PeriodStatus.OPEN,
+        )
+    ).scalar_one()
+    unpaid = (
+        session.execute(
+            select(Transfer.gross).where(
+                Transfer.clan_id == clan_id,
+                Transfer.status != TransferStatus.CONFIRMED,
+                or_(
+                    Transfer.payer_character_id.in_(chars),
+                    Transfer.receiver_character_id.in_(chars),
+                ),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Obligations(int(balance), len(unpaid), sum(unpaid))
+
+
+def _settle_first(found: Obligations) -> dict[str, int]:
+    return {"balance": found.balance, "transfers": found.transfers, "owed": found.owed}
+
+
+def remove_member(
+    session: Session, actor_id: int, clan_id: int, membership_id: int, reason: str | None = None
+) -> Membership:
     """Remove a member (officer or leader; only the leader removes officers).
 
     The membership stays as ``removed`` and the member's characters become inactive, so
-    every posting, attendance and audit row about them remains.
+    every posting, attendance and audit row about them remains. A member with an open
+    balance or unpaid transfers is removed only with a reason (stored, so audited); the
+    balance stays in the ledger.
     """
     actor = authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     audit.set_actor(session, actor_id)
@@ -190,16 +260,26 @@ def remove_member(session: Session, actor_id: int, clan_id: int, membership_id: 
         raise ValidationError(N_("To leave the clan yourself, use “leave clan”."), "membership")
     if target.role.rank >= actor.role.rank:
         raise PermissionDenied(N_("Only the leader can remove an officer."))
+    found = obligations(session, clan_id, target.user_id)
+    if found.open:
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError(REMOVAL_NEEDS_REASON, "reason", _settle_first(found))
+        target.removal_reason = reason[:500]
     _retire(session, target)
     session.commit()
     return target
 
 
 def leave_clan(session: Session, user_id: int, clan_id: int) -> Membership:
-    """Leave a clan. The leader must hand leadership over first."""
+    """Leave a clan. The leader must hand leadership over first; a member with an open
+    balance or unpaid transfers settles first (:data:`SETTLE_FIRST` says what)."""
     membership = authz.active_membership(session, user_id, clan_id)
     if membership.role == Role.LEADER:
         raise Conflict(N_("Hand leadership over before leaving the clan."))
+    found = obligations(session, clan_id, user_id)
+    if found.open:
+        raise Conflict(SETTLE_FIRST, _settle_first(found))
     audit.set_actor(session, user_id)
     _retire(session, membership)
     session.commit()

@@ -17,6 +17,7 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.errors import PeriodClosed
+from clanledger.domain.messages import N_
 from clanledger.domain.period import AccountingPeriod
 from clanledger.models import (
     Clan,
@@ -37,9 +38,23 @@ class PeriodLocked(Conflict):
     """A write into the journal of a closed period."""
 
 
+MONTH_CLOSED = N_(
+    "%(month)s is closed: record this in the open month as a correction, "
+    "or ask the leader to reopen %(month)s."
+)
+CLOSED_JOURNAL = N_(
+    "The journal of a closed month cannot change: record a correction in the open month."
+)
+
+
 def local_day(clan: Clan, when: datetime) -> date:
     """The calendar day of ``when`` (aware) in the clan's timezone."""
     return when.astimezone(ZoneInfo(clan.timezone)).date()
+
+
+def month_has_ended(clan: Clan, period: Period, now: datetime | None = None) -> bool:
+    """Whether the period's last day is over in the clan's timezone."""
+    return local_day(clan, now or utcnow()) > period.ends_on
 
 
 def period_bounds(clan: Clan, day: date) -> tuple[date, date]:
@@ -79,7 +94,7 @@ def ensure_period_open(period: Period, day: date | None = None, what: str = "an 
     try:
         rule.require_open(period.starts_on if day is None else day, what)
     except PeriodClosed as exc:
-        raise PeriodLocked(str(exc)) from exc
+        raise PeriodLocked(MONTH_CLOSED, {"month": period.starts_on}) from exc
 
 
 def lock_period(session: Session, period_id: int, *, exclusive: bool = False) -> Period:
@@ -139,10 +154,7 @@ def _guard_closed_periods(session: Session, flush_context: Any, instances: Any) 
             if isinstance(obj, Period) and obj.id in ids and obj.status == PeriodStatus.CLOSED:
                 closed.add(obj.id)
     if closed:
-        raise PeriodLocked(
-            "the journal of a closed period cannot change; "
-            "post a correction into the open period instead"
-        )
+        raise PeriodLocked(CLOSED_JOURNAL)
 
 
 def install_closed_period_guard() -> None:
@@ -215,6 +227,15 @@ def period_containing(session: Session, clan: Clan, day: date) -> Period:
     return found or Period(clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN)
 
 
+def open_period_from(session: Session, clan: Clan, day: date) -> Period:
+    """The month a page opens on by default: the one containing ``day``, or, once that is
+    closed (closed early by the leader), the first month after it that is still open."""
+    period = period_containing(session, clan, day)
+    while period.status == PeriodStatus.CLOSED:
+        period = period_containing(session, clan, period.ends_on + relativedelta(days=1))
+    return period
+
+
 def period_choice(
     session: Session, clan: Clan, period_id: int | None
 ) -> tuple[Period, list[Period]]:
@@ -226,13 +247,8 @@ def period_choice(
         ).scalars()
     )
     if period_id is None:
-        today = local_day(clan, utcnow())
-        current = next((p for p in periods if p.starts_on <= today <= p.ends_on), None)
-        if current is None:
-            start, end = period_bounds(clan, today)
-            current = Period(
-                clan_id=clan.id, starts_on=start, ends_on=end, status=PeriodStatus.OPEN
-            )
+        current = open_period_from(session, clan, local_day(clan, utcnow()))
+        if current.id is None:
             periods.insert(0, current)
         return current, periods
     found = next((p for p in periods if p.id == period_id), None)

@@ -327,7 +327,7 @@ def correct_sale(
     else:
         sale.expected_received = expected_received(gross, rates)
     _repost(session, clan, drop, sale, actor_id, reason, now)
-    commit_or_conflict(session, "this sale was corrected meanwhile: reload and try again")
+    commit_or_conflict(session, N_("This sale was corrected meanwhile: reload and try again."))
     return sale
 
 
@@ -373,7 +373,7 @@ def void_sale(
     reverse_entry(session, clan, old, actor_id, reason, now)
     drop.status = DropStatus.LISTED if sale.kind == SaleKind.EXCHANGE else DropStatus.HELD
     session.delete(sale)
-    commit_or_conflict(session, "this sale was changed meanwhile: reload and try again")
+    commit_or_conflict(session, N_("This sale was changed meanwhile: reload and try again."))
     return drop
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.attendance import kill_weights
@@ -86,12 +86,35 @@ class Statement:
         return {c.id: c.name for c in self.characters}
 
     @property
+    def opening(self) -> int:
+        """The balance the period opened with (net of a reopen's reversal)."""
+        return sum(line.amount for line in self.lines if is_opening(line))
+
+    @property
     def credits(self) -> int:
-        return sum(line.amount for line in self.lines if line.amount > 0)
+        """Lines that raise the balance (shares, transfers paid), the opening left out."""
+        return sum(line.amount for line in self.lines if line.amount > 0 and not is_opening(line))
 
     @property
     def debits(self) -> int:
-        return sum(line.amount for line in self.lines if line.amount < 0)
+        """Lines that lower the balance (items sold, transfers received, fees)."""
+        return sum(line.amount for line in self.lines if line.amount < 0 and not is_opening(line))
+
+
+def is_opening(line: StatementLine) -> bool:
+    """A line of the opening balance: the opening entry of a close, or the reversal of one
+    by a reopen (both are sourced to the closed period)."""
+    if line.kind == EntryKind.OPENING:
+        return True
+    return line.kind == EntryKind.REVERSAL and line.source.type == "period"
+
+
+# The opening balance (and a reopen's reversal of it) first, whenever the close posted it.
+_OPENING_FIRST = case(
+    (JournalEntry.kind == EntryKind.OPENING, 0),
+    (and_(JournalEntry.kind == EntryKind.REVERSAL, JournalEntry.source_type == "period"), 0),
+    else_=1,
+)
 
 
 @dataclass(frozen=True)
@@ -198,7 +221,7 @@ def statement(
                 Posting.account_kind == AccountKind.MEMBER,
                 Posting.character_id.in_(ids),
             )
-            .order_by(JournalEntry.occurred_at, JournalEntry.id, Posting.id)
+            .order_by(_OPENING_FIRST, JournalEntry.occurred_at, JournalEntry.id, Posting.id)
         ).all()
         if ids
         else []

@@ -125,6 +125,7 @@ class TransferRow:
     receiver: str
     mine_to_pay: bool
     mine_to_confirm: bool
+    i_pay: bool = False  # the actor plays the payer (so never confirms it for the receiver)
 
 
 def _load(session: Session, clan_id: int, transfer_id: int, *, lock: bool = False) -> Transfer:
@@ -232,18 +233,55 @@ def _posting_period(session: Session, clan: Clan, transfer: Transfer) -> Period:
     return candidate
 
 
-def confirm_received(session: Session, actor_id: int, clan_id: int, transfer_id: int) -> Transfer:
+OWN_TRANSFER = N_(
+    "You cannot confirm a transfer you pay or receive for someone else: "
+    "the receiver's player confirms it, or another officer."
+)
+ON_BEHALF_NEEDS_REASON = N_(
+    "Say why you confirm this transfer for its receiver (the audit log keeps it)."
+)
+RECEIVER_ONLY = N_("Only the receiver's player, or an officer with a reason, can confirm this.")
+
+
+def confirmation_reason(
+    session: Session, actor_id: int, clan_id: int, transfer: Transfer, reason: str | None
+) -> str:
+    """Separation of duties: the receiver's player confirms a transfer. An officer may
+    confirm for the receiver only with a reason (returned, stored on the journal entry and
+    so in the audit log), and never a transfer whose payer or receiver is their own.
+
+    Raises:
+        PermissionDenied: a member who is not the receiver, or an officer who is a party.
+        ValidationError: an officer confirming for the receiver without a reason.
+    """
+    membership = authz.active_membership(session, actor_id, clan_id)
+    if _owns(session, actor_id, transfer.receiver_character_id):
+        return ""
+    if membership.role.rank < Role.OFFICER.rank:
+        raise PermissionDenied(RECEIVER_ONLY)
+    if _owns(session, actor_id, transfer.payer_character_id):
+        raise PermissionDenied(OWN_TRANSFER)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(ON_BEHALF_NEEDS_REASON, field="reason")
+    return reason[:500]
+
+
+def confirm_received(
+    session: Session, actor_id: int, clan_id: int, transfer_id: int, reason: str | None = None
+) -> Transfer:
     """The receiver got the diamonds: post the transfer's entry at the price paid.
 
     A transfer still "planned" can be confirmed directly (the payer forgot to mark it): it is
-    taken as paid at the planned price.
+    taken as paid at the planned price. Who may confirm: :func:`confirmation_reason`.
 
     Raises:
         Conflict: already confirmed.
+        PermissionDenied, ValidationError: see :func:`confirmation_reason`.
     """
     audit.set_actor(session, actor_id)
     transfer = _load(session, clan_id, transfer_id, lock=True)
-    _require_party(session, actor_id, clan_id, transfer.receiver_character_id)
+    reason = confirmation_reason(session, actor_id, clan_id, transfer, reason)
     if transfer.status == TransferStatus.CONFIRMED:
         session.rollback()
         raise Conflict(N_("This transfer is already confirmed."))
@@ -260,6 +298,7 @@ def confirm_received(session: Session, actor_id: int, clan_id: int, transfer_id:
             occurred_at=utcnow(),
             actor_id=actor_id,
             memo=f"transfer {transfer.seq}",
+            reason=reason,
             source=("transfer", transfer.id),
             idempotency_key=f"transfer:{transfer.id}",
             period=_posting_period(session, clan, transfer),  # type: ignore[arg-type]
@@ -308,6 +347,7 @@ def list_transfers(
             receiver=rc.name,
             mine_to_pay=pc.user_id == actor_id and t.status == TransferStatus.PLANNED,
             mine_to_confirm=rc.user_id == actor_id and t.status != TransferStatus.CONFIRMED,
+            i_pay=pc.user_id == actor_id,
         )
         for t, p, pc, rc in session.execute(query)
     ]
@@ -320,11 +360,13 @@ def my_todo(session: Session, actor_id: int, clan_id: int) -> list[TransferRow]:
 
 
 def outstanding_by_member(session: Session, actor_id: int, clan_id: int) -> dict[str, int]:
-    """Officers: diamonds still to pay per payer, over every unconfirmed transfer."""
+    """Officers: diamonds still to pay per payer, over the transfers nobody has marked paid
+    yet (a paid one waits for its receiver's confirmation, not for a payment)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     totals: dict[str, int] = defaultdict(int)
     for row in list_transfers(session, actor_id, clan_id, outstanding_only=True):
-        totals[row.payer] += row.transfer.gross
+        if row.transfer.status == TransferStatus.PLANNED:
+            totals[row.payer] += row.transfer.gross
     return dict(sorted(totals.items()))
 
 

@@ -22,7 +22,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from clanledger.extensions import db, limiter
-from clanledger.i18n import current_locale_code, remember_locale
+from clanledger.i18n import current_locale_code, remember_locale, service_message
 from clanledger.models import User
 from clanledger.security import safe_next_url
 from clanledger.services import accounts
@@ -192,7 +192,7 @@ def reset_password(token: str) -> Response | str:
     try:
         user = accounts.check_reset_token(db.session, token)
     except NotFound as error:
-        return render_template("errors/error.html", status=404, message=_(error.message)), 404
+        return render_template("errors/error.html", status=404, message=service_message(error)), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:

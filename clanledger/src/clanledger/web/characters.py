@@ -11,6 +11,7 @@ from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from clanledger.extensions import db
+from clanledger.i18n import service_message
 from clanledger.models import Role
 from clanledger.services import characters
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -128,7 +129,7 @@ def claim_link(clan_id: int, character_id: int) -> Response | str:
     try:
         token = characters.create_claim_link(db.session, current_user.id, clan_id, character_id)
     except Conflict as error:
-        flash(_(error.message), "warning")
+        flash(service_message(error), "warning")
         return redirect(url_for("characters.index", clan_id=clan_id))
     character = characters.get_character(db.session, current_user.id, clan_id, character_id)
     link = url_for("characters.claim", token=token, _external=True)
@@ -141,14 +142,16 @@ def claim(token: str) -> Response | str:
     try:
         character = characters.character_for_claim(db.session, token)
     except NotFound as error:
-        return render_template("errors/error.html", status=404, message=_(error.message)), 404
+        return render_template("errors/error.html", status=404, message=service_message(error)), 404
     if request.method == "POST":
         try:
             characters.claim_character(db.session, current_user.id, token)
         except PermissionDenied as error:
-            return render_template("errors/error.html", status=403, message=_(error.message)), 403
+            return render_template(
+                "errors/error.html", status=403, message=service_message(error)
+            ), 403
         except Conflict as error:
-            flash(_(error.message), "warning")
+            flash(service_message(error), "warning")
             return redirect(url_for("main.index"))
         flash(_("%(name)s is now your character.", name=character.name), "success")
         return redirect(url_for("characters.index", clan_id=character.clan_id))

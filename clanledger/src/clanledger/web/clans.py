@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from clanledger.domain.fees import require_exchange_fee, require_fund_cut
 from clanledger.extensions import db
+from clanledger.i18n import service_message
 from clanledger.models import Role
 from clanledger.services import accounts, clans, memberships
 from clanledger.services.clans import FEE_RANGE, FUND_CUT_RANGE
@@ -266,7 +267,7 @@ def join_with_code() -> Response | str:
         try:
             memberships.clan_for_invite(db.session, code)
         except NotFound as error:
-            form.code.errors = [_(error.message)]
+            form.code.errors = [service_message(error)]
         else:
             return redirect(url_for("clans.join", code=code))
     return render_template("clans/join_code.html", form=form)
@@ -278,12 +279,12 @@ def join(code: str) -> Response | str:
     try:
         clan = memberships.clan_for_invite(db.session, code)
     except NotFound as error:
-        return render_template("errors/error.html", status=404, message=_(error.message)), 404
+        return render_template("errors/error.html", status=404, message=service_message(error)), 404
     if request.method == "POST":
         try:
             memberships.request_join(db.session, current_user.id, code)
         except Conflict as error:
-            flash(_(error.message), "info")
+            flash(service_message(error), "info")
         else:
             flash(
                 _("Request sent. An officer of %(clan)s will approve it.", clan=clan.name),
@@ -305,7 +306,7 @@ def _member_action(clan_id: int, action: Callable[[], object], success: str) -> 
     try:
         action()
     except (Conflict, ValidationError) as error:
-        flash(_(error.message), "warning")
+        flash(service_message(error), "warning")
     except PermissionDenied:
         abort(403)
     else:
@@ -371,7 +372,9 @@ def hand_over(clan_id: int, membership_id: int) -> Response:
 def remove(clan_id: int, membership_id: int) -> Response:
     return _member_action(
         clan_id,
-        lambda: memberships.remove_member(db.session, current_user.id, clan_id, membership_id),
+        lambda: memberships.remove_member(
+            db.session, current_user.id, clan_id, membership_id, request.form.get("reason")
+        ),
         _("Member removed. Their history stays in the ledger."),
     )
 
@@ -382,7 +385,7 @@ def leave(clan_id: int) -> Response:
     try:
         memberships.leave_clan(db.session, current_user.id, clan_id)
     except Conflict as error:
-        flash(_(error.message), "warning")
+        flash(service_message(error), "warning")
         return redirect(url_for("clans.members", clan_id=clan_id))
     flash(_("You left the clan."), "info")
     return redirect(url_for("main.index"))

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, g, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, HiddenField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
 
 from clanledger.domain.ledger import AccountKind
+from clanledger.domain.savings import SAVING_DEFINITION, SAVING_IS_A_COST
 from clanledger.extensions import db
-from clanledger.i18n import shown_account_label
+from clanledger.i18n import format_diamonds, format_month, shown_account_label
 from clanledger.models import Role
 from clanledger.services import close, close_preview
-from clanledger.services.periods import list_periods
+from clanledger.services.periods import list_periods, month_has_ended
 from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
@@ -26,9 +28,31 @@ register_nav("close.index", _l("Month-end close"), min_role=Role.OFFICER, order=
 
 
 class ConfirmCloseForm(FlaskForm):
+    """The close asks for a tick that restates what it does (no JavaScript needed); before
+    the month's last day the leader also says why it closes early."""
+
     digest = HiddenField()
     plan = HiddenField()
+    early_reason = StringField(
+        _l("Why close this month before it has ended?"),
+        validators=[Optional(), Length(max=500)],
+    )
+    confirmed = BooleanField(_l("I have checked the plan"), validators=[DataRequired()])
     submit = SubmitField(_l("Close the period and create these transfers"))
+
+
+def _restate(form: ConfirmCloseForm, preview: close_preview.ClosePreview, ended: bool) -> None:
+    """Word the tick box with the month, the number of transfers and the total they move;
+    drop the early-close reason once the month has ended."""
+    form.confirmed.label.text = ngettext(
+        "Close %(month)s: %(num)s transfer moving %(total)s diamonds in all.",
+        "Close %(month)s: %(num)s transfers moving %(total)s diamonds in all.",
+        len(preview.transfers),
+        month=format_month(preview.period.starts_on),
+        total=format_diamonds(sum(line.gross for line in preview.transfers)),
+    )
+    if ended:
+        del form.early_reason
 
 
 class ReopenForm(FlaskForm):
@@ -48,9 +72,15 @@ def _render(clan_id: int, period_id: int, status: int = 200, **forms: FlaskForm)
     confirm_form = forms.get("confirm_form") or ConfirmCloseForm(formdata=None)
     confirm_form.digest.data = preview.digest
     confirm_form.plan.data = preview.plan_code
+    ended = month_has_ended(g.clan, preview.period)
+    _restate(confirm_form, preview, ended)
     reopen_form = forms.get("reopen_form") or ReopenForm(formdata=None)
     page = render_template(
-        "close/show.html", preview=preview, confirm_form=confirm_form, reopen_form=reopen_form
+        "close/show.html",
+        preview=preview,
+        confirm_form=confirm_form,
+        reopen_form=reopen_form,
+        month_ended=ended,
     )
     return page, status
 
@@ -74,6 +104,7 @@ def confirm(clan_id: int, period_id: int) -> Response | tuple[str, int]:
             period_id,
             form.digest.data or None,
             form.plan.data if form.plan.raw_data else None,  # absent: no plan to hold to
+            early_reason=form.early_reason.data,
         ),
         _("Period closed: the transfers are planned and the next period is open."),
         lambda _: url_for("close.show", clan_id=clan_id, period_id=period_id),
@@ -105,6 +136,14 @@ POLICY_LABELS = {
     "receiver": _l("the receiver"),
     "fund": _l("the clan fund"),
 }
+
+
+@bp.record_once
+def _saving_texts(state) -> None:
+    """The saving's one definition (the domain's) and its cost wording, for the pages."""
+    state.app.jinja_env.globals.update(
+        SAVING_DEFINITION=SAVING_DEFINITION, SAVING_IS_A_COST=SAVING_IS_A_COST
+    )
 
 
 @bp.app_template_global()

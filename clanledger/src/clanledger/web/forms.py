@@ -23,6 +23,7 @@ from wtforms.validators import ValidationError as FieldError
 
 from clanledger.domain.errors import InvalidRate
 from clanledger.domain.money import Rate
+from clanledger.i18n import service_message
 from clanledger.models.types import utcnow
 from clanledger.services.errors import Conflict, ServiceError, ValidationError
 from clanledger.web.params import MAX_ROW_ID
@@ -77,7 +78,7 @@ def show_service_error(form: FlaskForm, error: ServiceError) -> None:
 
     Service messages are English msgids marked with ``N_``; they are translated here.
     """
-    message = gettext(error.message)
+    message = service_message(error)
     field = getattr(error, "field", None) if isinstance(error, ValidationError) else None
     if field and field in form:
         form[field].errors = [*form[field].errors, message]

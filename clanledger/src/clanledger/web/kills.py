@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from clanledger.extensions import db
+from clanledger.i18n import service_message
 from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
 from clanledger.services import bosses, drops, kills
@@ -339,7 +340,7 @@ def update_boss(clan_id: int, boss_id: int) -> Response:
                 db.session, current_user.id, clan_id, boss_id, form.name.data, form.active.data
             )
         except (ValidationError, Conflict) as error:
-            flash(_(error.message), "error")
+            flash(service_message(error), "error")
         else:
             flash(_("Boss saved."), "success")
     else:

@@ -11,12 +11,22 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, render_template
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from clanledger.extensions import db
+from clanledger.extensions import db, login_manager
+from clanledger.i18n import service_message
 from clanledger.models import Role
 from clanledger.services.authz import active_membership
-from clanledger.services.errors import NotFound, PermissionDenied
+from clanledger.services.errors import (
+    BUSY,
+    Conflict,
+    DatabaseBusy,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    is_lost_race,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,11 +67,29 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PermissionDenied)
     def _forbidden(error: PermissionDenied) -> Any:
-        return render_error(403)
+        return render_error(403, service_message(error))
+
+    @app.errorhandler(Conflict)
+    def _conflict(error: Conflict) -> Any:
+        return render_error(409, service_message(error))
+
+    @app.errorhandler(ValidationError)
+    def _invalid(error: ValidationError) -> Any:
+        return render_error(400, service_message(error))
+
+    @app.errorhandler(DatabaseBusy)
+    def _database_busy(error: DatabaseBusy) -> Any:
+        """Another request held the database longer than the busy timeout (SQLite) or the
+        database broke a deadlock (PostgreSQL): nothing was saved, try again (409)."""
+        if not is_lost_race(error):
+            raise error
+        # The page must not wait for the database again: show it as to a visitor.
+        g._login_user = login_manager.anonymous_user()
+        return render_error(409, gettext(BUSY))
 
 
-def render_error(status: int) -> tuple[str, int]:
+def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     try:
-        return render_template("errors/error.html", status=status), status
+        return render_template("errors/error.html", status=status, message=message), status
     except Exception:  # template not there yet: plain text is still a correct answer
         return str(status), status

@@ -22,14 +22,20 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
 from werkzeug.wrappers import Response
-from wtforms import SubmitField
-from wtforms.validators import NumberRange, Optional
+from wtforms import StringField, SubmitField
+from wtforms.validators import Length, NumberRange, Optional
 
 from clanledger.domain.money import MAX_PRICE, MIN_PRICE
 from clanledger.extensions import db
+from clanledger.i18n import service_message
 from clanledger.models import Role, TransferStatus
 from clanledger.services import transfers
-from clanledger.services.errors import Conflict, ServiceError, ValidationError
+from clanledger.services.errors import (
+    Conflict,
+    PermissionDenied,
+    ServiceError,
+    ValidationError,
+)
 from clanledger.web.forms import WholeNumberField, handle_form
 from clanledger.web.nav import register_nav
 from clanledger.web.params import id_arg
@@ -63,6 +69,11 @@ class PaidForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
+    """The receiver confirms with one tap; an officer confirming for them gives a reason."""
+
+    reason = StringField(
+        _l("Why do you confirm for the receiver?"), validators=[Optional(), Length(max=500)]
+    )
     submit = SubmitField(_l("I received it"))
 
 
@@ -135,10 +146,12 @@ def confirm(clan_id: int, transfer_id: int) -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            transfers.confirm_received(db.session, current_user.id, clan_id, transfer_id)
+            transfers.confirm_received(
+                db.session, current_user.id, clan_id, transfer_id, form.reason.data
+            )
             flash(_("Confirmed: the transfer is in the ledger."), "success")
-        except (ValidationError, Conflict) as error:
-            flash(_(error.message), "error")
+        except (ValidationError, Conflict, PermissionDenied) as error:
+            flash(service_message(error), "error")
     return redirect(url_for("transfers.index", clan_id=clan_id))
 
 
