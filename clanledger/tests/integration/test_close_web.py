@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 
 from openpyxl import load_workbook
 from PIL import Image
@@ -98,6 +99,11 @@ def test_exports_csv_xlsx_and_printable_statement(client, login, month):
     login(officer)
     ledger = client.get(f"/clans/{clan.id}/export/ledger?period={period.id}")
     assert ledger.status_code == 200 and ledger.mimetype == "text/csv"
+    assert ledger.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
+    month_name = period.starts_on.strftime("%Y-%m")
+    expected = quote(f"{clan.name}-{month_name}-帳本.csv", safe="")
+    assert f"filename*=UTF-8''{expected}" in ledger.headers["Content-Disposition"]
+    assert 'filename="' in ledger.headers["Content-Disposition"]  # an ASCII fallback too
     rows = list(csv.reader(io.StringIO(ledger.get_data(as_text=True).lstrip("\ufeff"))))
     amounts = [int(r[-1]) for r in rows[1:]]
     assert len(amounts) == 5 + 5 + 4 and sum(amounts) == 0  # S1, S2, S3 postings

@@ -3,7 +3,9 @@ the printable statement that members screenshot into the clan chat."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from urllib.parse import quote
+
+from flask import Blueprint, Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +22,7 @@ bp = Blueprint("exports", __name__)
 register_nav("exports.index", _l("Exports"), min_role=Role.MEMBER, order=70)
 
 MIME = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Flask adds "; charset=utf-8" to text types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -32,18 +34,33 @@ def _format() -> str:
     return fmt
 
 
+def _file_name(what: str, period_id: int | None = None) -> str:
+    """``<clan>-<month>-<what>`` in the reader's language, e.g. ``星辰血盟-2026-11-轉帳計畫``."""
+    parts = [g.clan.name]
+    if period_id is not None:
+        period = next(
+            (p for p in periods.clan_periods(db.session, g.clan.id) if p.id == period_id), None
+        )
+        if period is not None:
+            parts.append(period.starts_on.strftime("%Y-%m"))
+    parts.append(what)
+    return "-".join(part.replace("/", "-").replace("\\", "-") for part in parts)
+
+
 def _download(table: exports.Table, name: str) -> Response:
+    """The table as a download named ``name`` (UTF-8 with an ASCII fallback, RFC 6266/5987)."""
     fmt = _format()
     header = [_(title) for title in table.header]
     if fmt == "csv":
         body = exports.to_csv(table, header)
     else:
         body = exports.to_xlsx([(table, header, _(table.title))])
-    return Response(
-        body,
-        mimetype=MIME[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = (
+        f'attachment; filename="{fallback}.{fmt}"; '
+        f"filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
     )
+    return Response(body, mimetype=MIME[fmt], headers={"Content-Disposition": disposition})
 
 
 @bp.get("/clans/<int:clan_id>/export")
@@ -57,21 +74,21 @@ def index(clan_id: int) -> str:
 def ledger(clan_id: int) -> Response:
     period = id_arg("period")
     table = exports.ledger_table(db.session, current_user.id, clan_id, period)
-    return _download(table, f"ledger-{clan_id}" + (f"-{period}" if period else ""))
+    return _download(table, _file_name(_("Ledger"), period))
 
 
 @bp.get("/clans/<int:clan_id>/export/balances/<int:period_id>")
 @clan_view(Role.OFFICER)
 def balances(clan_id: int, period_id: int) -> Response:
     table = exports.balances_table(db.session, current_user.id, clan_id, period_id)
-    return _download(table, f"balances-{clan_id}-{period_id}")
+    return _download(table, _file_name(_("Balances"), period_id))
 
 
 @bp.get("/clans/<int:clan_id>/export/plan/<int:period_id>")
 @clan_view(Role.OFFICER)
 def plan(clan_id: int, period_id: int) -> Response:
     table = exports.plan_table(db.session, current_user.id, clan_id, period_id)
-    return _download(table, f"plan-{clan_id}-{period_id}")
+    return _download(table, _file_name(_("Transfer plan"), period_id))
 
 
 @bp.get("/clans/<int:clan_id>/export/statement")
@@ -80,7 +97,7 @@ def statement(clan_id: int) -> Response:
     character = id_arg("character")
     period = id_arg("period")
     table = exports.statement_table(db.session, current_user.id, clan_id, character, period)
-    return _download(table, f"statement-{clan_id}" + (f"-{character}" if character else ""))
+    return _download(table, _file_name(_("Statement"), period))
 
 
 @bp.get("/clans/<int:clan_id>/export/statement/print")
