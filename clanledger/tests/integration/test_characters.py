@@ -40,7 +40,7 @@ def test_duplicate_name_in_the_clan_is_an_error_on_the_field(client, login, team
     login(member)
     response = client.post(f"/clans/{clan.id}/characters", data={"name": "夜風"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 409  # a valid form the service refuses
     assert "血盟裡已經有同名的角色" in html.split('id="name-feedback"', 1)[1][:200]
 
 

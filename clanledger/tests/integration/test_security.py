@@ -136,7 +136,7 @@ def test_login_attempts_are_rate_limited_in_memory(tmp_path):
     app = _limited_app(tmp_path)
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     statuses = _hammer(app)
-    assert statuses == [302, 200, 200, 200, 429, 429, 200]
+    assert statuses == [302, 401, 401, 401, 429, 429, 200]
     blocked = app.test_client().post("/auth/login", data={"username": "lee", "password": "x"})
     assert blocked.status_code == 429 and blocked.headers["Retry-After"].isdigit()
     assert "嘗試次數過多" in blocked.get_data(as_text=True)
@@ -158,7 +158,7 @@ def test_login_rate_limit_uses_redis_when_redis_url_is_set(tmp_path):
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
     with app.app_context():
         assert type(limiter.storage).__name__ == "RedisStorage"
-    assert _hammer(app) == [302, 200, 200, 200, 429, 429, 200]
+    assert _hammer(app) == [302, 401, 401, 401, 429, 429, 200]
     with app.app_context():
         limiter.reset()  # leave nothing behind in the shared Redis
         db.engine.dispose()

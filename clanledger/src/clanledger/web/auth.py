@@ -27,7 +27,7 @@ from clanledger.models import User
 from clanledger.security import safe_next_url
 from clanledger.services import accounts
 from clanledger.services.errors import NotFound, ValidationError
-from clanledger.web.forms import show_service_error
+from clanledger.web.forms import form_page_status, show_service_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -120,7 +120,7 @@ def _sign_in(user: User, remember: bool) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-def login() -> Response | str:
+def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(_after_login_url(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
@@ -130,7 +130,8 @@ def login() -> Response | str:
             _sign_in(user, bool(form.remember.data))
             return redirect(_after_login_url(form.next.data))
         form.form_errors.append(_("Wrong username or password."))
-    return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form), form_page_status(form)
 
 
 @bp.post("/logout")
@@ -142,10 +143,11 @@ def logout() -> Response:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
-def register() -> Response | str:
+def register() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm(next=request.args.get("next", ""))
+    refused = False
     if form.validate_on_submit():
         try:
             user = accounts.register_user(
@@ -157,17 +159,19 @@ def register() -> Response | str:
             )
         except ValidationError as error:
             show_service_error(form, error)
+            refused = True
         else:
             _sign_in(user, remember=False)
             flash(_("Welcome! Create a clan or open your clan's invite link."), "success")
             return redirect(_after_login_url(form.next.data))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form), form_page_status(form, refused)
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> Response | str:
+def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
+    refused = False
     if form.validate_on_submit():
         try:
             user = accounts.change_password(
@@ -175,6 +179,7 @@ def change_password() -> Response | str:
             )
         except ValidationError as error:
             show_service_error(form, error)
+            refused = True
         else:
             # Other devices are signed out by the new password; keep this one signed in.
             remembered = (
@@ -183,26 +188,30 @@ def change_password() -> Response | str:
             login_user(user, remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/change_password.html", form=form)
+    status = form_page_status(form, refused)
+    return render_template("auth/change_password.html", form=form), status
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
-def reset_password(token: str) -> Response | str:
+def reset_password(token: str) -> Response | tuple[str, int]:
     try:
         user = accounts.check_reset_token(db.session, token)
     except NotFound as error:
         return render_template("errors/error.html", status=404, message=service_message(error)), 404
     form = ResetPasswordForm()
+    refused = False
     if form.validate_on_submit():
         try:
             accounts.reset_password(db.session, token, form.new_password.data)
         except ValidationError as error:
             show_service_error(form, error)
+            refused = True
         except NotFound:
             abort(404)
         else:
             logout_user()
             flash(_("Your password has been reset. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, user=user)
+    status = form_page_status(form, refused)
+    return render_template("auth/reset_password.html", form=form, user=user), status

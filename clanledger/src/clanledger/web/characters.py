@@ -15,7 +15,7 @@ from clanledger.i18n import service_message
 from clanledger.models import Role
 from clanledger.services import characters
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from clanledger.web.forms import show_service_error
+from clanledger.web.forms import form_page_status, show_service_error
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("characters", __name__)
@@ -60,8 +60,9 @@ def _roster_form(**kwargs: object) -> CharacterForm:
 
 @bp.route("/clans/<int:clan_id>/characters", methods=["GET", "POST"])
 @clan_view(Role.MEMBER)
-def index(clan_id: int) -> Response | str:
+def index(clan_id: int) -> Response | tuple[str, int]:
     form = CharacterForm()
+    refused = False
     if form.validate_on_submit():
         try:
             characters.add_character(
@@ -69,16 +70,18 @@ def index(clan_id: int) -> Response | str:
             )
         except (ValidationError, Conflict) as error:
             show_service_error(form, error)
+            refused = True
         else:
             flash(_("Character added."), "success")
             return redirect(url_for("characters.index", clan_id=clan_id))
-    return _page(clan_id, form, _roster_form(formdata=None))
+    return _page(clan_id, form, _roster_form(formdata=None)), form_page_status(form, refused)
 
 
 @bp.post("/clans/<int:clan_id>/characters/roster")
 @clan_view(Role.OFFICER)
-def add_roster(clan_id: int) -> Response | str:
+def add_roster(clan_id: int) -> Response | tuple[str, int]:
     form = _roster_form()
+    refused = False
     if form.validate_on_submit():
         try:
             characters.add_roster_character(
@@ -86,19 +89,21 @@ def add_roster(clan_id: int) -> Response | str:
             )
         except (ValidationError, Conflict) as error:
             show_service_error(form, error)
+            refused = True
         else:
             flash(_("Roster character added. Send its claim link to the player."), "success")
             return redirect(url_for("characters.index", clan_id=clan_id))
-    return _page(clan_id, CharacterForm(formdata=None), form)
+    return _page(clan_id, CharacterForm(formdata=None), form), form_page_status(form, refused)
 
 
 @bp.route("/clans/<int:clan_id>/characters/<int:character_id>/edit", methods=["GET", "POST"])
 @clan_view(Role.MEMBER)
-def edit(clan_id: int, character_id: int) -> Response | str:
+def edit(clan_id: int, character_id: int) -> Response | tuple[str, int]:
     character = characters.get_character(db.session, current_user.id, clan_id, character_id)
     if character.user_id != current_user.id and g.membership.role.rank < Role.OFFICER.rank:
         abort(403)
     form = EditCharacterForm(obj=character)
+    refused = False
     if form.validate_on_submit():
         try:
             characters.update_character(
@@ -112,6 +117,7 @@ def edit(clan_id: int, character_id: int) -> Response | str:
             )
         except (ValidationError, Conflict) as error:
             show_service_error(form, error)
+            refused = True
         else:
             flash(_("Character saved."), "success")
             return redirect(url_for("characters.index", clan_id=clan_id))
@@ -120,7 +126,7 @@ def edit(clan_id: int, character_id: int) -> Response | str:
         form=form,
         character=character,
         classes=characters.CHARACTER_CLASSES,
-    )
+    ), form_page_status(form, refused)
 
 
 @bp.post("/clans/<int:clan_id>/characters/<int:character_id>/claim-link")

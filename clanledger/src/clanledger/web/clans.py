@@ -43,6 +43,7 @@ from clanledger.web.forms import (
     BoundedDateField,
     FiniteDecimalField,
     WholeNumberField,
+    form_page_status,
     rate_validator,
     select_choices,
     show_service_error,
@@ -260,17 +261,19 @@ def regenerate_invite(clan_id: int) -> Response:
 
 @bp.route("/join", methods=["GET", "POST"])
 @login_required
-def join_with_code() -> Response | str:
+def join_with_code() -> Response | tuple[str, int]:
     form = JoinCodeForm()
+    refused = False
     if form.validate_on_submit():
         code = clans.normalise_invite_code(form.code.data)
         try:
             memberships.clan_for_invite(db.session, code)
         except NotFound as error:
             form.code.errors = [service_message(error)]
+            refused = True
         else:
             return redirect(url_for("clans.join", code=code))
-    return render_template("clans/join_code.html", form=form)
+    return render_template("clans/join_code.html", form=form), form_page_status(form, refused)
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])

@@ -63,6 +63,15 @@ def handle_form(
     return redirect(next_url(result))
 
 
+def form_page_status(form: FlaskForm, refused: bool = False) -> int:
+    """The status of a page that handled ``form`` itself, under the module's policy: 200
+    when it was not posted, 409 when a service ``refused`` it, else 400 (it failed its own
+    validation)."""
+    if not form.is_submitted():
+        return PAGE_STATUS
+    return REFUSED_STATUS if refused else INVALID_FORM_STATUS
+
+
 def to_utc(local: datetime, timezone: str) -> datetime:
     """A naive datetime typed in the clan's timezone, as an aware datetime."""
     return local.replace(tzinfo=ZoneInfo(timezone))
