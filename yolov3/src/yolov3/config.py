@@ -154,7 +154,12 @@ class TrainConfig:
     val_interval: int = 1  # validate (AP50 with the EMA weights) every k epochs and at the end
     val_conf: float = 0.001  # confidence threshold for validation detections
     val_iou: float = 0.6  # NMS IoU threshold for validation detections
-    out: str = "runs/train"  # run folder: last.pt, best.pt, results.csv, results.png, events
+    # run folder (last.pt, best.pt, results.csv, results.png, events): `out` when given (it
+    # must be new or empty unless exist_ok), else the first free project/name, name2, name3...
+    out: str = ""
+    project: str = "runs/train"
+    name: str = "exp"
+    exist_ok: bool = False  # reuse an existing run folder on purpose (its files are replaced)
     seed: int = 0  # seeds Python, NumPy, torch and the data order
     deterministic: bool = False  # deterministic kernels and ordering (exact resume, slower)
     progress: bool = True  # tqdm progress bars
@@ -180,6 +185,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.dist_timeout_min > 0:
             raise ValueError(f"dist_timeout_min must be > 0, got {self.dist_timeout_min}")
+        for name in ("lr0", "lrf", "weight_decay", "grad_clip", "ema_tau"):
+            if getattr(self, name) < 0 or (name == "lr0" and not self.lr0 > 0):
+                raise ValueError(
+                    f"{name} must be {'> 0' if name == 'lr0' else '>= 0'}, got "
+                    f"{getattr(self, name)}"
+                )
+        for name in ("workers", "freeze_epochs", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 

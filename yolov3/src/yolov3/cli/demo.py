@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.demo import QUICK, DemoPlan, run_demo
+    from yolov3.train import RunFolderError
 
     plan = QUICK if args.quick else DemoPlan()
     plan = replace(plan, seed=args.seed)
@@ -49,14 +50,17 @@ def run(args: argparse.Namespace) -> int:
     overrides = {}
     if args.data is not None:
         overrides = {"train_split": args.train_split, "val_split": args.val_split}
-    summary = run_demo(
-        args.out,
-        plan,
-        data=args.data,
-        weights=args.weights,
-        progress=not args.no_progress,
-        **overrides,
-    )
+    try:
+        summary = run_demo(
+            args.out,
+            plan,
+            data=args.data,
+            weights=args.weights,
+            progress=not args.no_progress,
+            **overrides,
+        )
+    except RunFolderError as exc:
+        raise SystemExit(f"yolov3 demo: {exc} (or give another --out)") from None
     print(summary["table"])
     print(
         f"held-out AP50 {summary['ap50']:.3f} (AP50:95 {summary['ap']:.3f}) after "

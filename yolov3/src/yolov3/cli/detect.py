@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  yolov3 detect photo.jpg --weights runs/train/best.pt\n"
+            "  yolov3 detect photo.jpg --weights runs/train/exp/best.pt\n"
             "  yolov3 detect 'photos/**/*.jpg' --weights yolov3-tiny.weights "
             "--cfg yolov3-tiny.cfg --conf 0.3 --classes person,dog\n"
             "  yolov3 detect clip.mp4 --weights best.pt --out runs/clip"

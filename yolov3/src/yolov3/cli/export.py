@@ -22,10 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  yolov3 export runs/train/best.pt --out best.onnx\n"
-            "  yolov3 export runs/train/best.pt --dynamic --out best-dynamic.onnx\n"
+            "  yolov3 export runs/train/exp/best.pt --out best.onnx\n"
+            "  yolov3 export runs/train/exp/best.pt --dynamic --out best-dynamic.onnx\n"
             "  yolov3 export yolov3-tiny.weights --cfg yolov3-tiny.cfg --out tiny.onnx\n"
-            "  yolov3 export runs/train/best.pt --format darknet --out darknet/best"
+            "  yolov3 export runs/train/exp/best.pt --format darknet --out darknet/best"
         ),
         formatter_class=ExamplesFormatter,
     )
