@@ -33,6 +33,8 @@ class ModelConfig:
         anchors: per output scale, the anchors ``(w, h)`` in input pixels.
         strides: per output scale, the downsampling factor of the grid.
         class_names: optional names, index = class id.
+        category_ids: optional COCO category ids, index = class id (from the training
+            dataset's COCO JSON or ``categories.json``); empty = unknown (``class + 1``).
     """
 
     arch: str = "yolov3"
@@ -40,8 +42,13 @@ class ModelConfig:
     anchors: tuple[tuple[Anchor, ...], ...] = YOLOV3_ANCHORS
     strides: tuple[int, ...] = (32, 16, 8)
     class_names: tuple[str, ...] = field(default_factory=tuple)
+    category_ids: tuple[int, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        if self.category_ids and len(self.category_ids) != self.num_classes:
+            raise ValueError(
+                f"{len(self.category_ids)} category ids for num_classes={self.num_classes}"
+            )
         if self.arch not in ("yolov3", "yolov3-tiny"):
             raise ValueError(f"unknown arch {self.arch!r}; expected 'yolov3' or 'yolov3-tiny'")
         if self.num_classes < 1:
@@ -83,6 +90,7 @@ class ModelConfig:
             anchors=anchors,
             strides=tuple(data["strides"]),
             class_names=tuple(data.get("class_names", ())),
+            category_ids=tuple(int(c) for c in data.get("category_ids", ())),
         )
 
 

@@ -150,7 +150,7 @@ def test_val_evaluates_a_results_file_like_the_model_run_that_wrote_it(tmp_path,
     bad.write_text(
         json.dumps([{"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}])
     )
-    with pytest.raises(SystemExit, match=r"bad\.json: entry 0: expected image_id"):
+    with pytest.raises(SystemExit, match=r"bad\.json: entry 0: image_id 99 is not an image"):
         main(["val", "--data", str(tmp_path / "data"), "--results", str(bad)])
     with pytest.raises(SystemExit, match="either --weights"):
         main(["val", "--data", str(tmp_path / "data")])

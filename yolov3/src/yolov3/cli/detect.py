@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from yolov3.cli.options import add_model_arguments, build_detector, fraction
 
@@ -58,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-images", action="store_true", help="do not write annotated images")
     parser.add_argument("--no-txt", action="store_true", help="do not write YOLO txt labels")
     parser.add_argument("--no-json", action="store_true", help="do not write results.json")
+    parser.add_argument(
+        "--categories",
+        help="a categories.json or COCO instances JSON: write its category ids (matched by "
+        "class name) to results.json. Default: the ids the checkpoint was trained with, else "
+        "class index + 1; every result also carries its category_name",
+    )
     parser.add_argument("--save-conf", action="store_true", help="add scores to the txt labels")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -65,9 +72,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.data import DatasetError
+    from yolov3.data.layout import read_categories
     from yolov3.predict.pipeline import detect_source
 
     detector = build_detector(args, conf_thresh=args.conf, iou_thresh=args.iou)
+    if args.categories is not None:
+        try:
+            detector.category_ids = read_categories(Path(args.categories), detector.class_names)
+        except DatasetError as exc:
+            raise SystemExit(f"yolov3 detect: --categories {exc}") from None
     detector.max_det = args.max_det
     detector.classes = parse_classes(args.classes, detector.class_names)
     try:

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "per-class AP, VOC07 11-point and all-point mAP@0.5, and precision, recall and F1\n"
             "at the best-F1 threshold. Writes report.txt, metrics.json, results.json (COCO\n"
             "results), ground_truth.json (COCO instances) and PR-curve, F1-curve and\n"
-            "confusion-matrix PNGs to --out. Object sizes (small/medium/large) use box areas."
+            "confusion-matrix PNGs to --out. Object sizes (small/medium/large) use the COCO\n"
+            "annotation's area where it has one (as pycocotools), else the box area;\n"
+            "--pycocotools runs on the dataset's original JSON when there is one."
         ),
         epilog=(
             "example:\n  yolov3 val --data ../shared/data/coco128 --split val2017 "
@@ -34,8 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser, required=False)
     parser.add_argument(
         "--results",
-        help="evaluate this COCO results JSON (image and category ids of the dataset) "
-        "instead of running --weights",
+        help="evaluate this COCO results JSON instead of running --weights; categories map "
+        "by category_name when entries have one, else by the dataset's category ids",
+    )
+    parser.add_argument(
+        "--match",
+        choices=("auto", "file_name", "image_id"),
+        default="auto",
+        help="--results: find each result's image by file_name or by the dataset's image_id; "
+        "auto = file_name when every entry has one, else image_id. A result that matches no "
+        "image is an error",
     )
     parser.add_argument("--conf", type=fraction, default=0.001, help="score threshold (0.001)")
     parser.add_argument("--iou", type=fraction, default=0.6, help="NMS IoU threshold (0.6)")
@@ -70,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before predicting, not after
         if args.results:
-            preds = read_coco_results(args.results, data)
+            preds = read_coco_results(args.results, data, match=args.match)
             report = evaluate_predictions(
                 preds, data, args.out, plot_conf=args.plot_conf, **options
             )

@@ -71,6 +71,29 @@ def read_category_ids(folder: Path, names: list[str]) -> list[int]:
     return [ids[n] for n in names]
 
 
+def read_categories(path: Path, names: list[str]) -> list[int]:
+    """COCO category ids of ``names`` from a ``categories.json`` (a list of ``{"id", "name"}``)
+    or a COCO instances JSON (its ``categories``), matched by name.
+
+    Raises:
+        DatasetError: the file is neither, or lacks one of ``names``.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        cats = doc["categories"] if isinstance(doc, dict) else doc
+        ids = {str(c["name"]): int(c["id"]) for c in cats}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise DatasetError(
+            f'{path}: expected a categories.json (a JSON list of {{"id": int, "name": str}}) '
+            f"or a COCO instances JSON with categories ({type(err).__name__}: {err})"
+        ) from None
+    missing = [n for n in names if n not in ids]
+    if missing:
+        raise DatasetError(f"{path}: no category for the model's classes {missing}")
+    return [ids[n] for n in names]
+
+
 def write_names(data: DetectionData, folder: Path, filename: str) -> None:
     """Write the class names, and ``categories.json`` when the ids are not ``1..C``."""
     folder.mkdir(parents=True, exist_ok=True)

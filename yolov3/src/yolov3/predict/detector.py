@@ -77,6 +77,8 @@ class Detector:
         letterbox: keep the aspect ratio and pad, as in training (default); False stretches
             the image to a square, as Darknet's and OpenCV DNN's stock demos do.
         half: run the network in float16 (CUDA only; ignored on the CPU).
+        category_ids: COCO category id per class, written to COCO results (default: the
+            model config's, which training takes from a COCO dataset; else ``class + 1``).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class Detector:
         device: str | torch.device | None = None,
         letterbox: bool = True,
         half: bool = False,
+        category_ids: Sequence[int] | None = None,
     ) -> None:
         if img_size % 32:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
@@ -110,6 +113,13 @@ class Detector:
                 f"{len(names)} class names for a model with {self.config.num_classes} classes"
             )
         self.class_names = names or [str(k) for k in range(self.config.num_classes)]
+        ids = list(category_ids or self.config.category_ids)
+        if ids and len(ids) != self.config.num_classes:
+            raise ValueError(
+                f"{len(ids)} category ids for a model with {self.config.num_classes} classes"
+            )
+        #: COCO category id per class; ``class + 1`` when the model does not know its own
+        self.category_ids = ids or list(range(1, self.config.num_classes + 1))
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, fuse: bool = True, **kwargs: Any) -> Detector:

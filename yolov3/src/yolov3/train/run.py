@@ -158,13 +158,16 @@ class Run:
         )
         return train, val
 
-    def _resolve_model_config(self, class_names: list[str]) -> ModelConfig:
-        mc = self.model_config
+    def _resolve_model_config(self, data: Any) -> ModelConfig:
+        mc, class_names = self.model_config, list(data.class_names)
         if mc is None:
             names = tuple(class_names)
+            # the dataset's own COCO ids, so that detections round-trip to its annotations
+            ids = () if data.default_category_ids() else tuple(data.category_ids)
+            kw = {"num_classes": len(names), "class_names": names, "category_ids": ids}
             if self.arch == "yolov3-tiny":
-                return ModelConfig.tiny(num_classes=len(names), class_names=names)
-            return ModelConfig(arch=self.arch, num_classes=len(names), class_names=names)
+                return ModelConfig.tiny(**kw)
+            return ModelConfig(arch=self.arch, **kw)
         if mc.num_classes != len(class_names):
             raise ValueError(
                 f"the model has {mc.num_classes} classes but the dataset {self.config.data} has "
@@ -273,7 +276,7 @@ class Run:
         if self.device.type == "cuda" and not cfg.deterministic:
             torch.backends.cudnn.benchmark = True  # fastest kernels per input shape
         train_data, val_data = self._read_data()
-        model_config = self._resolve_model_config(list(train_data.class_names))
+        model_config = self._resolve_model_config(train_data)
         model = self._build_model(model_config)
         loader, val_loader = self._build_loaders(train_data, val_data)
         state = self._build_state(model, model_config, loader)
