@@ -98,9 +98,10 @@ def test_val_command_writes_report_and_runs_pycocotools(tmp_path, capsys):
         assert metrics["pycocotools"][key] == pytest.approx(value, abs=1e-4)
 
 
-def test_val_command_reports_a_missing_dataset(tmp_path):
-    with pytest.raises(SystemExit, match="no such dataset folder"):
+def test_val_command_reports_a_missing_dataset(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
         main(["val", "--data", str(tmp_path / "nope"), "--weights", str(tmp_path / "w.pt")])
+    assert info.value.code == 2 and "no such dataset folder" in capsys.readouterr().err
 
 
 def test_coco_dataset_keeps_its_image_and_category_ids(tmp_path):

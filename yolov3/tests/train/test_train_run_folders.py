@@ -73,6 +73,9 @@ def test_resume_continues_in_the_checkpoints_own_folder(shapes, tmp_path, make_m
 
 
 def test_cli_resume_refuses_flags_that_change_the_run(tmp_path, capsys):
+    import torch
+
+    torch.save({"model": {}, "model_config": {}}, tmp_path / "last.pt")
     with pytest.raises(SystemExit) as info:
         main(["train", "--resume", str(tmp_path / "last.pt"), "--lr0", "0.1", "--mosaic"])
     assert "--lr0, --mosaic would change it" in str(info.value)

@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except RunFolderError as exc:
         raise SystemExit(f"yolov3 demo: {exc} (or give another --out)") from None
+    except (ValueError, OSError) as exc:  # DatasetError, CheckpointError, unreadable files
+        raise SystemExit(f"yolov3 demo: {exc}") from None
     print(summary["table"])
     print(
         f"held-out AP50 {summary['ap50']:.3f} (AP50:95 {summary['ap']:.3f}) after "

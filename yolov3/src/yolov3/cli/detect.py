@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from yolov3.cli.options import add_model_arguments, build_detector, fraction
+from yolov3.cli.options import (
+    add_model_arguments,
+    build_detector,
+    existing_file,
+    fraction,
+    positive_int,
+)
 
 
 def parse_classes(text: str | None, names: list[str]) -> list[int] | None:
@@ -21,7 +27,7 @@ def parse_classes(text: str | None, names: list[str]) -> list[int] | None:
             ids.append(names.index(item))
         else:
             raise SystemExit(
-                f"yolov3: --classes: {item!r} is neither a class id (0..{len(names) - 1}) "
+                f"yolov3 detect: --classes: {item!r} is neither a class id (0..{len(names) - 1}) "
                 "nor a class name of this model"
             )
     return ids
@@ -49,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.add_argument("--conf", type=fraction, default=0.25, help="score threshold (0.25)")
     parser.add_argument("--iou", type=fraction, default=0.45, help="NMS IoU threshold (0.45)")
-    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument(
+        "--max-det", type=positive_int, default=300, help="detections per image (300)"
+    )
     parser.add_argument("--classes", help="keep only these classes: ids or names, comma-separated")
     parser.add_argument(
         "--out",
@@ -61,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-json", action="store_true", help="do not write results.json")
     parser.add_argument(
         "--categories",
+        type=existing_file,
         help="a categories.json or COCO instances JSON: write its category ids (matched by "
         "class name) to results.json. Default: the ids the checkpoint was trained with, else "
         "class index + 1; every result also carries its category_name",

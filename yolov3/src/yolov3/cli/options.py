@@ -6,7 +6,18 @@ Command modules import from here, never from each other.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+
+from yolov3.filekind import (
+    CHECKPOINT,
+    DARKNET_CFG,
+    DARKNET_WEIGHTS,
+    NAMES,
+    FileKindError,
+    file_kind,
+    require_kind,
+)
 
 FORMAT_CHOICES = ("yolo", "voc", "coco")
 FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
@@ -27,6 +38,42 @@ def positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def file_of_kind(*kinds: str) -> Callable[[str], str]:
+    """argparse type: an existing file of one of ``kinds`` (see :mod:`yolov3.filekind`)."""
+
+    def check(text: str) -> str:
+        path = Path(text)
+        if not path.exists():
+            raise argparse.ArgumentTypeError(f"{text}: no such file")
+        try:
+            require_kind(path, *kinds)
+        except (FileKindError, OSError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return check
+
+
+def existing_file(text: str) -> str:
+    """argparse type: a file that exists."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return text
+
+
+def dataset_path(text: str) -> str:
+    """argparse type: a dataset folder or file that exists."""
+    if not Path(text).exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such dataset folder or file")
+    return text
+
+
+MODEL_FILE = file_of_kind(CHECKPOINT, DARKNET_WEIGHTS)
+CHECKPOINT_FILE = file_of_kind(CHECKPOINT)
+CFG_FILE = file_of_kind(DARKNET_CFG)
+NAMES_FILE = file_of_kind(NAMES)
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,11 +115,13 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument(
         "--weights",
         required=required,
+        type=MODEL_FILE,
         help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
     )
-    group.add_argument("--cfg", help="Darknet .cfg for .weights files")
+    group.add_argument("--cfg", type=CFG_FILE, help="Darknet .cfg for .weights files")
     group.add_argument(
         "--names",
+        type=NAMES_FILE,
         help="class names file, one per line (default: the checkpoint's, or a "
         "single *.names beside --cfg with the right number of lines)",
     )
@@ -88,8 +137,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument(
         "--device", type=device_option, help="cpu, cuda, cuda:1 ... (default: cuda if available)"
     )
-    group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
-    group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
+    group.add_argument("--batch-size", type=positive_int, default=8, help="images per forward pass")
+    group.add_argument(
+        "--half", action="store_true", help="float16 inference (CUDA only; refused on the CPU)"
+    )
 
 
 def build_detector(args: argparse.Namespace, **kwargs: object):
@@ -107,6 +158,7 @@ def build_detector(args: argparse.Namespace, **kwargs: object):
 
 def _load_detector(args: argparse.Namespace, kwargs: dict):
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.devices import resolve_device
     from yolov3.predict import Detector, read_names
 
     weights = Path(args.weights)
@@ -117,7 +169,9 @@ def _load_detector(args: argparse.Namespace, kwargs: dict):
         "half": args.half,
     }
     options.update(kwargs)
-    if weights.suffix == ".weights" or args.cfg:
+    if args.half and resolve_device(args.device).type != "cuda":
+        raise ValueError("--half runs float16 on CUDA only, and this run is on the CPU")
+    if file_kind(weights) == DARKNET_WEIGHTS or args.cfg:
         if not args.cfg:
             raise ValueError(f"{weights} is a Darknet weights file; give its --cfg")
         return Detector.from_darknet(args.cfg, weights, names=args.names, **options)

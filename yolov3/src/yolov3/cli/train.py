@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import typing
 
-from yolov3.cli.options import device_option
+from yolov3.cli.options import CHECKPOINT_FILE, MODEL_FILE, device_option
 from yolov3.config import TrainConfig
 
 EXAMPLES = """\
@@ -77,6 +77,8 @@ def _flag_type(name: str, types: dict[str, typing.Any]) -> typing.Callable[[str]
     """argparse type for a TrainConfig flag: its field's type and range, checked at parse time."""
 
     def convert(text: str) -> typing.Any:
+        if name == "weights":
+            return MODEL_FILE(text)
         value = _parse_value(name, text, types[name])
         try:
             TrainConfig(**{name: value})
@@ -145,6 +147,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         default=None,
+        type=CHECKPOINT_FILE,
         help="continue a run exactly from its last.pt, in that file's folder; only --epochs "
         "(to extend it), --device, --workers and --no-progress may be given with it",
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from yolov3.cli.options import add_model_arguments, build_detector, fraction
+from yolov3.cli.options import (
+    add_model_arguments,
+    build_detector,
+    dataset_path,
+    existing_file,
+    fraction,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,13 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--data", required=True, help="dataset folder (or COCO JSON file)")
+    data.add_argument(
+        "--data", required=True, type=dataset_path, help="dataset folder (or COCO JSON file)"
+    )
     data.add_argument("--format", choices=("yolo", "voc", "coco"), help="default: detected")
     data.add_argument("--split", help="split to read (val2017, val, test ...)")
     data.add_argument("--data-names", help="class names file for YOLO/VOC datasets")
     add_model_arguments(parser, required=False)
     parser.add_argument(
         "--results",
+        type=existing_file,
         help="evaluate this COCO results JSON instead of running --weights; categories map "
         "by category_name when entries have one, else by the dataset's category ids",
     )
@@ -49,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--conf", type=fraction, default=0.001, help="score threshold (0.001)")
     parser.add_argument("--iou", type=fraction, default=0.6, help="NMS IoU threshold (0.6)")
-    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument(
+        "--max-det", type=positive_int, default=300, help="detections per image (300)"
+    )
     parser.add_argument(
         "--multi-label", action="store_true", help="score every class of a box, not only its best"
     )

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from yolov3.config import ModelConfig
+from yolov3.filekind import DARKNET_WEIGHTS, file_kind
 from yolov3.model.darknet_cfg import (
     DarknetFormatError,
     Layer,
@@ -72,6 +73,9 @@ class DarknetHeader:
 
     @classmethod
     def read(cls, path: Path) -> DarknetHeader:
+        kind = file_kind(path)
+        if kind != DARKNET_WEIGHTS and not kind.startswith("a binary file"):
+            raise DarknetFormatError(f"{path} is {kind}; expected {DARKNET_WEIGHTS}")
         with path.open("rb") as file:
             head = file.read(20)
         if len(head) < 16:

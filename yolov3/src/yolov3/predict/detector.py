@@ -18,6 +18,7 @@ from yolov3.boxes import clip_boxes
 from yolov3.config import ModelConfig
 from yolov3.data import letterbox, load_image
 from yolov3.devices import resolve_device
+from yolov3.filekind import NAMES, require_kind
 from yolov3.model.loading import load_model
 from yolov3.predict.decode import decode, postprocess
 
@@ -50,6 +51,7 @@ def read_names(names: str | Path | Sequence[str] | None) -> list[str] | None:
     """Class names from a list or a ``.names`` file (one per line)."""
     if names is None or isinstance(names, list | tuple):
         return None if names is None else [str(n) for n in names]
+    require_kind(names, NAMES)
     lines = Path(names).read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
 

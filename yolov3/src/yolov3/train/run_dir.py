@@ -46,6 +46,8 @@ def run_dir_index(out: str, project: str | Path, name: str, exist_ok: bool) -> i
                 "choose a new folder or pass --exist-ok to write into it"
             )
         return 0
+    if Path(project).exists() and not Path(project).is_dir():
+        raise RunFolderError(f"--project {project}: exists and is not a folder")
     if exist_ok:
         return 0
     chosen = next_run_dir(project, name)
