@@ -81,6 +81,8 @@ def _assert_one_line_error(argv, capsys):
     last = (out.err.strip().splitlines() or [""])[-1]
     if code == 2:
         assert last.startswith("yolov3 ") and "error" in last, (argv, last)
+    elif out.err.strip():
+        assert last.startswith("yolov3 "), (argv, last)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

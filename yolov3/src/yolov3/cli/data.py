@@ -106,7 +106,8 @@ def _read(args: argparse.Namespace):
 
 
 def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
-    """Run a command; a dataset or file error becomes one ``error:`` line and exit status 1."""
+    """Run a command; a dataset or file error becomes one ``yolov3 data ACTION:`` line and
+    exit status 1."""
 
     @functools.wraps(action)
     def run(args: argparse.Namespace) -> int:
@@ -116,7 +117,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
         try:
             return action(args)
         except (DatasetError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"yolov3 data {args.data_command}: {err}", file=sys.stderr)
             return 1
 
     return run

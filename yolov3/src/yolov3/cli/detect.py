@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Run a detector on SOURCE and write annotated images (or videos), YOLO txt\n"
             "labels and a COCO results JSON to --out. Files that cannot be read are\n"
-            "reported and skipped."
+            "reported and skipped. Images and video frames are read as RGB, as in training;\n"
+            "the input size defaults to the checkpoint's training size (a cfg's width)."
         ),
         epilog=(
             "examples:\n"
@@ -117,4 +118,10 @@ def run(args: argparse.Namespace) -> int:
         f"{report.images} images, {report.detections} detections in {report.seconds:.1f} s "
         f"({rate:.1f} images/s); {len(report.skipped)} files skipped; results in {args.out}/"
     )
-    return 1 if report.images == 0 else 0
+    if report.images == 0:
+        print(
+            f"yolov3 detect: no image or video frame of {args.source} could be read",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

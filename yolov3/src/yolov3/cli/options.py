@@ -126,7 +126,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
         "single *.names beside --cfg with the right number of lines)",
     )
     group.add_argument(
-        "--img-size", type=input_size, default=416, help="network input size (default 416)"
+        "--img-size",
+        type=input_size,
+        default=None,
+        help="network input size (default: the checkpoint's training size or the cfg's "
+        "width, else 416)",
     )
     group.add_argument(
         "--stretch",

@@ -44,6 +44,9 @@ def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
             f"{path}: weights do not fit {config.arch} with {config.num_classes} classes: "
             f"{_mismatch(model.state_dict(), weights)}"
         ) from exc
+    train = state.get("train_config")
+    size = train.get("img_size") if isinstance(train, dict) else None
+    model.input_size = int(size) if isinstance(size, int) and size > 0 and size % 32 == 0 else None
     return model.eval()
 
 

@@ -25,8 +25,11 @@ from yolov3.predict.decode import decode, postprocess
 ImageLike = str | Path | np.ndarray | Any  # Any: a PIL image
 
 
-def to_rgb_array(image: ImageLike) -> np.ndarray:
+def to_rgb_array(image: ImageLike, bgr: bool = False) -> np.ndarray:
     """An image as HWC uint8 RGB: from a path, a PIL image or an array (HWC RGB or HW gray).
+
+    ``bgr``: arrays are in OpenCV's BGR(A) order (``cv2.imread``, ``VideoCapture``) and are
+    reversed to RGB; paths and PIL images are unaffected.
 
     Raises:
         yolov3.data.DatasetError: a path that is missing or cannot be decoded.
@@ -44,6 +47,8 @@ def to_rgb_array(image: ImageLike) -> np.ndarray:
         raise ValueError(f"expected an HWC RGB image array, got shape {image.shape}")
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image array (0..255), got {image.dtype}")
+    if bgr:
+        return np.ascontiguousarray(image[:, :, 2::-1])
     return np.ascontiguousarray(image[:, :, :3])
 
 
@@ -71,7 +76,8 @@ class Detector:
 
     Args:
         model: a YOLOv3 or YOLOv3-tiny (``yolov3.model.build_model``); put in eval mode.
-        img_size: network input side, a multiple of 32.
+        img_size: network input side, a multiple of 32 (default: the size the model was
+            trained at, from its checkpoint or its cfg's ``width``, else 416).
         conf_thresh, iou_thresh, max_det, classes, multi_label: see
             :func:`yolov3.predict.postprocess`.
         class_names: names by class id (default: the model config's, else the ids).
@@ -79,6 +85,9 @@ class Detector:
         letterbox: keep the aspect ratio and pad, as in training (default); False stretches
             the image to a square, as Darknet's and OpenCV DNN's stock demos do.
         half: run the network in float16 (CUDA only; ignored on the CPU).
+        bgr: NumPy arrays given to ``__call__`` are BGR, as ``cv2.imread`` returns them
+            (default False: RGB, as PIL and ``yolov3.data.load_image`` return them). Paths
+            and PIL images are read the same either way.
         category_ids: COCO category id per class, written to COCO results (default: the
             model config's, which training takes from a COCO dataset; else ``class + 1``).
     """
@@ -86,7 +95,7 @@ class Detector:
     def __init__(
         self,
         model: nn.Module,
-        img_size: int = 416,
+        img_size: int | None = None,
         conf_thresh: float = 0.25,
         iou_thresh: float = 0.45,
         max_det: int = 300,
@@ -97,7 +106,9 @@ class Detector:
         letterbox: bool = True,
         half: bool = False,
         category_ids: Sequence[int] | None = None,
+        bgr: bool = False,
     ) -> None:
+        img_size = img_size or getattr(model, "input_size", None) or 416
         if img_size % 32:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
         self.config: ModelConfig = model.config
@@ -109,6 +120,7 @@ class Detector:
         self.classes = None if classes is None else [int(c) for c in classes]
         self.multi_label = multi_label
         self.letterbox = letterbox
+        self.bgr = bgr
         names = list(class_names or self.config.class_names)
         if names and len(names) != self.config.num_classes:
             raise ValueError(
@@ -163,7 +175,8 @@ class Detector:
         """Detect objects in one image or a sequence of images.
 
         Args:
-            images: a path, a numpy HWC RGB uint8 array or a PIL image, or a list of them.
+            images: a path, a numpy HWC uint8 array (RGB, or BGR with ``bgr=True``) or a PIL
+                image, or a list of them.
             batch_size: images per forward pass.
 
         Returns:
@@ -174,7 +187,7 @@ class Detector:
             images = [images]
         results: list[dict[str, Tensor]] = []
         for start in range(0, len(images), batch_size):
-            chunk = [to_rgb_array(im) for im in images[start : start + batch_size]]
+            chunk = [to_rgb_array(im, self.bgr) for im in images[start : start + batch_size]]
             results.extend(self.predict_arrays(chunk))
         return results
 
