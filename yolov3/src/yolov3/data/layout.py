@@ -105,13 +105,50 @@ def write_names(data: DetectionData, folder: Path, filename: str) -> None:
         (folder / CATEGORIES_FILE).write_text(json.dumps(cats, indent=1) + "\n", "utf-8")
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """``(width, height)`` from the image header (no decoding); None if missing or unreadable."""
+# EXIF orientations (tag 0x0112) that turn the picture by 90 or 270 degrees.
+TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
+ORIENTATION_TEXT = {
+    2: "mirrored",
+    3: "rotated 180°",
+    4: "flipped upside down",
+    5: "mirrored and rotated 90° counter-clockwise",
+    6: "rotated 90° clockwise",
+    7: "mirrored and rotated 90° clockwise",
+    8: "rotated 90° counter-clockwise",
+}
+
+
+def exif_orientation(path: Path) -> int:
+    """The EXIF orientation tag (1 = upright, 2..8 = turned or mirrored); 1 when absent."""
     try:
         with Image.open(path) as img:
-            return img.size
-    except (OSError, UnidentifiedImageError, ValueError):
+            value = img.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return 1
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """``(width, height)`` as the image is shown, i.e. after its EXIF orientation (as
+    :func:`yolov3.data.load_image` decodes it), from the header without decoding; None if
+    missing or unreadable."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            orientation = img.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return None
+    return (height, width) if orientation in TRANSPOSED_ORIENTATIONS else (width, height)
+
+
+def decode_fully(path: Path) -> str | None:
+    """None when every byte of the image decodes, else why not (truncated, corrupt)."""
+    try:
+        with Image.open(path) as img:
+            img.load()  # raises on truncated data, unlike OpenCV, which only warns
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from PIL import ImageOps
 from torch import Tensor, nn
 from tqdm import tqdm
 
@@ -37,8 +38,8 @@ def to_rgb_array(image: ImageLike, bgr: bool = False) -> np.ndarray:
     """
     if isinstance(image, str | Path):
         return load_image(Path(image))
-    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
-        return np.asarray(image.convert("RGB"))
+    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL, upright like a file
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     if not isinstance(image, np.ndarray):
         raise TypeError(f"expected a path, a PIL image or a numpy array, got {type(image)}")
     if image.ndim == 2:
