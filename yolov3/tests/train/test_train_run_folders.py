@@ -41,8 +41,9 @@ def test_a_second_run_gets_its_own_folder(shapes, tmp_path, make_mini_detector):
     assert first["out"] == (project / "exp").resolve()
     assert second["out"] == (project / "exp2").resolve()
     assert (project / "exp" / "results.csv").read_text() == csv
-    saved = load_checkpoint(second["last"])["train_config"]["out"]
-    assert saved == str((project / "exp2").resolve())  # absolute, wherever it started
+    saved = load_checkpoint(second["last"])["train_config"]
+    assert saved["out"] == str((project / "exp2").resolve())  # absolute, wherever it started
+    assert saved["data"] == str(shapes.resolve())  # so a resume from elsewhere finds it
 
 
 def test_out_must_be_new_or_empty_unless_exist_ok(shapes, tmp_path, make_mini_detector):

@@ -124,7 +124,14 @@ class Run:
         timeout = timedelta(minutes=config.dist_timeout_min)
         self.dist = setup_distributed(info, self.device, timeout)
         self.out = self._run_folder()
-        self.config = replace(self.config, out=str(self.out), exist_ok=False)
+        # absolute paths, so that a resume from another folder finds the data and the run
+        self.config = replace(
+            self.config,
+            out=str(self.out),
+            exist_ok=False,
+            data=_absolute(self.config.data),
+            val_data=_absolute(self.config.val_data),
+        )
 
     def _run_folder(self) -> Path:
         """The absolute run folder (chosen by rank 0, the same on every rank)."""
@@ -368,6 +375,11 @@ class Run:
             "history": history,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+
+def _absolute(path: str | None) -> str | None:
+    """``path`` made absolute when it names an existing file or folder, else unchanged."""
+    return str(Path(path).resolve()) if path and Path(path).exists() else path
 
 
 def _resumed_configs(
