@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--weights", default=None, help="initial weights: a Darknet .weights or a .pt checkpoint"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--exist-ok",
+        action="store_true",
+        help="train again into --out's existing train/ folder (its run is replaced)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -47,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         plan = replace(plan, epochs=args.epochs)
     if args.img_size is not None:
         plan = replace(plan, train_size=args.img_size)
-    overrides = {}
+    overrides = {"exist_ok": True} if args.exist_ok else {}
     if args.data is not None:
-        overrides = {"train_split": args.train_split, "val_split": args.val_split}
+        overrides.update(train_split=args.train_split, val_split=args.val_split)
     try:
         summary = run_demo(
             args.out,
