@@ -70,6 +70,10 @@ def dataset_path(text: str) -> str:
     return text
 
 
+def _names_path(text: str) -> Path:
+    return Path(NAMES_FILE(text))
+
+
 MODEL_FILE = file_of_kind(CHECKPOINT, DARKNET_WEIGHTS)
 CHECKPOINT_FILE = file_of_kind(CHECKPOINT)
 CFG_FILE = file_of_kind(DARKNET_CFG)
@@ -90,7 +94,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="split to read: images/<split> (yolo), ImageSets/Main/<split>.txt (voc), "
         "annotations/instances_<split>.json (coco)",
     )
-    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+    parser.add_argument("--names", type=_names_path, help="class-names file (yolo, voc)")
 
 
 def input_size(text: str) -> int:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from yolov3.cli.options import (
+    NAMES_FILE,
     add_model_arguments,
     build_detector,
     dataset_path,
@@ -41,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     data.add_argument("--format", choices=("yolo", "voc", "coco"), help="default: detected")
     data.add_argument("--split", help="split to read (val2017, val, test ...)")
-    data.add_argument("--data-names", help="class names file for YOLO/VOC datasets")
+    data.add_argument(
+        "--data-names", type=NAMES_FILE, help="class names file for YOLO/VOC datasets"
+    )
     add_model_arguments(parser, required=False)
     parser.add_argument(
         "--results",
