@@ -46,20 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data-names", type=NAMES_FILE, help="class names file for YOLO/VOC datasets"
     )
     add_model_arguments(parser, required=False)
-    parser.add_argument(
-        "--results",
-        type=existing_file,
-        help="evaluate this COCO results JSON instead of running --weights; categories map "
-        "by category_name when entries have one, else by the dataset's category ids",
-    )
-    parser.add_argument(
-        "--match",
-        choices=("auto", "file_name", "image_id"),
-        default="auto",
-        help="--results: find each result's image by file_name or by the dataset's image_id; "
-        "auto = file_name when every entry has one, else image_id. A result that matches no "
-        "image is an error",
-    )
+    _add_results_arguments(parser)
     parser.add_argument("--conf", type=fraction, default=0.001, help="score threshold (0.001)")
     parser.add_argument("--iou", type=fraction, default=0.6, help="NMS IoU threshold (0.6)")
     parser.add_argument(
@@ -78,6 +65,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs/val", help="output folder (runs/val)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+
+
+def _add_results_arguments(parser: argparse.ArgumentParser) -> None:
+    """--results and --match: evaluate a COCO results file instead of a model."""
+    parser.add_argument(
+        "--results",
+        type=existing_file,
+        help="evaluate this COCO results JSON instead of running --weights; categories map "
+        "by category_name when entries have one, else by the dataset's category ids",
+    )
+    parser.add_argument(
+        "--match",
+        choices=("auto", "file_name", "image_id"),
+        default="auto",
+        help="--results: find each result's image by file_name or by the dataset's image_id; "
+        "auto = file_name when every entry has one, else image_id. A result that matches no "
+        "image is an error",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
