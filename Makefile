@@ -33,7 +33,7 @@ serve: setup  ## run clanledger at http://127.0.0.1:5000 (SQLite in the instance
 	cd clanledger && ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port 5000
 
 demo: setup  ## the detector's main job: train and evaluate YOLOv3-tiny on a generated dataset
-	$(PY) -m yolov3 demo --out runs/demo
+	$(PY) -m yolov3 demo --out runs/demo --exist-ok
 
 lint: setup  ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

@@ -165,6 +165,11 @@ ONE_HOME = [
     "predict_loader",
     "to_image_pixels",
     "fit",
+    "next_run_dir",
+    "file_kind",
+    "image_size",
+    "exif_orientation",
+    "read_coco_results",
 ]
 
 

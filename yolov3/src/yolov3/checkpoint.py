@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from yolov3.filekind import CHECKPOINT, file_kind
+
 
 class CheckpointError(ValueError):
     """A checkpoint file that cannot be read or lacks what is needed."""
@@ -62,6 +64,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    kind = file_kind(path)
+    if kind != CHECKPOINT:
+        raise CheckpointError(f"{path} is {kind}; expected {CHECKPOINT}")
     try:
         # weights_only=False: checkpoints hold RNG states and plain Python config dicts.
         state = torch.load(path, map_location=map_location, weights_only=False)

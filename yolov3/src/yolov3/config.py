@@ -33,6 +33,8 @@ class ModelConfig:
         anchors: per output scale, the anchors ``(w, h)`` in input pixels.
         strides: per output scale, the downsampling factor of the grid.
         class_names: optional names, index = class id.
+        category_ids: optional COCO category ids, index = class id (from the training
+            dataset's COCO JSON or ``categories.json``); empty = unknown (``class + 1``).
     """
 
     arch: str = "yolov3"
@@ -40,8 +42,13 @@ class ModelConfig:
     anchors: tuple[tuple[Anchor, ...], ...] = YOLOV3_ANCHORS
     strides: tuple[int, ...] = (32, 16, 8)
     class_names: tuple[str, ...] = field(default_factory=tuple)
+    category_ids: tuple[int, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        if self.category_ids and len(self.category_ids) != self.num_classes:
+            raise ValueError(
+                f"{len(self.category_ids)} category ids for num_classes={self.num_classes}"
+            )
         if self.arch not in ("yolov3", "yolov3-tiny"):
             raise ValueError(f"unknown arch {self.arch!r}; expected 'yolov3' or 'yolov3-tiny'")
         if self.num_classes < 1:
@@ -83,6 +90,7 @@ class ModelConfig:
             anchors=anchors,
             strides=tuple(data["strides"]),
             class_names=tuple(data.get("class_names", ())),
+            category_ids=tuple(int(c) for c in data.get("category_ids", ())),
         )
 
 
@@ -154,7 +162,12 @@ class TrainConfig:
     val_interval: int = 1  # validate (AP50 with the EMA weights) every k epochs and at the end
     val_conf: float = 0.001  # confidence threshold for validation detections
     val_iou: float = 0.6  # NMS IoU threshold for validation detections
-    out: str = "runs/train"  # run folder: last.pt, best.pt, results.csv, results.png, events
+    # run folder (last.pt, best.pt, results.csv, results.png, events): `out` when given (it
+    # must be new or empty unless exist_ok), else the first free project/name, name2, name3...
+    out: str = ""
+    project: str = "runs/train"
+    name: str = "exp"
+    exist_ok: bool = False  # reuse an existing run folder on purpose (its files are replaced)
     seed: int = 0  # seeds Python, NumPy, torch and the data order
     deterministic: bool = False  # deterministic kernels and ordering (exact resume, slower)
     progress: bool = True  # tqdm progress bars
@@ -180,6 +193,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.dist_timeout_min > 0:
             raise ValueError(f"dist_timeout_min must be > 0, got {self.dist_timeout_min}")
+        for name in ("lr0", "lrf", "weight_decay", "grad_clip", "ema_tau"):
+            if getattr(self, name) < 0 or (name == "lr0" and not self.lr0 > 0):
+                raise ValueError(
+                    f"{name} must be {'> 0' if name == 'lr0' else '>= 0'}, got "
+                    f"{getattr(self, name)}"
+                )
+        for name in ("workers", "freeze_epochs", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 

@@ -21,6 +21,7 @@ from yolov3.predict import Detector
 from yolov3.predict.draw import draw_detections
 from yolov3.synthetic import ShapesSpec, write_shapes_dataset
 from yolov3.train import fit
+from yolov3.train.run_dir import run_dir_index
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def run_demo(
     """
     out = Path(out)
     plan = plan or DemoPlan()
+    # refuse before generating anything when the run folder holds an earlier run
+    run_dir_index(str(out / "train"), "", "", bool(overrides.get("exist_ok")))
     started = time.perf_counter()
     if data is None:
         spec = ShapesSpec(

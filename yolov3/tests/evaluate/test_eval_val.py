@@ -98,9 +98,10 @@ def test_val_command_writes_report_and_runs_pycocotools(tmp_path, capsys):
         assert metrics["pycocotools"][key] == pytest.approx(value, abs=1e-4)
 
 
-def test_val_command_reports_a_missing_dataset(tmp_path):
-    with pytest.raises(SystemExit, match="no such dataset folder"):
+def test_val_command_reports_a_missing_dataset(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
         main(["val", "--data", str(tmp_path / "nope"), "--weights", str(tmp_path / "w.pt")])
+    assert info.value.code == 2 and "no such dataset folder" in capsys.readouterr().err
 
 
 def test_coco_dataset_keeps_its_image_and_category_ids(tmp_path):
@@ -150,7 +151,7 @@ def test_val_evaluates_a_results_file_like_the_model_run_that_wrote_it(tmp_path,
     bad.write_text(
         json.dumps([{"image_id": 99, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}])
     )
-    with pytest.raises(SystemExit, match=r"bad\.json: entry 0: expected image_id"):
+    with pytest.raises(SystemExit, match=r"bad\.json: entry 0: image_id 99 is not an image"):
         main(["val", "--data", str(tmp_path / "data"), "--results", str(bad)])
     with pytest.raises(SystemExit, match="either --weights"):
         main(["val", "--data", str(tmp_path / "data")])

@@ -243,3 +243,19 @@ def test_official_tiny_weights_load_and_save_byte_for_byte(tmp_path):
     assert (header.major, header.minor, header.revision) == (0, 2, 0) and header.seen > 0
     copy = save_darknet_weights(model, tmp_path / "copy.weights", header=header)
     assert copy.read_bytes() == official.read_bytes()
+
+
+@needs_darknet
+def test_export_differs_from_the_official_file_only_in_the_seen_counter(tmp_path):
+    """What the README says: a fresh header (seen = 0), every weight byte the same."""
+    from yolov3.cli import main
+
+    official = DARKNET / "yolov3-tiny.weights"
+    argv = ["export", str(official), "--cfg", str(DARKNET / "yolov3-tiny.cfg"),
+            "--format", "darknet", "--out", str(tmp_path / "copy")]  # fmt: skip
+    assert main(argv) == 0
+    a, b = official.read_bytes(), (tmp_path / "copy.weights").read_bytes()
+    assert len(a) == len(b)
+    differing = [i for i in range(20) if a[i] != b[i]]
+    assert differing and all(12 <= i < 20 for i in differing)  # the int64 seen counter
+    assert a[20:] == b[20:] and b[12:20] == bytes(8)

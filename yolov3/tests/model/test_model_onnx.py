@@ -174,5 +174,8 @@ def test_cli_exports_checkpoint_to_darknet(checkpoint, tmp_path, capsys):
 def test_cli_reports_unreadable_sources(tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    assert main(["export", str(bad)]) == 1
-    assert "bad.pt" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["export", str(bad)])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("yolov3 export: error: argument source: ") and "bad.pt is a text" in last

@@ -129,7 +129,7 @@ def test_missing_source_and_bad_options_are_reported(tmp_path, checkpoint):
         main(["detect", str(tmp_path), "--weights", str(checkpoint), "--classes", "zebra"])
     with pytest.raises(SystemExit, match="no images"):
         main(["detect", str(tmp_path), "--weights", str(checkpoint)])
-    (tmp_path / "model.weights").write_bytes(b"")
+    (tmp_path / "model.weights").write_bytes(bytes([0, 0, 0, 0, 2]) + bytes(40))  # header 0.2.0
     with pytest.raises(SystemExit, match="give its --cfg"):
         main(["detect", str(tmp_path), "--weights", str(tmp_path / "model.weights")])
 
@@ -183,11 +183,14 @@ def test_unusable_model_files_and_options_are_one_line_errors(tmp_path, checkpoi
     names.write_text("a\nb\nc\n")
     src = [str(image), "--out", str(tmp_path / "out"), "--quiet"]
     line = detect_error(capsys, [*src, "--weights", str(short), "--cfg", str(tmp_path / "no.cfg")])
-    assert line == f"yolov3 detect: --cfg {tmp_path / 'no.cfg'}: no such file"
+    assert line == f"yolov3 detect: error: argument --cfg: {tmp_path / 'no.cfg'}: no such file"
     line = detect_error(capsys, [*src, "--weights", str(short), "--cfg", str(cfg)])
     assert str(short) in line and "yolov3-tiny with 2 classes needs" in line
     line = detect_error(capsys, [*src, "--weights", str(garbage)])
-    assert str(garbage) in line and "not a readable PyTorch checkpoint" in line
+    assert line == (
+        f"yolov3 detect: error: argument --weights: {garbage} is a text file (such as class "
+        "names, one per line); expected a PyTorch checkpoint (.pt) or Darknet weights (.weights)"
+    )
     line = detect_error(capsys, [*src, "--weights", str(checkpoint), "--names", str(names)])
     assert "3 class names for a model with 2 classes" in line
     full = tmp_path / "full.weights"

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         wh = box_shapes(data, args.img_size)
         anchors = kmeans_anchors(wh, k=3 * num_scales, seed=args.seed)
     except (DatasetError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"yolov3 anchors: {err}", file=sys.stderr)
         return 1
     groups = group_by_scale(anchors, num_scales)
     default = YOLOV3_TINY_ANCHORS if args.tiny else YOLOV3_ANCHORS

@@ -56,14 +56,20 @@ def _register_check(sub: argparse._SubParsersAction) -> None:
         help="list every problem with file and line/object; exit 1 if any error",
         description="Check a dataset: missing or unreadable images, size mismatches, boxes "
         "out of bounds, degenerate and duplicate boxes, unknown classes, unparseable lines. "
-        "Empty label files are legitimate and only counted. Exits 1 when there are errors.",
+        "Empty label files are legitimate and only counted. Images that carry an EXIF "
+        "rotation are listed (they are read upright everywhere). Exits 1 when there are "
+        "errors.",
         epilog="examples:\n"
         "  yolov3 data check coco128/ --split train2017\n"
         "  yolov3 data check my-voc/ --deep --fix my-voc-clean/",
         formatter_class=ExamplesFormatter,
     )
     add_source_arguments(check)
-    check.add_argument("--deep", action="store_true", help="decode every image (slower)")
+    check.add_argument(
+        "--deep",
+        action="store_true",
+        help="decode every image fully, naming truncated or corrupt files (slower)",
+    )
     check.add_argument(
         "--fix",
         type=Path,
@@ -106,7 +112,8 @@ def _read(args: argparse.Namespace):
 
 
 def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
-    """Run a command; a dataset or file error becomes one ``error:`` line and exit status 1."""
+    """Run a command; a dataset or file error becomes one ``yolov3 data ACTION:`` line and
+    exit status 1."""
 
     @functools.wraps(action)
     def run(args: argparse.Namespace) -> int:
@@ -116,7 +123,7 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
         try:
             return action(args)
         except (DatasetError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"yolov3 data {args.data_command}: {err}", file=sys.stderr)
             return 1
 
     return run

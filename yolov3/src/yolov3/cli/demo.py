@@ -33,12 +33,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--weights", default=None, help="initial weights: a Darknet .weights or a .pt checkpoint"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--exist-ok",
+        action="store_true",
+        help="train again into --out's existing train/ folder (its run is replaced)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.demo import QUICK, DemoPlan, run_demo
+    from yolov3.train import RunFolderError
 
     plan = QUICK if args.quick else DemoPlan()
     plan = replace(plan, seed=args.seed)
@@ -46,17 +52,22 @@ def run(args: argparse.Namespace) -> int:
         plan = replace(plan, epochs=args.epochs)
     if args.img_size is not None:
         plan = replace(plan, train_size=args.img_size)
-    overrides = {}
+    overrides = {"exist_ok": True} if args.exist_ok else {}
     if args.data is not None:
-        overrides = {"train_split": args.train_split, "val_split": args.val_split}
-    summary = run_demo(
-        args.out,
-        plan,
-        data=args.data,
-        weights=args.weights,
-        progress=not args.no_progress,
-        **overrides,
-    )
+        overrides.update(train_split=args.train_split, val_split=args.val_split)
+    try:
+        summary = run_demo(
+            args.out,
+            plan,
+            data=args.data,
+            weights=args.weights,
+            progress=not args.no_progress,
+            **overrides,
+        )
+    except RunFolderError as exc:
+        raise SystemExit(f"yolov3 demo: {exc} (or give another --out)") from None
+    except (ValueError, OSError) as exc:  # DatasetError, CheckpointError, unreadable files
+        raise SystemExit(f"yolov3 demo: {exc}") from None
     print(summary["table"])
     print(
         f"held-out AP50 {summary['ap50']:.3f} (AP50:95 {summary['ap']:.3f}) after "

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from yolov3.cli.options import add_model_arguments, build_detector, fraction
+from yolov3.cli.options import (
+    add_model_arguments,
+    build_detector,
+    existing_file,
+    fraction,
+    positive_int,
+)
 
 
 def parse_classes(text: str | None, names: list[str]) -> list[int] | None:
@@ -20,7 +27,7 @@ def parse_classes(text: str | None, names: list[str]) -> list[int] | None:
             ids.append(names.index(item))
         else:
             raise SystemExit(
-                f"yolov3: --classes: {item!r} is neither a class id (0..{len(names) - 1}) "
+                f"yolov3 detect: --classes: {item!r} is neither a class id (0..{len(names) - 1}) "
                 "nor a class name of this model"
             )
     return ids
@@ -33,11 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Run a detector on SOURCE and write annotated images (or videos), YOLO txt\n"
             "labels and a COCO results JSON to --out. Files that cannot be read are\n"
-            "reported and skipped."
+            "reported and skipped. Images and video frames are read as RGB, as in training;\n"
+            "the input size defaults to the checkpoint's training size (a cfg's width)."
         ),
         epilog=(
             "examples:\n"
-            "  yolov3 detect photo.jpg --weights runs/train/best.pt\n"
+            "  yolov3 detect photo.jpg --weights runs/train/exp/best.pt\n"
             "  yolov3 detect 'photos/**/*.jpg' --weights yolov3-tiny.weights "
             "--cfg yolov3-tiny.cfg --conf 0.3 --classes person,dog\n"
             "  yolov3 detect clip.mp4 --weights best.pt --out runs/clip"
@@ -48,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_model_arguments(parser)
     parser.add_argument("--conf", type=fraction, default=0.25, help="score threshold (0.25)")
     parser.add_argument("--iou", type=fraction, default=0.45, help="NMS IoU threshold (0.45)")
-    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument(
+        "--max-det", type=positive_int, default=300, help="detections per image (300)"
+    )
     parser.add_argument("--classes", help="keep only these classes: ids or names, comma-separated")
     parser.add_argument(
         "--out",
@@ -58,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-images", action="store_true", help="do not write annotated images")
     parser.add_argument("--no-txt", action="store_true", help="do not write YOLO txt labels")
     parser.add_argument("--no-json", action="store_true", help="do not write results.json")
+    parser.add_argument(
+        "--categories",
+        type=existing_file,
+        help="a categories.json or COCO instances JSON: write its category ids (matched by "
+        "class name) to results.json. Default: the ids the checkpoint was trained with, else "
+        "class index + 1; every result also carries its category_name",
+    )
     parser.add_argument("--save-conf", action="store_true", help="add scores to the txt labels")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -65,9 +82,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.data import DatasetError
+    from yolov3.data.layout import read_categories
     from yolov3.predict.pipeline import detect_source
 
     detector = build_detector(args, conf_thresh=args.conf, iou_thresh=args.iou)
+    if args.categories is not None:
+        try:
+            detector.category_ids = read_categories(Path(args.categories), detector.class_names)
+        except DatasetError as exc:
+            raise SystemExit(f"yolov3 detect: --categories {exc}") from None
     detector.max_det = args.max_det
     detector.classes = parse_classes(args.classes, detector.class_names)
     try:
@@ -94,4 +118,10 @@ def run(args: argparse.Namespace) -> int:
         f"{report.images} images, {report.detections} detections in {report.seconds:.1f} s "
         f"({rate:.1f} images/s); {len(report.skipped)} files skipped; results in {args.out}/"
     )
-    return 1 if report.images == 0 else 0
+    if report.images == 0:
+        print(
+            f"yolov3 detect: no image or video frame of {args.source} could be read",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

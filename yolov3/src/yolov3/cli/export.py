@@ -6,7 +6,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from yolov3.cli.options import ExamplesFormatter
+from yolov3.cli.options import (
+    CFG_FILE,
+    MODEL_FILE,
+    ExamplesFormatter,
+    input_size,
+    positive_int,
+)
+
+
+def _model_file(text: str) -> Path:
+    return Path(MODEL_FILE(text))
+
+
+def _cfg_file(text: str) -> Path:
+    return Path(CFG_FILE(text))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,15 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
         epilog=(
             "examples:\n"
-            "  yolov3 export runs/train/best.pt --out best.onnx\n"
-            "  yolov3 export runs/train/best.pt --dynamic --out best-dynamic.onnx\n"
+            "  yolov3 export runs/train/exp/best.pt --out best.onnx\n"
+            "  yolov3 export runs/train/exp/best.pt --dynamic --out best-dynamic.onnx\n"
             "  yolov3 export yolov3-tiny.weights --cfg yolov3-tiny.cfg --out tiny.onnx\n"
-            "  yolov3 export runs/train/best.pt --format darknet --out darknet/best"
+            "  yolov3 export runs/train/exp/best.pt --format darknet --out darknet/best"
         ),
         formatter_class=ExamplesFormatter,
     )
-    parser.add_argument("source", type=Path, help="checkpoint .pt, or Darknet .weights")
-    parser.add_argument("--cfg", type=Path, help="Darknet .cfg for a .weights source")
+    parser.add_argument("source", type=_model_file, help="checkpoint .pt, or Darknet .weights")
+    parser.add_argument("--cfg", type=_cfg_file, help="Darknet .cfg for a .weights source")
     parser.add_argument(
         "--format", dest="fmt", choices=("onnx", "darknet"), default="onnx", help="default: onnx"
     )
@@ -40,12 +54,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output file (onnx) or path stem (darknet: STEM.cfg, STEM.weights); "
         "default: next to the source",
     )
-    parser.add_argument("--img-size", type=int, default=416, help="input size (default: 416)")
-    parser.add_argument("--batch", type=int, default=1, help="ONNX batch size (default: 1)")
+    parser.add_argument(
+        "--img-size",
+        type=input_size,
+        default=None,
+        help="input size (default: the checkpoint's training size or the cfg's width, else 416)",
+    )
+    parser.add_argument(
+        "--batch", type=positive_int, default=1, help="ONNX batch size (default: 1)"
+    )
     parser.add_argument(
         "--dynamic", action="store_true", help="ONNX: dynamic batch, height and width"
     )
-    parser.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's)")
+    parser.add_argument("--opset", type=positive_int, help="ONNX opset (default: the exporter's)")
     parser.add_argument(
         "--exporter",
         choices=("auto", "dynamo", "torchscript"),
@@ -63,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         model = load_model(args.source, args.cfg)
+        args.img_size = args.img_size or model.input_size or 416
         if args.fmt == "darknet":
             return _to_darknet(model, args)
         return _to_onnx(model, args)
     except (CheckpointError, DarknetFormatError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"yolov3 export: {err}", file=sys.stderr)
         return 1
 
 
@@ -83,13 +105,16 @@ def _to_darknet(model, args: argparse.Namespace) -> int:
     stem = args.out or args.source.with_suffix("")
     cfg, weights = stem.with_name(stem.name + ".cfg"), stem.with_name(stem.name + ".weights")
     if _overwrites_source(args, cfg, weights):
-        print(f"error: {stem}.cfg/.weights would overwrite the source; pass --out", file=sys.stderr)
+        print(
+            f"yolov3 export: {stem}.cfg/.weights would overwrite the source; pass --out",
+            file=sys.stderr,
+        )
         return 1
     stem.parent.mkdir(parents=True, exist_ok=True)
     try:
         write_cfg(model, cfg, img_size=args.img_size)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"yolov3 export: {err}", file=sys.stderr)
         return 1
     save_darknet_weights(model, weights)
     print(f"wrote {cfg} and {weights} ({weights.stat().st_size:,} bytes)")
@@ -104,7 +129,9 @@ def _to_onnx(model, args: argparse.Namespace) -> int:
 
     out = args.out or args.source.with_suffix(".onnx")
     if _overwrites_source(args, out):
-        print(f"error: {out} would overwrite the source; pass another --out", file=sys.stderr)
+        print(
+            f"yolov3 export: {out} would overwrite the source; pass another --out", file=sys.stderr
+        )
         return 1
     try:
         export_onnx(
@@ -117,13 +144,16 @@ def _to_onnx(model, args: argparse.Namespace) -> int:
             exporter=args.exporter,
         )
     except (ValueError, RuntimeError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"yolov3 export: {err}", file=sys.stderr)
         return 1
     images = torch.rand(args.batch, 3, args.img_size, args.img_size)
     diff = compare_onnx(model, out, images)
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")
     print(f"ONNX Runtime vs PyTorch on a random batch: max |difference| = {diff:.2e}")
     if diff > 1e-4:
-        print("error: the ONNX outputs differ from PyTorch's by more than 1e-4", file=sys.stderr)
+        print(
+            "yolov3 export: the ONNX outputs differ from PyTorch's by more than 1e-4",
+            file=sys.stderr,
+        )
         return 1
     return 0

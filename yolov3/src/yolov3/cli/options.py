@@ -6,7 +6,18 @@ Command modules import from here, never from each other.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+
+from yolov3.filekind import (
+    CHECKPOINT,
+    DARKNET_CFG,
+    DARKNET_WEIGHTS,
+    NAMES,
+    FileKindError,
+    file_kind,
+    require_kind,
+)
 
 FORMAT_CHOICES = ("yolo", "voc", "coco")
 FORMAT_HELP = "yolo (images/ + labels/ + names.txt), voc (Annotations/*.xml), coco (JSON)"
@@ -29,6 +40,46 @@ def positive_int(text: str) -> int:
     return value
 
 
+def file_of_kind(*kinds: str) -> Callable[[str], str]:
+    """argparse type: an existing file of one of ``kinds`` (see :mod:`yolov3.filekind`)."""
+
+    def check(text: str) -> str:
+        path = Path(text)
+        if not path.exists():
+            raise argparse.ArgumentTypeError(f"{text}: no such file")
+        try:
+            require_kind(path, *kinds)
+        except (FileKindError, OSError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return check
+
+
+def existing_file(text: str) -> str:
+    """argparse type: a file that exists."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return text
+
+
+def dataset_path(text: str) -> str:
+    """argparse type: a dataset folder or file that exists."""
+    if not Path(text).exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such dataset folder or file")
+    return text
+
+
+def _names_path(text: str) -> Path:
+    return Path(NAMES_FILE(text))
+
+
+MODEL_FILE = file_of_kind(CHECKPOINT, DARKNET_WEIGHTS)
+CHECKPOINT_FILE = file_of_kind(CHECKPOINT)
+CFG_FILE = file_of_kind(DARKNET_CFG)
+NAMES_FILE = file_of_kind(NAMES)
+
+
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """SOURCE, --format, --split and --names: which dataset to read (shared with anchors)."""
     parser.add_argument("source", type=Path, help="dataset folder (or a COCO JSON file)")
@@ -43,7 +94,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="split to read: images/<split> (yolo), ImageSets/Main/<split>.txt (voc), "
         "annotations/instances_<split>.json (coco)",
     )
-    parser.add_argument("--names", type=Path, help="class-names file (yolo, voc)")
+    parser.add_argument("--names", type=_names_path, help="class-names file (yolo, voc)")
 
 
 def input_size(text: str) -> int:
@@ -68,16 +119,22 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument(
         "--weights",
         required=required,
+        type=MODEL_FILE,
         help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
     )
-    group.add_argument("--cfg", help="Darknet .cfg for .weights files")
+    group.add_argument("--cfg", type=CFG_FILE, help="Darknet .cfg for .weights files")
     group.add_argument(
         "--names",
+        type=NAMES_FILE,
         help="class names file, one per line (default: the checkpoint's, or a "
         "single *.names beside --cfg with the right number of lines)",
     )
     group.add_argument(
-        "--img-size", type=input_size, default=416, help="network input size (default 416)"
+        "--img-size",
+        type=input_size,
+        default=None,
+        help="network input size (default: the checkpoint's training size or the cfg's "
+        "width, else 416)",
     )
     group.add_argument(
         "--stretch",
@@ -88,8 +145,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument(
         "--device", type=device_option, help="cpu, cuda, cuda:1 ... (default: cuda if available)"
     )
-    group.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
-    group.add_argument("--half", action="store_true", help="float16 inference (CUDA only)")
+    group.add_argument("--batch-size", type=positive_int, default=8, help="images per forward pass")
+    group.add_argument(
+        "--half", action="store_true", help="float16 inference (CUDA only; refused on the CPU)"
+    )
 
 
 def build_detector(args: argparse.Namespace, **kwargs: object):
@@ -107,6 +166,7 @@ def build_detector(args: argparse.Namespace, **kwargs: object):
 
 def _load_detector(args: argparse.Namespace, kwargs: dict):
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.devices import resolve_device
     from yolov3.predict import Detector, read_names
 
     weights = Path(args.weights)
@@ -117,7 +177,9 @@ def _load_detector(args: argparse.Namespace, kwargs: dict):
         "half": args.half,
     }
     options.update(kwargs)
-    if weights.suffix == ".weights" or args.cfg:
+    if args.half and resolve_device(args.device).type != "cuda":
+        raise ValueError("--half runs float16 on CUDA only, and this run is on the CPU")
+    if file_kind(weights) == DARKNET_WEIGHTS or args.cfg:
         if not args.cfg:
             raise ValueError(f"{weights} is a Darknet weights file; give its --cfg")
         return Detector.from_darknet(args.cfg, weights, names=args.names, **options)

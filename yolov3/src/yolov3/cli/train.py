@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import typing
 
-from yolov3.cli.options import device_option
+from yolov3.cli.options import CHECKPOINT_FILE, MODEL_FILE, device_option
 from yolov3.config import TrainConfig
 
 EXAMPLES = """\
@@ -15,7 +15,8 @@ examples:
       --arch yolov3-tiny --epochs 50 --batch-size 16
   yolov3 train --data raccoon/ --weights yolov3-tiny.weights --weights-cutoff 0 \\
       --freeze-epochs 2 --arch yolov3-tiny
-  yolov3 train --resume runs/train/last.pt
+  yolov3 train --resume runs/train/exp/last.pt
+  yolov3 train --resume runs/train/exp/last.pt --epochs 150   # extend a finished run
   torchrun --nproc_per_node 4 -m yolov3 train --data coco/ --batch-size 16
   yolov3 train --data d/ --set box_loss=giou --set label_smoothing=0.1
 """
@@ -34,7 +35,9 @@ _FLAGS = {
     "optimizer": "sgd (Nesterov), adam or adamw",
     "lr0": "peak learning rate after burn-in",
     "workers": "data-loading processes per rank",
-    "out": "run folder for checkpoints, logs and plots",
+    "project": "parent of numbered run folders",
+    "name": "run folder name under --project: NAME, NAME2, NAME3... (the first free one)",
+    "out": "explicit run folder instead of --project/--name; must be new or empty",
     "seed": "random seed",
     "weights": "start from a .pt checkpoint or Darknet .weights",
     "weights_cutoff": "Darknet weights: load only layers 0..N-1; 0 = exactly the backbone",
@@ -70,6 +73,41 @@ def _parse_value(name: str, text: str, kind: typing.Any) -> typing.Any:
     return text
 
 
+def _flag_type(name: str, types: dict[str, typing.Any]) -> typing.Callable[[str], typing.Any]:
+    """argparse type for a TrainConfig flag: its field's type and range, checked at parse time."""
+
+    def convert(text: str) -> typing.Any:
+        if name == "weights":
+            return MODEL_FILE(text)
+        value = _parse_value(name, text, types[name])
+        try:
+            TrainConfig(**{name: value})
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    return convert
+
+
+def _override(item: str) -> tuple[str, typing.Any]:
+    """argparse type for ``--set KEY=VALUE``: a known field, a value of its type and range."""
+    if isinstance(item, tuple):
+        return item
+    types = _field_types()
+    key, sep, text = item.partition("=")
+    if not sep or key not in types:
+        raise argparse.ArgumentTypeError(
+            f"{item!r}: expected KEY=VALUE with KEY one of: {', '.join(sorted(types))}"
+        )
+    value = _parse_value(key, text, types[key])
+    if key != "aug":
+        try:
+            TrainConfig(**{key: value})
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(f"{item!r}: {exc}") from None
+    return key, value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -84,11 +122,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     defaults = TrainConfig()
     parser.add_argument(
-        "--arch", default="yolov3", choices=("yolov3", "yolov3-tiny"), help="(default: yolov3)"
+        "--arch", default=None, choices=("yolov3", "yolov3-tiny"), help="(default: yolov3)"
     )
+    types = _field_types()
     for name, text in _FLAGS.items():
-        help_text = f"{text} (default: {getattr(defaults, name)})"
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, help=help_text)
+        help_text = f"{text} (default: {getattr(defaults, name) or 'none'})"
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, help=help_text, type=_flag_type(name, types)
+        )
+    parser.add_argument(
+        "--exist-ok", action="store_true", help="write into an existing run folder on purpose"
+    )
     parser.add_argument("--multi-scale", action="store_true", help="vary the input size per batch")
     parser.add_argument("--no-augment", action="store_true", help="no data augmentation")
     parser.add_argument("--mosaic", action="store_true", help="4-image mosaic augmentation")
@@ -100,13 +144,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="cpu, cuda or cuda:N (default: CUDA if any; under torchrun each process uses the "
         "GPU of its LOCAL_RANK)",
     )
-    parser.add_argument("--resume", default=None, help="continue a run exactly from its last.pt")
+    parser.add_argument(
+        "--resume",
+        default=None,
+        type=CHECKPOINT_FILE,
+        help="continue a run exactly from its last.pt, in that file's folder; only --epochs "
+        "(to extend it), --device, --workers and --no-progress may be given with it",
+    )
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="KEY=VALUE",
+        type=_override,
         help="set any other TrainConfig field, e.g. --set label_smoothing=0.1 (repeatable)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -122,12 +173,9 @@ def build_train_config(args: argparse.Namespace) -> typing.Any:
         if text is not None:
             values[name] = _parse_value(name, text, types[name])
     for item in args.overrides:
-        key, sep, text = item.partition("=")
-        if not sep or key not in types:
-            raise SystemExit(
-                f"--set {item!r}: expected KEY=VALUE with KEY one of: {', '.join(sorted(types))}"
-            )
-        values[key] = _parse_value(key, text, types[key])
+        key, value = _override(item)
+        values[key] = value
+    values.setdefault("exist_ok", args.exist_ok)
     values.setdefault("multi_scale", args.multi_scale)
     values.setdefault("mosaic", args.mosaic)
     if args.no_augment:
@@ -146,15 +194,41 @@ def run(args: argparse.Namespace) -> int:
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.checkpoint import CheckpointError
     from yolov3.data import DatasetError
-    from yolov3.train import TrainingDiverged, fit
+    from yolov3.train import RunFolderError, TrainingDiverged, fit
 
     config = build_train_config(args)
-    if args.resume is None and not config.data:
+    epochs = None
+    if args.resume is not None:
+        _refuse_run_changes(args)
+        epochs = config.epochs if args.epochs is not None else None
+    elif not config.data:
         raise SystemExit("yolov3 train: give --data PATH (or --resume runs/.../last.pt)")
+    arch = args.arch or "yolov3"
     try:
-        result = fit(config, arch=args.arch, resume=args.resume, device=args.device)
-    except (TrainingDiverged, DatasetError, CheckpointError, FileNotFoundError) as exc:
+        result = fit(config, arch=arch, resume=args.resume, device=args.device, epochs=epochs)
+    except (TrainingDiverged, DatasetError, CheckpointError, RunFolderError) as exc:
+        raise SystemExit(f"yolov3 train: {exc}") from None
+    except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"yolov3 train: {exc}") from None
     if result["history"]:
         print(f"best validation AP50 {result['best_ap50']:.4f}; weights in {result['out']}/")
     return 0
+
+
+# With --resume, these may differ from the run's own settings; everything else would change it.
+_RESUME_ALLOWED = {"epochs", "workers", "device", "no_progress", "resume", "command", "func"}
+
+
+def _refuse_run_changes(args: argparse.Namespace) -> None:
+    """``--resume`` continues a run as it was: name every flag that would change it."""
+    given = []
+    for key, value in vars(args).items():
+        if key in _RESUME_ALLOWED or value in (None, False, []):
+            continue
+        given.append("--set" if key == "overrides" else "--" + key.replace("_", "-"))
+    if given:
+        raise SystemExit(
+            f"yolov3 train: --resume continues the run with its own settings; "
+            f"{', '.join(given)} would change it (allowed: --epochs to extend it, --device, "
+            "--workers, --no-progress)"
+        )

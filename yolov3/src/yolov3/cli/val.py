@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from yolov3.cli.options import add_model_arguments, build_detector, fraction
+from yolov3.cli.options import (
+    NAMES_FILE,
+    add_model_arguments,
+    build_detector,
+    dataset_path,
+    existing_file,
+    fraction,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "per-class AP, VOC07 11-point and all-point mAP@0.5, and precision, recall and F1\n"
             "at the best-F1 threshold. Writes report.txt, metrics.json, results.json (COCO\n"
             "results), ground_truth.json (COCO instances) and PR-curve, F1-curve and\n"
-            "confusion-matrix PNGs to --out. Object sizes (small/medium/large) use box areas."
+            "confusion-matrix PNGs to --out. Object sizes (small/medium/large) use the COCO\n"
+            "annotation's area where it has one (as pycocotools), else the box area;\n"
+            "--pycocotools runs on the dataset's original JSON when there is one."
         ),
         epilog=(
             "example:\n  yolov3 val --data ../shared/data/coco128 --split val2017 "
@@ -27,19 +37,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--data", required=True, help="dataset folder (or COCO JSON file)")
+    data.add_argument(
+        "--data", required=True, type=dataset_path, help="dataset folder (or COCO JSON file)"
+    )
     data.add_argument("--format", choices=("yolo", "voc", "coco"), help="default: detected")
     data.add_argument("--split", help="split to read (val2017, val, test ...)")
-    data.add_argument("--data-names", help="class names file for YOLO/VOC datasets")
-    add_model_arguments(parser, required=False)
-    parser.add_argument(
-        "--results",
-        help="evaluate this COCO results JSON (image and category ids of the dataset) "
-        "instead of running --weights",
+    data.add_argument(
+        "--data-names", type=NAMES_FILE, help="class names file for YOLO/VOC datasets"
     )
+    add_model_arguments(parser, required=False)
+    _add_results_arguments(parser)
     parser.add_argument("--conf", type=fraction, default=0.001, help="score threshold (0.001)")
     parser.add_argument("--iou", type=fraction, default=0.6, help="NMS IoU threshold (0.6)")
-    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument(
+        "--max-det", type=positive_int, default=300, help="detections per image (300)"
+    )
     parser.add_argument(
         "--multi-label", action="store_true", help="score every class of a box, not only its best"
     )
@@ -53,6 +65,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs/val", help="output folder (runs/val)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+
+
+def _add_results_arguments(parser: argparse.ArgumentParser) -> None:
+    """--results and --match: evaluate a COCO results file instead of a model."""
+    parser.add_argument(
+        "--results",
+        type=existing_file,
+        help="evaluate this COCO results JSON instead of running --weights; categories map "
+        "by category_name when entries have one, else by the dataset's category ids",
+    )
+    parser.add_argument(
+        "--match",
+        choices=("auto", "file_name", "image_id"),
+        default="auto",
+        help="--results: find each result's image by file_name or by the dataset's image_id; "
+        "auto = file_name when every entry has one, else image_id. A result that matches no "
+        "image is an error",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         Path(args.out).mkdir(parents=True, exist_ok=True)  # fail before predicting, not after
         if args.results:
-            preds = read_coco_results(args.results, data)
+            preds = read_coco_results(args.results, data, match=args.match)
             report = evaluate_predictions(
                 preds, data, args.out, plot_conf=args.plot_conf, **options
             )

@@ -19,8 +19,7 @@ import torch
 from torchvision.ops import box_iou
 from tqdm import tqdm
 
-from yolov3.data.layout import image_size
-from yolov3.data.letterbox import load_image
+from yolov3.data.layout import ORIENTATION_TEXT, decode_fully, exif_orientation, image_size
 from yolov3.data.records import DatasetError, DetectionData, ImageRecord, Problem
 
 BOUNDS_TOLERANCE = 0.5  # pixels; absorbs float rounding of normalised coordinates
@@ -83,19 +82,27 @@ def _check_image(record: ImageRecord, deep: bool) -> tuple[list[Problem], tuple[
         return [Problem("missing_image", where, f"{image} not found")], None
     size = image_size(record.path)
     if size is not None and deep:
-        try:
-            load_image(record.path)
-        except DatasetError:
-            size = None
+        broken = decode_fully(record.path)
+        if broken is not None:
+            message = f"{image} is truncated or corrupt ({broken})"
+            return [Problem("unreadable_image", where, message)], None
     if size is None:
         return [Problem("unreadable_image", where, f"{image} cannot be decoded")], None
+    found = []
+    orientation = exif_orientation(record.path)
+    if orientation != 1:
+        message = (
+            f"{image} carries EXIF orientation {orientation} ({ORIENTATION_TEXT[orientation]}): "
+            f"it is read upright, {size[0]}x{size[1]}, and its boxes are taken in that orientation"
+        )
+        found.append(Problem("exif_rotation", where, message, "warning"))
     if (record.width, record.height) != size:
         message = (
             f"annotation says the image is {record.width}x{record.height} but "
             f"{record.path.name} is {size[0]}x{size[1]} (width x height)"
         )
-        return [Problem("size_mismatch", record.where(), message)], size
-    return [], size
+        return [*found, Problem("size_mismatch", record.where(), message)], size
+    return found, size
 
 
 def _box_text(box: np.ndarray) -> str:

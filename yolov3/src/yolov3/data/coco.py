@@ -88,7 +88,7 @@ def _records(doc: dict[str, Any], path: Path, images_dir: Path) -> dict[int, Ima
     return records
 
 
-Found = dict[int, list[tuple[list[float], int, bool, str]]]
+Found = dict[int, list[tuple[list[float], int, bool, str, float]]]
 
 
 def _annotations(
@@ -98,8 +98,8 @@ def _annotations(
     index: dict[int, int],
     problems: list[Problem],
 ) -> Found:
-    """Per image id, ``(xyxy, label, iscrowd, source)`` of its annotations; what cannot be
-    used is reported in ``problems``."""
+    """Per image id, ``(xyxy, label, iscrowd, source, area)`` of its annotations (area NaN
+    when the annotation has none); what cannot be used is reported in ``problems``."""
     found: Found = {i: [] for i in records}
     for i, ann in enumerate(annotations):
         ann_id = ann.get("id", f"#{i}") if isinstance(ann, dict) else f"#{i}"
@@ -126,8 +126,19 @@ def _annotations(
             )
         label = index.get(category, -1)
         xyxy = xywh_to_xyxy_np([x, y, w, h])[0].tolist()
-        found[image_id].append((xyxy, label, bool(ann.get("iscrowd", 0)), source))
+        found[image_id].append(
+            (xyxy, label, bool(ann.get("iscrowd", 0)), source, _area(ann.get("area")))
+        )
     return found
+
+
+def _area(value: Any) -> float:
+    """The annotation's ``area`` as a number (NaN when missing or not a number)."""
+    try:
+        area = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return area if np.isfinite(area) and area >= 0 else float("nan")
 
 
 def read_coco(
@@ -159,6 +170,7 @@ def read_coco(
                 json_path,
                 [a[3] for a in anns],
                 image_id,
+                np.array([a[4] for a in anns], np.float64),
             )
         )
     names, ids = [n for _, n in cats], [c for c, _ in cats]
@@ -178,7 +190,8 @@ def to_coco_dict(data: DetectionData, file_names: list[str] | None = None) -> di
             {"id": image_id, "file_name": name, "width": record.width, "height": record.height}
         )
         xywh = xyxy_to_xywh_np(record.boxes)
-        for box, label, diff in zip(xywh, record.labels, record.difficult, strict=True):
+        rows = zip(xywh, record.labels, record.difficult, record.areas, strict=True)
+        for box, label, diff, area in rows:
             w, h = float(box[2]), float(box[3])
             annotations.append(
                 {
@@ -186,7 +199,7 @@ def to_coco_dict(data: DetectionData, file_names: list[str] | None = None) -> di
                     "image_id": image_id,
                     "category_id": data.category_ids[label],
                     "bbox": [float(box[0]), float(box[1]), w, h],
-                    "area": w * h,
+                    "area": float(area) if np.isfinite(area) else w * h,
                     "iscrowd": int(diff),
                     "segmentation": [],
                 }

@@ -71,6 +71,29 @@ def read_category_ids(folder: Path, names: list[str]) -> list[int]:
     return [ids[n] for n in names]
 
 
+def read_categories(path: Path, names: list[str]) -> list[int]:
+    """COCO category ids of ``names`` from a ``categories.json`` (a list of ``{"id", "name"}``)
+    or a COCO instances JSON (its ``categories``), matched by name.
+
+    Raises:
+        DatasetError: the file is neither, or lacks one of ``names``.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        cats = doc["categories"] if isinstance(doc, dict) else doc
+        ids = {str(c["name"]): int(c["id"]) for c in cats}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise DatasetError(
+            f'{path}: expected a categories.json (a JSON list of {{"id": int, "name": str}}) '
+            f"or a COCO instances JSON with categories ({type(err).__name__}: {err})"
+        ) from None
+    missing = [n for n in names if n not in ids]
+    if missing:
+        raise DatasetError(f"{path}: no category for the model's classes {missing}")
+    return [ids[n] for n in names]
+
+
 def write_names(data: DetectionData, folder: Path, filename: str) -> None:
     """Write the class names, and ``categories.json`` when the ids are not ``1..C``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,13 +105,50 @@ def write_names(data: DetectionData, folder: Path, filename: str) -> None:
         (folder / CATEGORIES_FILE).write_text(json.dumps(cats, indent=1) + "\n", "utf-8")
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """``(width, height)`` from the image header (no decoding); None if missing or unreadable."""
+# EXIF orientations (tag 0x0112) that turn the picture by 90 or 270 degrees.
+TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
+ORIENTATION_TEXT = {
+    2: "mirrored",
+    3: "rotated 180°",
+    4: "flipped upside down",
+    5: "mirrored and rotated 90° counter-clockwise",
+    6: "rotated 90° clockwise",
+    7: "mirrored and rotated 90° clockwise",
+    8: "rotated 90° counter-clockwise",
+}
+
+
+def exif_orientation(path: Path) -> int:
+    """The EXIF orientation tag (1 = upright, 2..8 = turned or mirrored); 1 when absent."""
     try:
         with Image.open(path) as img:
-            return img.size
-    except (OSError, UnidentifiedImageError, ValueError):
+            value = img.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
+        return 1
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """``(width, height)`` as the image is shown, i.e. after its EXIF orientation (as
+    :func:`yolov3.data.load_image` decodes it), from the header without decoding; None if
+    missing or unreadable."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            orientation = img.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
         return None
+    return (height, width) if orientation in TRANSPOSED_ORIENTATIONS else (width, height)
+
+
+def decode_fully(path: Path) -> str | None:
+    """None when every byte of the image decodes, else why not (truncated, corrupt)."""
+    try:
+        with Image.open(path) as img:
+            img.load()  # raises on truncated data, unlike OpenCV, which only warns
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def list_images(folder: Path) -> list[Path]:

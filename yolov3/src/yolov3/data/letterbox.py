@@ -85,14 +85,14 @@ def fit_letterbox(height: int, width: int, size: int) -> Letterbox:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """Decode an image as HWC uint8 RGB, in stored orientation (EXIF rotation ignored, as
-    annotation tools and image-size headers do).
+    """Decode an image as HWC uint8 RGB, upright: its EXIF orientation is applied, as photo
+    viewers and annotation tools show it (:func:`yolov3.data.layout.image_size` gives the
+    same oriented size).
 
     Raises:
         DatasetError: the file is missing or cannot be decoded.
     """
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    image = cv2.imread(str(path), flags)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # applies the EXIF orientation
     if image is None:
         reason = "not found" if not Path(path).is_file() else "cannot be decoded"
         raise DatasetError(f"{path}: image {reason}")

@@ -54,6 +54,8 @@ class ImageRecord:
         annotation: the label file the boxes came from (YOLO txt, VOC XML, COCO JSON), if any.
         sources: per box, where it was read (``"line 3"``, ``"object 2"``, ``"annotation 17"``).
         image_id: the COCO image id, kept so that round trips preserve it.
+        areas (np.ndarray[N] float64): COCO's annotation ``area`` (the segmentation's area,
+            which decides small/medium/large); NaN where the format has none (box area).
     """
 
     path: Path
@@ -65,6 +67,7 @@ class ImageRecord:
     annotation: Path | None = None
     sources: list[str] = field(default_factory=list)
     image_id: int | None = None
+    areas: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float64))
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -76,6 +79,11 @@ class ImageRecord:
         ).astype(bool)
         if len(self.difficult) != n:
             raise ValueError(f"{self.path}: {len(self.difficult)} difficult flags for {n} boxes")
+        self.areas = np.asarray(self.areas, np.float64).reshape(-1)
+        if len(self.areas) == 0:
+            self.areas = np.full(n, np.nan)
+        if len(self.areas) != n:
+            raise ValueError(f"{self.path}: {len(self.areas)} areas for {n} boxes")
         if not self.sources:
             self.sources = [f"box {i}" for i in range(n)]
         if len(self.sources) != n:
@@ -102,6 +110,7 @@ class ImageRecord:
             annotation=self.annotation,
             sources=[self.sources[i] for i in idx],
             image_id=self.image_id,
+            areas=self.areas[idx],
         )
 
 

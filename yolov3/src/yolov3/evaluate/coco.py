@@ -2,9 +2,11 @@
 
 The 12 summary numbers (AP, AP50, AP75, AP small/medium/large, AR@1/10/100, AR
 small/medium/large) follow ``COCOeval``: 10 IoU thresholds 0.50:0.05:0.95, 101-point
-interpolated precision, at most 100 detections per image and class, areas from box
-``w * h``. Ground truth flagged ``difficult`` (VOC) or ``iscrowd`` (COCO) is a crowd region:
-matching it neither helps nor hurts.
+interpolated precision, at most 100 detections per image and class. Object size comes from
+a ground truth's COCO ``area`` where the dataset gives one (the segmentation's area, as
+pycocotools reads it) and from box ``w * h`` otherwise (always for detections). Ground
+truth flagged ``difficult`` (VOC) or ``iscrowd`` (COCO) is a crowd region: matching it
+neither helps nor hurts.
 """
 
 from __future__ import annotations
@@ -273,6 +275,7 @@ def ground_truths_from_records(records: Sequence, num_classes: int) -> list[dict
                 "boxes": record.boxes[keep],
                 "labels": record.labels[keep],
                 "difficult": record.difficult[keep],
+                "area": record.areas[keep],
             }
         )
     return truths

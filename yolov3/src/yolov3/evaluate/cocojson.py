@@ -38,8 +38,9 @@ def to_coco_ground_truth(
 ) -> dict:
     """A COCO instances dict (``images``, ``annotations``, ``categories``).
 
-    Image ids default to the list index and category ids to the class index. Areas are box
-    areas; ``difficult`` truths become ``iscrowd`` 1.
+    Image ids default to the list index and category ids to the class index. Areas are the
+    truths' ``area`` where given (COCO's annotation area), else box areas; ``difficult``
+    truths become ``iscrowd`` 1.
 
     Args:
         image_sizes: ``(height, width)`` per image, written when given.
@@ -56,14 +57,17 @@ def to_coco_ground_truth(
         images.append(image)
         labels = _to_numpy(item["labels"], np.int64).reshape(-1)
         difficult = _to_numpy(item.get("difficult", np.zeros(len(labels))), bool).reshape(-1)
-        for box, label, crowd in zip(_xywh(item["boxes"]), labels, difficult, strict=True):
+        given = item.get("area")
+        areas = np.full(len(labels), np.nan) if given is None else _to_numpy(given, np.float64)
+        rows = zip(_xywh(item["boxes"]), labels, difficult, areas.reshape(-1), strict=True)
+        for box, label, crowd, area in rows:
             annotations.append(
                 {
                     "id": len(annotations) + 1,  # pycocotools treats id 0 as "unmatched"
                     "image_id": img_ids[i],
                     "category_id": cat_ids[int(label)],
                     "bbox": box.tolist(),
-                    "area": float(box[2] * box[3]),
+                    "area": float(area) if np.isfinite(area) else float(box[2] * box[3]),
                     "iscrowd": int(crowd),
                 }
             )
@@ -103,11 +107,14 @@ def write_json(data: object, path: str | Path) -> Path:
     return path
 
 
-def pycocotools_stats(ground_truth: dict, results: list[dict]) -> np.ndarray:
+def pycocotools_stats(
+    ground_truth: dict, results: list[dict], image_ids: Sequence[int] | None = None
+) -> np.ndarray:
     """``COCOeval(...).stats`` (12 numbers) for a ground-truth dict and results list.
 
-    pycocotools cannot load an empty results list; with no detection every defined AP and
-    AR is 0, which is returned directly.
+    ``image_ids`` limits the evaluation to those images (a dataset's original JSON may list
+    images that were not evaluated). pycocotools cannot load an empty results list; with no
+    detection every defined AP and AR is 0, which is returned directly.
     """
     # lazy: pycocotools only for the optional cross-check
     from pycocotools.coco import COCO
@@ -128,6 +135,8 @@ def pycocotools_stats(ground_truth: dict, results: list[dict]) -> np.ndarray:
         else:
             coco_dt = coco_gt.loadRes(json.loads(json.dumps(results)))
         evaluator = COCOeval(coco_gt, coco_dt, "bbox")
+        if image_ids is not None:
+            evaluator.params.imgIds = sorted(int(i) for i in image_ids)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()

@@ -30,7 +30,9 @@ class Table:
 
     Attributes:
         image, label (np.ndarray[N] int64): image index and class of each box.
-        xywh (np.ndarray[N, 4] float64): COCO boxes; ``area`` is ``w * h``.
+        xywh (np.ndarray[N, 4] float64): COCO boxes.
+        area (np.ndarray[N] float64): what decides small/medium/large: a ground truth's COCO
+            ``area`` when given (the segmentation's), else ``w * h``, as pycocotools.
         score (np.ndarray[N] float64): detection scores (ones for ground truth).
         ignore (np.ndarray[N] bool): ground truth flagged difficult / crowd: matched as a COCO
             crowd region (overlap over detection area, any number of matches) and ignored.
@@ -60,8 +62,10 @@ def _to_numpy(value: Any, dtype: type) -> np.ndarray:
 
 def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
     """Flatten per-image dicts (``boxes`` xyxy, ``labels``, and ``scores`` for predictions or
-    optionally ``difficult`` (alias ``iscrowd``) for ground truth)."""
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("image", "label", "box", "aux")}
+    optionally ``difficult`` (alias ``iscrowd``) and ``area`` (COCO's annotation area, NaN =
+    box area) for ground truth)."""
+    keys = ("image", "label", "box", "aux", "area")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     for i, item in enumerate(items):
         boxes = _to_numpy(item["boxes"], np.float64).reshape(-1, 4)
         labels = _to_numpy(item["labels"], np.int64).reshape(-1)
@@ -88,15 +92,20 @@ def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
         parts["label"].append(labels)
         parts["box"].append(boxes)
         parts["aux"].append(aux)
+        area = item.get("area") if kind != "prediction" else None
+        parts["area"].append(_given_area(area, len(boxes), kind, i))
     image = np.concatenate(parts["image"]) if items else np.zeros(0, np.int64)
     label = np.concatenate(parts["label"]) if items else np.zeros(0, np.int64)
     box = np.concatenate(parts["box"]) if items else np.zeros((0, 4))
     aux = np.concatenate(parts["aux"]) if items else np.zeros(0)
     xywh = xyxy_to_xywh_np(box)
+    given = np.concatenate(parts["area"]) if items else np.zeros(0)
+    area = np.where(np.isnan(given), xywh[:, 2] * xywh[:, 3], given)
     score = aux if kind == "prediction" else np.ones(len(aux))
     # stable: equal scores keep input order, as pycocotools' mergesort does
     order = np.lexsort((np.arange(len(image)), -score, label, image))
     image, label, xywh, score = image[order], label[order], xywh[order], score[order]
+    area = area[order]
     key = image * num_classes + label
     starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1] if len(key) else np.zeros(0, np.int64)
     group_start = np.repeat(starts, np.diff(np.r_[starts, len(key)]))
@@ -104,11 +113,21 @@ def build_table(items: Sequence[dict], num_classes: int, kind: str) -> Table:
         image=image,
         label=label,
         xywh=xywh,
-        area=xywh[:, 2] * xywh[:, 3],
+        area=area,
         score=score,
         ignore=(aux[order] != 0) if kind != "prediction" else np.zeros(len(image), bool),
         rank=np.arange(len(image)) - group_start,
     )
+
+
+def _given_area(area: Any, n: int, kind: str, i: int) -> np.ndarray:
+    """Ground-truth areas given with the boxes (NaN where not given)."""
+    if area is None:
+        return np.full(n, np.nan)
+    area = _to_numpy(area, np.float64).reshape(-1)
+    if len(area) != n:
+        raise ValueError(f"{kind} {i}: {len(area)} areas for {n} boxes")
+    return area
 
 
 def _groups(table: Table, num_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

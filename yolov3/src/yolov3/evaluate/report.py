@@ -34,12 +34,15 @@ class ValReport:
     Attributes:
         result: our COCO evaluation (``result.extras`` holds VOC APs when asked).
         pycocotools: ``COCOeval.stats`` on the same detections, when asked.
+        pycocotools_on: the ground truth pycocotools read: the dataset's original COCO JSON
+            when there is one, else the ground truth this evaluation wrote.
         confusion: the confusion matrix at the plots' score threshold.
         written: output files by kind.
     """
 
     result: EvalResult
     pycocotools: np.ndarray | None = None
+    pycocotools_on: str = "the same detections"
     confusion: np.ndarray | None = None
     written: dict[str, Path] = field(default_factory=dict)
 
@@ -69,7 +72,7 @@ class ValReport:
             r.table(),
         ]
         if self.pycocotools is not None:
-            parts += ["", "pycocotools on the same detections:", self.side_by_side()]
+            parts += ["", f"pycocotools on {self.pycocotools_on}:", self.side_by_side()]
         return "\n".join(parts)
 
 
@@ -109,47 +112,92 @@ def evaluate_dataset(
     return evaluate_predictions(preds, data, out, voc, pycocotools, plot_conf)
 
 
-def read_coco_results(path: str | Path, data: Any) -> list[dict[str, np.ndarray]]:
+MATCH_CHOICES = ("auto", "file_name", "image_id")
+
+
+def read_coco_results(
+    path: str | Path, data: Any, match: str = "auto"
+) -> list[dict[str, np.ndarray]]:
     """A COCO results JSON as per-image predictions for :func:`evaluate_predictions`.
 
-    Category ids are the dataset's ``category_ids``. Images are found by ``image_id`` (the
-    dataset's, as ``yolov3 val`` writes them), or by ``file_name`` for entries that carry
-    one (as ``yolov3 detect`` writes them) when the dataset's file names are unique.
+    Args:
+        match: how a result finds its image: ``"file_name"`` (the image's file name, as
+            ``yolov3 detect`` writes it), ``"image_id"`` (the dataset's image id, as ``yolov3
+            val`` writes it), or ``"auto"``: ``file_name`` when every entry has one, else
+            ``image_id``. One key is used for every entry; there is no fallback.
+
+    Categories are mapped by ``category_name`` when an entry has one (``yolov3 detect``
+    writes it), else ``category_id`` must be one of the dataset's ``category_ids``.
 
     Raises:
-        ValueError: naming the file and the entry with an unknown image or category id.
+        ValueError: naming the file and the first entry that matches no image of the
+            dataset, or whose category cannot be mapped to one of its classes.
     """
     path = Path(path)
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable JSON file ({exc})") from exc
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: expected a JSON list of COCO results")
+    entries = _load_results(path)
+    if match not in MATCH_CHOICES:
+        raise ValueError(f"match={match!r}; expected one of {MATCH_CHOICES}")
+    if match == "auto":
+        named = all(isinstance(e, dict) and "file_name" in e for e in entries)
+        match = "file_name" if entries and named else "image_id"
     records, ids = _ordered(data)
-    row = {image_id: i for i, image_id in enumerate(ids)}
-    names = [r.path.name for r in records]
-    by_name = {name: i for i, name in enumerate(names)} if len(set(names)) == len(names) else {}
-    label = {c: k for k, c in enumerate(data.category_ids)}
+    keys: list[Any] = [r.path.name for r in records] if match == "file_name" else ids
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{path}: the dataset's file names are not unique; use image_id")
+    row = {key: i for i, key in enumerate(keys)}
     parts: list[list[tuple]] = [[] for _ in records]
     for n, entry in enumerate(entries):
-        try:
-            named = isinstance(entry, dict) and entry.get("file_name") in by_name
-            i = by_name[entry["file_name"]] if named else row[entry["image_id"]]
-            k = label[entry["category_id"]]
-            x, y, w, h = (float(v) for v in entry["bbox"])
-            parts[i].append((x, y, x + w, y + h, float(entry["score"]), k))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{path}: entry {n}: expected image_id among the dataset's (or a file_name of "
-                f"its images), category_id in {_id_range(data.category_ids)}, bbox [x, y, w, h] "
-                f"and score ({exc!r})"
-            ) from exc
+        i, k, box = _entry(entry, match, row, data, f"{path}: entry {n}")
+        parts[i].append((*box, k))
     preds = []
     for rows in parts:
         a = np.array(rows, np.float64).reshape(-1, 6)
         preds.append({"boxes": a[:, :4], "scores": a[:, 4], "labels": a[:, 5].astype(np.int64)})
     return preds
+
+
+def _load_results(path: Path) -> list[Any]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a JSON list of COCO results")
+    return entries
+
+
+def _entry(
+    entry: Any, match: str, row: dict, data: Any, where: str
+) -> tuple[int, int, tuple[float, ...]]:
+    """(image row, class index, (x1, y1, x2, y2, score)) of one result entry."""
+    if not isinstance(entry, dict) or match not in entry:
+        raise ValueError(f"{where}: expected an object with {match}, category_id, bbox, score")
+    key = entry[match]
+    if key not in row:
+        what = f"file_name {key!r}" if match == "file_name" else f"image_id {key!r}"
+        raise ValueError(f"{where}: {what} is not an image of the dataset (matched by {match})")
+    if "category_name" in entry:
+        names = {name: k for k, name in enumerate(data.class_names)}
+        if entry["category_name"] not in names:
+            raise ValueError(
+                f"{where}: category_name {entry['category_name']!r} is not a class of the "
+                f"dataset ({', '.join(data.class_names)})"
+            )
+        k = names[entry["category_name"]]
+    else:
+        label = {c: k for k, c in enumerate(data.category_ids)}
+        if entry.get("category_id") not in label:
+            raise ValueError(
+                f"{where}: category_id {entry.get('category_id')!r} is not one of the "
+                f"dataset's category ids ({_id_range(data.category_ids)}) and the entry has "
+                "no category_name to map it by"
+            )
+        k = label[entry["category_id"]]
+    try:
+        x, y, w, h = (float(v) for v in entry["bbox"])
+        return row[key], k, (x, y, x + w, y + h, float(entry["score"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: expected bbox [x, y, w, h] and a score ({exc!r})") from None
 
 
 def _id_range(ids: list[int]) -> str:
@@ -189,10 +237,25 @@ def evaluate_predictions(
     )
     results = to_coco_results(preds, image_ids=ids, category_ids=data.category_ids)
     if pycocotools:
-        report.pycocotools = pycocotools_stats(ground_truth, results)
+        original = _original_json(records)
+        if original is not None:
+            doc = json.loads(original.read_text(encoding="utf-8"))
+            report.pycocotools = pycocotools_stats(doc, results, image_ids=ids)
+            report.pycocotools_on = f"the same detections and the original {original}"
+        else:
+            report.pycocotools = pycocotools_stats(ground_truth, results)
     if out is not None:
         _write(report, Path(out), ground_truth, results)
     return report
+
+
+def _original_json(records: list[Any]) -> Path | None:
+    """The COCO JSON every record was read from, when they all come from one."""
+    sources = {r.annotation for r in records}
+    if len(sources) != 1:
+        return None
+    source = next(iter(sources))
+    return source if source is not None and source.suffix.lower() == ".json" else None
 
 
 def _write(report: ValReport, out: Path, ground_truth: dict, results: list[dict]) -> None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from torch import nn
 
 from yolov3.config import ModelConfig
+from yolov3.filekind import DARKNET_CFG, file_kind
 from yolov3.model.layers import ConvBNLeaky, MaxPoolSame
 from yolov3.model.yolov3 import DetectionBlock, DetectorBase, YOLOv3, YOLOv3Tiny
 
@@ -199,6 +200,9 @@ def read_cfg(path: str | Path) -> tuple[Section, list[Section]]:
         DarknetFormatError: on a line that is neither a section, an option nor a comment.
     """
     path = Path(path)
+    kind = file_kind(path)
+    if kind != DARKNET_CFG:
+        raise DarknetFormatError(f"{path} is {kind}; expected {DARKNET_CFG}")
     sections: list[Section] = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = "".join(raw.split())  # Darknet drops every whitespace character

@@ -24,9 +24,11 @@ import torch
 from torch import Tensor, nn
 
 from yolov3.config import ModelConfig
+from yolov3.filekind import DARKNET_WEIGHTS, file_kind
 from yolov3.model.darknet_cfg import (
     DarknetFormatError,
     Layer,
+    Section,
     backbone_layer_count,
     describe_model,
     normalize_section,
@@ -72,6 +74,9 @@ class DarknetHeader:
 
     @classmethod
     def read(cls, path: Path) -> DarknetHeader:
+        kind = file_kind(path)
+        if kind != DARKNET_WEIGHTS and not kind.startswith("a binary file"):
+            raise DarknetFormatError(f"{path} is {kind}; expected {DARKNET_WEIGHTS}")
         with path.open("rb") as file:
             head = file.read(20)
         if len(head) < 16:
@@ -228,7 +233,7 @@ def model_from_cfg(path: str | Path, class_names: tuple[str, ...] = ()) -> Detec
         DarknetFormatError: naming the file, line and layer that do not match.
     """
     path = Path(path)
-    _, sections = read_cfg(path)
+    net, sections = read_cfg(path)
     layers = [normalize_section(section, i, path) for i, section in enumerate(sections)]
     yolos = [layer for layer in layers if layer.kind == "yolo"]
     arch = {3: "yolov3", 2: "yolov3-tiny"}.get(len(yolos))
@@ -247,7 +252,17 @@ def model_from_cfg(path: str | Path, class_names: tuple[str, ...] = ()) -> Detec
         raise DarknetFormatError(f"{path}: {exc}") from exc
     model = build_model(config)
     _check_layers(path, layers, describe_model(model), config)
+    model.input_size = _net_size(net)
     return model
+
+
+def _net_size(net: Section) -> int | None:
+    """The cfg's square ``width`` = ``height`` when it is a multiple of 32, else None."""
+    try:
+        width, height = int(net.options.get("width", 0)), int(net.options.get("height", 0))
+    except ValueError:
+        return None
+    return width if width == height and width > 0 and width % 32 == 0 else None
 
 
 def _check_layers(path: Path, found: list[Layer], expected: list[Layer], config: ModelConfig):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from yolov3.checkpoint import CheckpointError, load_checkpoint
 from yolov3.config import ModelConfig
+from yolov3.filekind import DARKNET_WEIGHTS, file_kind
 from yolov3.model.darknet_io import DarknetFormatError, load_darknet_weights, model_from_cfg
 from yolov3.model.yolov3 import DetectorBase, build_model
 
@@ -23,7 +24,8 @@ def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
             ``DarknetFormatError`` or a missing ``cfg``), with the file named.
     """
     path = Path(path)
-    if cfg is not None or path.suffix == ".weights":
+    darknet = path.suffix == ".weights" or (path.is_file() and file_kind(path) == DARKNET_WEIGHTS)
+    if cfg is not None or darknet:
         if cfg is None:
             raise DarknetFormatError(f"{path}: Darknet weights need their .cfg (pass cfg=...)")
         model = model_from_cfg(cfg)
@@ -42,6 +44,9 @@ def load_model(path: str | Path, cfg: str | Path | None = None) -> DetectorBase:
             f"{path}: weights do not fit {config.arch} with {config.num_classes} classes: "
             f"{_mismatch(model.state_dict(), weights)}"
         ) from exc
+    train = state.get("train_config")
+    size = train.get("img_size") if isinstance(train, dict) else None
+    model.input_size = int(size) if isinstance(size, int) and size > 0 and size % 32 == 0 else None
     return model.eval()
 
 

@@ -23,6 +23,8 @@ class DetectorBase(nn.Module):
     config: ModelConfig
     backbone: nn.Module
     channels_last: bool = False  # set by fuse(): inputs are converted on the way in
+    # the input side it was trained at (a checkpoint's img_size, a cfg's width), when known
+    input_size: int | None = None
 
     def head_convs(self) -> list[nn.Conv2d]:
         """The final 1x1 prediction conv of each scale, in scale order."""

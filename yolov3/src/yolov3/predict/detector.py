@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from PIL import ImageOps
 from torch import Tensor, nn
 from tqdm import tqdm
 
@@ -18,14 +19,18 @@ from yolov3.boxes import clip_boxes
 from yolov3.config import ModelConfig
 from yolov3.data import letterbox, load_image
 from yolov3.devices import resolve_device
+from yolov3.filekind import NAMES, require_kind
 from yolov3.model.loading import load_model
 from yolov3.predict.decode import decode, postprocess
 
 ImageLike = str | Path | np.ndarray | Any  # Any: a PIL image
 
 
-def to_rgb_array(image: ImageLike) -> np.ndarray:
+def to_rgb_array(image: ImageLike, bgr: bool = False) -> np.ndarray:
     """An image as HWC uint8 RGB: from a path, a PIL image or an array (HWC RGB or HW gray).
+
+    ``bgr``: arrays are in OpenCV's BGR(A) order (``cv2.imread``, ``VideoCapture``) and are
+    reversed to RGB; paths and PIL images are unaffected.
 
     Raises:
         yolov3.data.DatasetError: a path that is missing or cannot be decoded.
@@ -33,8 +38,8 @@ def to_rgb_array(image: ImageLike) -> np.ndarray:
     """
     if isinstance(image, str | Path):
         return load_image(Path(image))
-    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL
-        return np.asarray(image.convert("RGB"))
+    if hasattr(image, "convert") and hasattr(image, "size"):  # PIL, upright like a file
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     if not isinstance(image, np.ndarray):
         raise TypeError(f"expected a path, a PIL image or a numpy array, got {type(image)}")
     if image.ndim == 2:
@@ -43,6 +48,8 @@ def to_rgb_array(image: ImageLike) -> np.ndarray:
         raise ValueError(f"expected an HWC RGB image array, got shape {image.shape}")
     if image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 image array (0..255), got {image.dtype}")
+    if bgr:
+        return np.ascontiguousarray(image[:, :, 2::-1])
     return np.ascontiguousarray(image[:, :, :3])
 
 
@@ -50,6 +57,7 @@ def read_names(names: str | Path | Sequence[str] | None) -> list[str] | None:
     """Class names from a list or a ``.names`` file (one per line)."""
     if names is None or isinstance(names, list | tuple):
         return None if names is None else [str(n) for n in names]
+    require_kind(names, NAMES)
     lines = Path(names).read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
 
@@ -69,7 +77,8 @@ class Detector:
 
     Args:
         model: a YOLOv3 or YOLOv3-tiny (``yolov3.model.build_model``); put in eval mode.
-        img_size: network input side, a multiple of 32.
+        img_size: network input side, a multiple of 32 (default: the size the model was
+            trained at, from its checkpoint or its cfg's ``width``, else 416).
         conf_thresh, iou_thresh, max_det, classes, multi_label: see
             :func:`yolov3.predict.postprocess`.
         class_names: names by class id (default: the model config's, else the ids).
@@ -77,12 +86,17 @@ class Detector:
         letterbox: keep the aspect ratio and pad, as in training (default); False stretches
             the image to a square, as Darknet's and OpenCV DNN's stock demos do.
         half: run the network in float16 (CUDA only; ignored on the CPU).
+        bgr: NumPy arrays given to ``__call__`` are BGR, as ``cv2.imread`` returns them
+            (default False: RGB, as PIL and ``yolov3.data.load_image`` return them). Paths
+            and PIL images are read the same either way.
+        category_ids: COCO category id per class, written to COCO results (default: the
+            model config's, which training takes from a COCO dataset; else ``class + 1``).
     """
 
     def __init__(
         self,
         model: nn.Module,
-        img_size: int = 416,
+        img_size: int | None = None,
         conf_thresh: float = 0.25,
         iou_thresh: float = 0.45,
         max_det: int = 300,
@@ -92,7 +106,10 @@ class Detector:
         device: str | torch.device | None = None,
         letterbox: bool = True,
         half: bool = False,
+        category_ids: Sequence[int] | None = None,
+        bgr: bool = False,
     ) -> None:
+        img_size = img_size or getattr(model, "input_size", None) or 416
         if img_size % 32:
             raise ValueError(f"img_size must be a multiple of 32, got {img_size}")
         self.config: ModelConfig = model.config
@@ -104,12 +121,20 @@ class Detector:
         self.classes = None if classes is None else [int(c) for c in classes]
         self.multi_label = multi_label
         self.letterbox = letterbox
+        self.bgr = bgr
         names = list(class_names or self.config.class_names)
         if names and len(names) != self.config.num_classes:
             raise ValueError(
                 f"{len(names)} class names for a model with {self.config.num_classes} classes"
             )
         self.class_names = names or [str(k) for k in range(self.config.num_classes)]
+        ids = list(category_ids or self.config.category_ids)
+        if ids and len(ids) != self.config.num_classes:
+            raise ValueError(
+                f"{len(ids)} category ids for a model with {self.config.num_classes} classes"
+            )
+        #: COCO category id per class; ``class + 1`` when the model does not know its own
+        self.category_ids = ids or list(range(1, self.config.num_classes + 1))
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, fuse: bool = True, **kwargs: Any) -> Detector:
@@ -151,7 +176,8 @@ class Detector:
         """Detect objects in one image or a sequence of images.
 
         Args:
-            images: a path, a numpy HWC RGB uint8 array or a PIL image, or a list of them.
+            images: a path, a numpy HWC uint8 array (RGB, or BGR with ``bgr=True``) or a PIL
+                image, or a list of them.
             batch_size: images per forward pass.
 
         Returns:
@@ -162,7 +188,7 @@ class Detector:
             images = [images]
         results: list[dict[str, Tensor]] = []
         for start in range(0, len(images), batch_size):
-            chunk = [to_rgb_array(im) for im in images[start : start + batch_size]]
+            chunk = [to_rgb_array(im, self.bgr) for im in images[start : start + batch_size]]
             results.extend(self.predict_arrays(chunk))
         return results
 

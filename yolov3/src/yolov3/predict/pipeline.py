@@ -80,8 +80,9 @@ class DetectReport:
 class _Writer:
     """Writes each picture's outputs and collects the COCO results."""
 
-    def __init__(self, out: Path, names: list[str], report: DetectReport, options: dict) -> None:
-        self.out, self.names, self.report, self.options = out, names, report, options
+    def __init__(self, out: Path, detector: Detector, report: DetectReport, options: dict) -> None:
+        self.out, self.report, self.options = out, report, options
+        self.names, self.category_ids = detector.class_names, detector.category_ids
         self.results: list[dict] = []
         self.used: set[str] = set()
 
@@ -110,7 +111,8 @@ class _Writer:
                 {
                     "image_id": image_id,
                     "file_name": name,
-                    "category_id": int(label) + 1,
+                    "category_id": self.category_ids[int(label)],
+                    "category_name": self.names[int(label)],
                     "bbox": xywh,
                     "score": float(score),
                 }
@@ -142,9 +144,11 @@ def detect_source(
 
     COCO ``image_id`` is the file's number when every image is named by a number (as COCO's
     own files are), otherwise the picture's position in the run; each result also carries
-    ``file_name`` (``clip.mp4:frame`` for video frames). ``category_id`` is the class index
-    plus 1, as ``yolov3 val`` and ``yolov3 data convert --to coco`` number the categories of a
-    dataset without ids of its own, so ``yolov3 val --results`` reads the file back.
+    ``file_name`` (``clip.mp4:frame`` for video frames). ``category_id`` is the dataset's own
+    COCO category id when the detector knows it (``Detector.category_ids``: from a checkpoint
+    trained on COCO JSON or a ``categories.json``, or ``yolov3 detect --categories``), else
+    the class index plus 1; ``category_name`` is the class name, by which ``yolov3 val
+    --results`` maps each result to the dataset's classes.
 
     Raises:
         FileNotFoundError: nothing to read at ``source`` (see :func:`expand_source`).
@@ -157,7 +161,7 @@ def detect_source(
     out.mkdir(parents=True, exist_ok=True)
     report = DetectReport()
     options = {"save_images": save_images, "save_txt": save_txt, "save_conf": save_conf}
-    writer = _Writer(out, detector.class_names, report, options)
+    writer = _Writer(out, detector, report, options)
     images = [f for f in files if f.suffix.lower() not in VIDEO_SUFFIXES]
     videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
     numeric = not videos and _numbered(images)

@@ -18,10 +18,12 @@ from yolov3.train.loop import (
 )
 from yolov3.train.loss import YoloLoss
 from yolov3.train.run import Run, fit, multiscale_range
+from yolov3.train.run_dir import RunFolderError, next_run_dir
 from yolov3.train.targets import ScaleTargets, build_targets
 
 __all__ = [
     "Run",
+    "RunFolderError",
     "ScaleTargets",
     "TrainState",
     "TrainingDiverged",
@@ -30,6 +32,7 @@ __all__ = [
     "build_targets",
     "fit",
     "multiscale_range",
+    "next_run_dir",
     "train_one_epoch",
     "validate",
 ]

@@ -51,6 +51,7 @@ from yolov3.train.ema import ModelEMA
 from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validate
 from yolov3.train.loss import YoloLoss
 from yolov3.train.optimizer import build_optimizer
+from yolov3.train.run_dir import RunFolderError, run_dir_index, run_dir_path
 from yolov3.train.run_log import RunLog
 from yolov3.train.scheduler import build_schedule
 from yolov3.train.transfer import load_pretrained
@@ -64,6 +65,7 @@ def fit(
     device: str | None = None,
     stop_after: int | None = None,
     model: torch.nn.Module | None = None,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """Train a whole run (see this module's docstring for the steps); returns its summary.
 
@@ -71,17 +73,23 @@ def fit(
         config: the run's hyperparameters (data, schedule, loss, output folder...).
         model_config: the network; by default ``arch`` with the dataset's classes.
         arch: ``"yolov3"`` or ``"yolov3-tiny"`` when ``model_config`` is None.
-        resume: a ``last.pt`` to continue exactly where it stopped; its saved configs win.
+        resume: a ``last.pt`` to continue exactly where it stopped, in the folder it lies
+            in; its saved configs win (``config`` is ignored).
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; default CUDA when present.
         stop_after: end after this many epochs of this call (the schedule still spans
             ``config.epochs``), as if the run were interrupted there.
         model: train this network (a :class:`yolov3.model.DetectorBase`: ``config``,
             ``backbone``, ``head_convs()``) instead of building one; pass it again to resume.
+        epochs: with ``resume``, extend (or set) the run's total number of epochs.
+
+    Raises:
+        RunFolderError: the run folder holds another run (see ``TrainConfig.exist_ok``), or
+            the resumed run has already finished its epochs.
 
     Returns:
         ``{"best_ap50", "last", "best", "epochs", "history", "out"}``.
     """
-    return Run(config, model_config, arch, resume, device, stop_after, model).execute()
+    return Run(config, model_config, arch, resume, device, stop_after, model, epochs).execute()
 
 
 def multiscale_range(img_size: int) -> tuple[int, int]:
@@ -101,21 +109,41 @@ class Run:
         device: str | None = None,
         stop_after: int | None = None,
         model: torch.nn.Module | None = None,
+        epochs: int | None = None,
     ) -> None:
         self.model = model
         if model is not None:
             model_config = model.config
         self.checkpoint = load_checkpoint(resume) if resume else None
         if self.checkpoint is not None:
-            config = TrainConfig.from_dict(self.checkpoint["train_config"])
-            model_config = ModelConfig.from_dict(self.checkpoint["model_config"])
+            config, model_config = _resumed_configs(self.checkpoint, Path(resume), epochs)
         self.config, self.arch, self.stop_after = config, arch, stop_after
         self.model_config = model_config
         info = torchrun_info()
         self.device = resolve_device(device, info.local_rank if info.enabled else None)
         timeout = timedelta(minutes=config.dist_timeout_min)
         self.dist = setup_distributed(info, self.device, timeout)
-        self.out = Path(config.out)
+        self.out = self._run_folder()
+        # absolute paths, so that a resume from another folder finds the data and the run
+        self.config = replace(
+            self.config,
+            out=str(self.out),
+            exist_ok=False,
+            data=_absolute(self.config.data),
+            val_data=_absolute(self.config.val_data),
+        )
+
+    def _run_folder(self) -> Path:
+        """The absolute run folder (chosen by rank 0, the same on every rank)."""
+        cfg = self.config
+        if self.checkpoint is not None:
+            return Path(cfg.out)
+        index = 0
+        if self.dist.is_main:
+            index = run_dir_index(cfg.out, cfg.project, cfg.name, cfg.exist_ok)
+            run_dir_path(cfg.out, cfg.project, cfg.name, index).mkdir(parents=True, exist_ok=True)
+        index = int(broadcast_value(float(index), self.dist))
+        return run_dir_path(cfg.out, cfg.project, cfg.name, index)
 
     def say(self, message: str) -> None:
         if self.dist.is_main:
@@ -137,13 +165,16 @@ class Run:
         )
         return train, val
 
-    def _resolve_model_config(self, class_names: list[str]) -> ModelConfig:
-        mc = self.model_config
+    def _resolve_model_config(self, data: Any) -> ModelConfig:
+        mc, class_names = self.model_config, list(data.class_names)
         if mc is None:
             names = tuple(class_names)
+            # the dataset's own COCO ids, so that detections round-trip to its annotations
+            ids = () if data.default_category_ids() else tuple(data.category_ids)
+            kw = {"num_classes": len(names), "class_names": names, "category_ids": ids}
             if self.arch == "yolov3-tiny":
-                return ModelConfig.tiny(num_classes=len(names), class_names=names)
-            return ModelConfig(arch=self.arch, num_classes=len(names), class_names=names)
+                return ModelConfig.tiny(**kw)
+            return ModelConfig(arch=self.arch, **kw)
         if mc.num_classes != len(class_names):
             raise ValueError(
                 f"the model has {mc.num_classes} classes but the dataset {self.config.data} has "
@@ -252,7 +283,7 @@ class Run:
         if self.device.type == "cuda" and not cfg.deterministic:
             torch.backends.cudnn.benchmark = True  # fastest kernels per input shape
         train_data, val_data = self._read_data()
-        model_config = self._resolve_model_config(list(train_data.class_names))
+        model_config = self._resolve_model_config(train_data)
         model = self._build_model(model_config)
         loader, val_loader = self._build_loaders(train_data, val_data)
         state = self._build_state(model, model_config, loader)
@@ -344,6 +375,31 @@ class Run:
             "history": history,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+
+def _absolute(path: str | None) -> str | None:
+    """``path`` made absolute when it names an existing file or folder, else unchanged."""
+    return str(Path(path).resolve()) if path and Path(path).exists() else path
+
+
+def _resumed_configs(
+    ck: dict[str, Any], path: Path, epochs: int | None
+) -> tuple[TrainConfig, ModelConfig]:
+    """The checkpoint's configs, writing to the folder it lies in, ``epochs`` extended."""
+    config = TrainConfig.from_dict(ck["train_config"])
+    config = replace(config, out=str(path.resolve().parent))
+    if epochs is not None:
+        if epochs < int(ck["epoch"]):
+            raise RunFolderError(
+                f"{path} has already trained {ck['epoch']} epochs; --epochs {epochs} is fewer"
+            )
+        config = replace(config, epochs=epochs)
+    if int(ck["epoch"]) >= config.epochs:
+        raise RunFolderError(
+            f"{path}: the run has already finished all {config.epochs} epochs; give --epochs N "
+            f"(more than {config.epochs}) to train it further"
+        )
+    return config, ModelConfig.from_dict(ck["model_config"])
 
 
 def _epoch_line(row: dict[str, Any], epochs: int) -> str:

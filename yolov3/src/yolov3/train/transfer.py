@@ -16,6 +16,7 @@ from torch import nn
 
 from yolov3.checkpoint import load_checkpoint
 from yolov3.config import ModelConfig
+from yolov3.filekind import CHECKPOINT, DARKNET_WEIGHTS, file_kind, require_kind
 from yolov3.model import build_model
 from yolov3.model.darknet_cfg import backbone_layer_count
 from yolov3.model.darknet_io import DarknetHeader, darknet_weights_size, load_darknet_weights
@@ -62,7 +63,8 @@ def load_pretrained(model: nn.Module, path: str | Path, cutoff: int | None = Non
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: weights file not found")
-    if path.suffix == ".pt":
+    require_kind(path, CHECKPOINT, DARKNET_WEIGHTS)
+    if file_kind(path) == CHECKPOINT:
         state = load_checkpoint(path)
         weights = state.get("ema") or state["model"]
         skipped = copy_matching(model, weights)
