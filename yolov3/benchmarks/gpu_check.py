@@ -263,7 +263,9 @@ def short_training(plan: Plan, device: torch.device, out: Path, min_ap50: float)
     spec = ShapesSpec(image_size=demo.image_size, min_size=25, max_size=96)
     splits = {"train": demo.train_images, "val": demo.val_images}
     data = write_shapes_dataset(out / "shapes", splits, spec, seed=demo.seed)
-    config = demo_train_config(demo, data, out / "demo", progress=False, workers=plan.workers)
+    config = demo_train_config(
+        demo, data, out / "demo", progress=False, workers=plan.workers, exist_ok=True
+    )  # a rerun of the check replaces its own earlier runs
     start = time.perf_counter()
     result = fit(config, fitted_model_config(config), arch="yolov3-tiny", device=str(device))
     seconds = time.perf_counter() - start
