@@ -102,3 +102,17 @@ def test_the_drop_form_comes_first_with_suggestions_and_the_recorders_holder(loo
     holder = html.split('name="holder_character_id"', 1)[1].split("</select>", 1)[0]
     assert f'selected value="{mine.id}"' in holder or f'value="{mine.id}" selected' in holder
     assert 'data-copy="#checkin-code"' in html and 'data-copy="#checkin-link"' in html
+
+
+def test_the_kills_list_counts_every_kill_and_pages_them(loot, login, client):
+    clan, leader, _, mine, _, orfen, _, _ = loot
+    for _k in range(33):  # 2 from the fixture + 33 = 35: two pages of 30
+        kills.record_kill(
+            db.session, leader.id, clan.id, boss_id=orfen.id, killed_at=utcnow(),
+            participants={mine.id: 1},
+        )  # fmt: skip
+    login(leader)
+    first = client.get(f"/clans/{clan.id}/kills").get_data(as_text=True)
+    assert ("35 kills" in first or "35 次擊殺" in first) and "page=2" in first
+    last = client.get(f"/clans/{clan.id}/kills?page=999").get_data(as_text=True)
+    assert last.count('class="list-group-item list-group-item-action"') == 5

@@ -237,6 +237,12 @@ def list_kills(
     )
 
 
+def count_kills(session: Session, actor_id: int, clan_id: int) -> int:
+    """How many kills the clan has recorded (the kills list says so on every page)."""
+    authz.active_membership(session, actor_id, clan_id)
+    return session.execute(select(func.count(Kill.id)).where(Kill.clan_id == clan_id)).scalar_one()
+
+
 def is_locked(kill: Kill, now: datetime | None = None) -> bool:
     """Whether the roll call is past its lock time."""
     return kill.rollcall_locked_at is not None and (now or utcnow()) >= kill.rollcall_locked_at

@@ -37,6 +37,7 @@ bp = Blueprint("kills", __name__)
 register_nav("kills.index", _l("Kills"), min_role=Role.MEMBER, order=20)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+KILLS_PER_PAGE = 30
 
 
 class RollCallForm(FlaskForm):
@@ -133,12 +134,17 @@ def checkin_form(**kwargs) -> CheckInForm:
 @bp.get("/clans/<int:clan_id>/kills")
 @clan_view(Role.MEMBER)
 def index(clan_id: int) -> str:
-    page = page_arg()
-    rows = kills.list_kills(db.session, current_user.id, clan_id, limit=30, offset=(page - 1) * 30)
+    total = kills.count_kills(db.session, current_user.id, clan_id)
+    pages = max(1, -(-total // KILLS_PER_PAGE))
+    page = min(page_arg(), pages)
+    offset = (page - 1) * KILLS_PER_PAGE
+    rows = kills.list_kills(db.session, current_user.id, clan_id, KILLS_PER_PAGE, offset)
     return render_template(
         "kills/index.html",
         kills=rows,
         page=page,
+        pages=pages,
+        total=total,
         checkin=checkin_form(formdata=None),
         now=utcnow(),
         names=_names(clan_id),
