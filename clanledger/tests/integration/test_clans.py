@@ -397,3 +397,17 @@ def test_every_registered_clan_tab_opens_for_the_leader(client, login, team):
         urls = {i.endpoint: url_for(i.endpoint, clan_id=clan.id) for i in items}
     failing = {e: client.get(u).status_code for e, u in urls.items()}
     assert {e: s for e, s in failing.items() if s != 200} == {}
+
+
+def test_the_audit_log_speaks_words_not_columns(client, make_user, login):
+    """Column names, flags and stored codes read in the officer's language; keys that only
+    the program needs are not shown."""
+    leader = make_user()
+    login(leader)
+    client.post("/clans/new", data=FORM)
+    clan = db.session.execute(select(Clan)).scalar_one()
+    html = client.get(f"/clans/{clan.id}/audit").get_data(as_text=True)
+    assert "手續費由誰負擔" in html and "付款方" in html  # fee_policy and its value "payer"
+    assert "fee_policy" not in html and "carry_threshold" not in html
+    assert "exchange_fee" not in html and "10%" in html  # a rate's kind and basis points
+    assert "idempotency_key" not in html

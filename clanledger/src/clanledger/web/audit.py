@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
+from clanledger.i18n import format_bps
 from clanledger.models import Role
 from clanledger.services import history
+from clanledger.web.drops import STATUS_BADGES
+from clanledger.web.exports import KIND_LABELS
 from clanledger.web.params import page_arg
 from clanledger.web.scoping import clan_view
 
@@ -31,6 +36,154 @@ RECORD_LABELS = {
     "Sale": _l("Sale"),
     "Transfer": _l("Transfer"),
 }
+
+
+# Column names in words; columns that only mean something to the program are not shown.
+FIELD_LABELS = {
+    "account_kind": _l("Account"),
+    "active": _l("Active"),
+    "amount": _l("Amount"),
+    "asking_price": _l("Asking price"),
+    "boss_id": _l("Boss"),
+    "bps": _l("Rate"),
+    "buyer_character_id": _l("Buyer"),
+    "caller_bonus": _l("Caller bonus"),
+    "caller_character_id": _l("Caller"),
+    "carry_threshold": _l("Carry threshold"),
+    "char_class": _l("Class"),
+    "character_id": _l("Character"),
+    "checkin_code": _l("Check-in code"),
+    "checkin_until": _l("Check-in open until"),
+    "checkin_window_minutes": _l("Check-in window (minutes)"),
+    "close_count": _l("Times closed"),
+    "closed_at": _l("Closed at"),
+    "closed_by_id": _l("Closed by"),
+    "confirmed_at": _l("Confirmed at"),
+    "created_at": _l("Created at"),
+    "created_by_id": _l("Created by"),
+    "drop_id": _l("Item"),
+    "early_close_reason": _l("Reason for closing early"),
+    "effective_from": _l("Effective from"),
+    "ends_on": _l("Ends on"),
+    "entry_id": _l("Journal entry"),
+    "expected_received": _l("Expected to receive"),
+    "expires_at": _l("Expires at"),
+    "fee": _l("Exchange fee"),
+    "fee_bps": _l("Exchange fee"),
+    "fee_policy": _l("Who bears the fee"),
+    "fund_cut_bps": _l("Clan fund cut"),
+    "grade": _l("Grade"),
+    "gross": _l("Listing price"),
+    "gross_price": _l("Listing price"),
+    "holder_character_id": _l("Holder"),
+    "invite_code": _l("Invite code"),
+    "joined_at": _l("Joined at"),
+    "kill_id": _l("Kill"),
+    "killed_at": _l("Killed at"),
+    "kind": _l("Kind"),
+    "listed_at": _l("Listed at"),
+    "memo": _l("Memo"),
+    "name": _l("Name"),
+    "net": _l("Net amount"),
+    "note": _l("Note"),
+    "occurred_at": _l("Date"),
+    "paid_at": _l("Paid at"),
+    "paid_gross": _l("Price paid"),
+    "payer_character_id": _l("Payer"),
+    "payer_kind": _l("Payer's account"),
+    "period_id": _l("Period"),
+    "reason": _l("Reason"),
+    "received": _l("Received"),
+    "receiver_character_id": _l("Receiver"),
+    "receiver_kind": _l("Receiver's account"),
+    "relist_count": _l("Times relisted"),
+    "removal_reason": _l("Reason for removal"),
+    "reverses_id": _l("Reverses entry"),
+    "role": _l("Role"),
+    "rollcall_lock_minutes": _l("Roll call locks after (minutes)"),
+    "rollcall_locked_at": _l("Roll call locks at"),
+    "screenshot": _l("Screenshot"),
+    "server": _l("Server"),
+    "settlement_period": _l("Settlement period"),
+    "sold_at": _l("Sold at"),
+    "source": _l("Source"),
+    "starts_on": _l("Starts on"),
+    "status": _l("Status"),
+    "timezone": _l("Timezone"),
+    "treasurer_character_id": _l("Treasurer"),
+    "used_at": _l("Used at"),
+    "user_id": _l("Player"),
+    "weight": _l("Weight"),
+    "why": _l("Why"),
+}
+TECHNICAL_FIELDS = frozenset(
+    {
+        "idempotency_key",
+        "request_key",
+        "seq",
+        "close_figures",
+        "close_round",
+        "source_type",
+        "source_id",
+    }
+)
+YES_NO = {True: _l("yes"), False: _l("no")}
+# Stored values in words, by (record, column).
+VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
+    ("Drop", "status"): {status.value: label for status, (label, _css) in STATUS_BADGES.items()},
+    ("Transfer", "status"): {
+        "planned": _l("planned"),
+        "paid": _l("paid"),
+        "confirmed": _l("confirmed"),
+    },
+    ("Membership", "status"): {
+        "pending": _l("waiting for approval"),
+        "active": _l("in the clan"),
+        "rejected": _l("request declined"),
+        "removed": _l("removed"),
+    },
+    ("Membership", "role"): {
+        "leader": _l("Leader"),
+        "officer": _l("Officer"),
+        "member": _l("Member"),
+    },
+    ("Sale", "kind"): {"exchange": _l("Sold on the exchange"), "internal": _l("Internal purchase")},
+    ("JournalEntry", "kind"): KIND_LABELS,
+    ("Clan", "fee_policy"): {
+        "payer": _l("The payer"),
+        "receiver": _l("The receiver"),
+        "fund": _l("The clan fund"),
+    },
+    ("Clan", "settlement_period"): {"monthly": _l("Monthly")},
+    ("ClanRate", "kind"): {"exchange_fee": _l("Exchange fee"), "fund_cut": _l("Clan fund cut")},
+}
+RATE_FIELDS = frozenset({"bps", "fee_bps", "fund_cut_bps"})  # basis points
+ACCOUNT_KINDS = {"member": _l("Member"), "fund": _l("Clan fund"), "fees": _l("Exchange fees")}
+
+
+@bp.app_template_global()
+def audit_field_label(field: str) -> str:
+    """A column of an audited record in the reader's language (unknown ones as stored)."""
+    return str(FIELD_LABELS.get(field, field))
+
+
+@bp.app_template_global()
+def audit_field_shown(field: str) -> bool:
+    return field not in TECHNICAL_FIELDS
+
+
+@bp.app_template_global()
+def audit_value_label(entity_type: str, field: str, value: Any) -> str | None:
+    """A stored value in words (``True`` -> 是, ``sold`` -> 已售出), or None to show it as is."""
+    if isinstance(value, bool):
+        return str(YES_NO[value])
+    if field in RATE_FIELDS and isinstance(value, int):
+        return format_bps(value)
+    labels = ACCOUNT_KINDS if field.endswith("_kind") and field != "kind" else None
+    labels = labels or VALUE_LABELS.get((entity_type, field))
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
+    return None
 
 
 @bp.app_template_global()
