@@ -11,6 +11,7 @@ Jinja filters: ``diamonds`` (integer with the locale's thousands separator), ``n
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -167,6 +168,33 @@ def current_locale_code() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
 
+# Memos the app writes itself (stored in English), and how a reader sees them.
+_MEMOS = (
+    (
+        re.compile(r"opening balances from (\d{4})-(\d{2})"),
+        lambda m: gettext(
+            "Opening balances from %(month)s", month=format_month(date(int(m[1]), int(m[2]), 1))
+        ),
+    ),
+    (
+        re.compile(r"reopen (\d{4})-(\d{2})"),
+        lambda m: gettext("%(month)s reopened", month=format_month(date(int(m[1]), int(m[2]), 1))),
+    ),
+    (re.compile(r"transfer (\d+)"), lambda m: gettext("Transfer #%(seq)s", seq=m[1])),
+)
+
+
+def format_memo(memo: str | None) -> str:
+    """A journal memo in the reader's language when the app wrote it; a person's as typed."""
+    if not memo:
+        return ""
+    for pattern, words in _MEMOS:
+        match = pattern.fullmatch(memo)
+        if match:
+            return words(match)
+    return memo
+
+
 def init_app(app: Flask) -> None:
     """Bind Babel with the locale and timezone selectors; register the filters and the
     template globals used by ``base.html``."""
@@ -182,6 +210,7 @@ def init_app(app: Flask) -> None:
         "time": format_clock,
         "timeago": format_ago,
         "parse_iso": datetime.fromisoformat,
+        "memo": format_memo,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals["role_label"] = role_label

@@ -93,7 +93,7 @@ def test_the_printed_sheet_shows_the_opening_first_and_headings_by_sign(client, 
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     table = text[text.index("<tbody>") :]
-    assert table.index('id="statement-opening"') < table.index("transfer 1")  # opening first
+    assert table.index('id="statement-opening"') < table.index("轉帳 #1")  # opening first
     assert "-1,400" not in text  # the opening is not counted twice
     credits_row = text[text.index("加項（分紅、你付出的轉帳）") :][:200]
     assert "+737" in credits_row
