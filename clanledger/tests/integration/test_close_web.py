@@ -105,6 +105,8 @@ def test_exports_csv_xlsx_and_printable_statement(client, login, month):
     assert f"filename*=UTF-8''{expected}" in ledger.headers["Content-Disposition"]
     assert 'filename="' in ledger.headers["Content-Disposition"]  # an ASCII fallback too
     rows = list(csv.reader(io.StringIO(ledger.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][2] == "時間" and "UTC" not in rows[0][2]  # the clan's wall-clock time
+    assert {r[3] for r in rows[1:]} == {"售出"} and {r[6] for r in rows[1:]} >= {"血盟基金"}
     amounts = [int(r[-1]) for r in rows[1:]]
     assert len(amounts) == 5 + 5 + 4 and sum(amounts) == 0  # S1, S2, S3 postings
 
@@ -123,7 +125,14 @@ def test_exports_csv_xlsx_and_printable_statement(client, login, month):
             min_row=2, values_only=True
         )
     }
-    assert closing == {"A": 372, "B": -700, "C": 1020, "D": -1100, "E": 80, "fund": 328}
+    assert closing == {
+        "A": 372,
+        "B": -700,
+        "C": 1020,
+        "D": -1100,
+        "E": 80,
+        "血盟基金": 328,
+    }  # the fund in words
     assert client.get(f"/clans/{clan.id}/export/ledger?format=pdf").status_code == 404
 
     login(month["players"]["D"])

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.domain.ledger import AccountKind, account_label
 from clanledger.domain.messages import N_
-from clanledger.models import EntryKind, JournalEntry, Period, Posting, Role
+from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting, Role
 from clanledger.services import authz, close, close_preview, statements
 from clanledger.services.periods import load_period
 
@@ -40,10 +41,17 @@ class Table:
     money: frozenset[int] = field(default_factory=frozenset)
 
 
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """A stored (UTC) time as the clan's wall-clock time, without a zone: spreadsheets
+    cannot hold one."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
 def ledger_table(session: Session, actor_id: int, clan_id: int, period_id: int | None) -> Table:
     """Every posting of the period (or of all periods), entry by entry (officers)."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     names = close_preview.character_names(session, clan_id)
+    tz = ZoneInfo(session.get(Clan, clan_id).timezone)
     query = (
         select(Posting, JournalEntry, Period.starts_on)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -58,7 +66,7 @@ def ledger_table(session: Session, actor_id: int, clan_id: int, period_id: int |
         [
             start.strftime("%Y-%m"),
             entry.id,
-            entry.occurred_at.replace(tzinfo=None),
+            _local(entry.occurred_at, tz),
             entry.kind.value,
             entry.memo,
             entry.reason,
@@ -71,7 +79,7 @@ def ledger_table(session: Session, actor_id: int, clan_id: int, period_id: int |
     header = [
         N_("Period"),
         N_("Entry"),
-        N_("When (UTC)"),
+        N_("When"),
         N_("Kind"),
         N_("Memo"),
         N_("Reason"),
@@ -130,9 +138,10 @@ def statement_table(
     """A member's statement lines with the running balance (own, or anyone's for officers)."""
     stmt = statements.statement(session, actor_id, clan_id, character_id, period_id)
     names = {c.id: c.name for c in stmt.characters}
+    tz = ZoneInfo(session.get(Clan, clan_id).timezone)
     rows = [
         [
-            line.occurred_at.replace(tzinfo=None),
+            _local(line.occurred_at, tz),
             names.get(line.character_id, ""),
             line.kind.value,
             line.memo,
@@ -142,7 +151,7 @@ def statement_table(
         for line in stmt.lines
     ]
     header = [
-        N_("When (UTC)"),
+        N_("When"),
         N_("Character"),
         N_("Kind"),
         N_("Memo"),
@@ -198,6 +207,26 @@ def _inert(value: Any) -> Any:
     return value
 
 
+def _shown_width(value: Any) -> int:
+    """About how many narrow characters ``value`` takes in a cell (CJK counts double)."""
+    if isinstance(value, datetime):
+        return 17  # yyyy-mm-dd hh:mm
+    if isinstance(value, date):
+        return 11
+    text = str(value if value is not None else "")
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _size_columns(sheet: Any, header: list[str], rows: list[list[Any]]) -> None:
+    """Each column as wide as its widest value (at most 50), dates in full."""
+    for index, title in enumerate(header):
+        widest = max([_shown_width(title), *(_shown_width(row[index]) for row in rows)])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(50, widest + 2)
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+
+
 def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
     """One sheet per ``(table, translated header, sheet title)``; diamonds as integers with
     a thousands format, bold headers, frozen header row."""
@@ -210,11 +239,12 @@ def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append([_inert(value) for value in row])
+        _size_columns(sheet, header, table.rows)
         for column in table.money:
             letter = get_column_letter(column + 1)
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column + 1, max_col=column + 1):
                 cell.number_format = DIAMONDS_FORMAT
-            sheet.column_dimensions[letter].width = 14
+            sheet.column_dimensions[letter].width = max(14, sheet.column_dimensions[letter].width)
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

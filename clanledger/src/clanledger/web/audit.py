@@ -13,7 +13,7 @@ from clanledger.i18n import format_bps
 from clanledger.models import Role
 from clanledger.services import history
 from clanledger.web.drops import STATUS_BADGES
-from clanledger.web.exports import KIND_LABELS
+from clanledger.web.exports import ACCOUNT_KINDS, KIND_LABELS, TRANSFER_STATES
 from clanledger.web.params import page_arg
 from clanledger.web.scoping import clan_view
 
@@ -131,11 +131,7 @@ YES_NO = {True: _l("yes"), False: _l("no")}
 # Stored values in words, by (record, column).
 VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
     ("Drop", "status"): {status.value: label for status, (label, _css) in STATUS_BADGES.items()},
-    ("Transfer", "status"): {
-        "planned": _l("planned"),
-        "paid": _l("paid"),
-        "confirmed": _l("confirmed"),
-    },
+    ("Transfer", "status"): TRANSFER_STATES,
     ("Membership", "status"): {
         "pending": _l("waiting for approval"),
         "active": _l("in the clan"),
@@ -158,7 +154,6 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
     ("ClanRate", "kind"): {"exchange_fee": _l("Exchange fee"), "fund_cut": _l("Clan fund cut")},
 }
 RATE_FIELDS = frozenset({"bps", "fee_bps", "fund_cut_bps"})  # basis points
-ACCOUNT_KINDS = {"member": _l("Member"), "fund": _l("Clan fund"), "fees": _l("Exchange fees")}
 
 
 @bp.app_template_global()

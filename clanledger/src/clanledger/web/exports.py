@@ -3,6 +3,7 @@ the printable statement that members screenshot into the clan chat."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, render_template, request
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
+from clanledger.i18n import format_memo
 from clanledger.models import Role
 from clanledger.services import exports, periods
 from clanledger.services.errors import NotFound
@@ -47,10 +49,33 @@ def _file_name(what: str, period_id: int | None = None) -> str:
     return "-".join(part.replace("/", "-").replace("\\", "-") for part in parts)
 
 
+def _in_words(table: exports.Table) -> exports.Table:
+    """The table with stored codes in the reader's language: entry kinds, accounts, transfer
+    states and the memos the app writes."""
+    words = {
+        "Kind": lambda v: entry_kind_label(v) if v in KIND_LABELS else account_kind_label(v),
+        "Account": account_kind_label,
+        "Memo": format_memo,
+        "Status": lambda v: str(TRANSFER_STATES.get(v, v)),
+    }
+    columns = {i: words[title] for i, title in enumerate(table.header) if title in words}
+    if not columns:
+        return table
+    rows = [
+        [
+            columns[i](value) if i in columns and isinstance(value, str) else value
+            for i, value in enumerate(row)
+        ]
+        for row in table.rows
+    ]
+    return replace(table, rows=rows)
+
+
 def _download(table: exports.Table, name: str) -> Response:
     """The table as a download named ``name`` (UTF-8 with an ASCII fallback, RFC 6266/5987)."""
     fmt = _format()
     header = [_(title) for title in table.header]
+    table = _in_words(table)
     if fmt == "csv":
         body = exports.to_csv(table, header)
     else:
@@ -117,6 +142,15 @@ KIND_LABELS = {
     "reversal": _l("Reversal"),
     "opening": _l("Opening balance"),
 }
+
+
+TRANSFER_STATES = {"planned": _l("planned"), "paid": _l("paid"), "confirmed": _l("confirmed")}
+ACCOUNT_KINDS = {"member": _l("Member"), "fund": _l("Clan fund"), "fees": _l("Exchange fees")}
+
+
+def account_kind_label(kind: str) -> str:
+    """An account kind (``member``, ``fund``, ``fees``) in words; anything else as it is."""
+    return str(ACCOUNT_KINDS.get(kind, kind))
 
 
 @bp.app_template_global()
