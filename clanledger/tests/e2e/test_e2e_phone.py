@@ -78,3 +78,15 @@ def test_the_app_can_be_installed_on_a_home_screen(raid_clan, new_page):
     for icon in manifest["icons"]:
         assert page.request.get(f"/static/{icon['src']}").ok
     assert page.request.get(page.locator("link[rel=icon]").get_attribute("href")).ok
+
+
+def test_long_lists_can_be_searched_in_place(raid_clan, new_page):
+    clan, officer, _, _ = raid_clan
+    page = new_page({"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    sign_in(page, officer.username)
+    page.goto(f"/clans/{clan.id}/characters")
+    rows = page.locator("#roster tbody tr")
+    assert rows.count() >= 7
+    page.fill("input[data-filter='#roster tbody tr']", "法師")
+    visible = [r for r in rows.all() if r.is_visible()]
+    assert len(visible) == 1 and "法師阿強" in visible[0].inner_text()

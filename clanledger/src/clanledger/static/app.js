@@ -30,6 +30,18 @@
       });
     });
   }
+  // Search a long list in place: <input data-filter="#list > .row" hidden> hides the rows
+  // whose text does not contain what is typed (the list itself is complete without it).
+  document.querySelectorAll("input[data-filter]").forEach(function (input) {
+    var rows = document.querySelectorAll(input.getAttribute("data-filter"));
+    input.hidden = false;
+    input.addEventListener("input", function () {
+      var query = input.value.trim().toLowerCase();
+      rows.forEach(function (row) {
+        row.hidden = query !== "" && row.textContent.toLowerCase().indexOf(query) === -1;
+      });
+    });
+  });
   // Tap a read-only link field to select it for copying.
   document.querySelectorAll("input[readonly]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
