@@ -8,24 +8,13 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
+from test_clans import FORM
 
 from clanledger.extensions import db
 from clanledger.models import ClanRate, Kill, Sale
 from clanledger.services import bosses, drops, kills
 
-SETTINGS = {
-    "name": "星辰",
-    "server": "肯特01",
-    "fee_percent": "5",
-    "fund_percent": "10",
-    "fee_policy": "payer",
-    "settlement_period": "monthly",
-    "timezone": "Asia/Taipei",
-    "carry_threshold": "200",
-    "caller_bonus": "0.5",
-    "checkin_window_minutes": "30",
-    "rollcall_lock_minutes": "120",
-}
+SETTINGS = FORM  # a valid clan settings form (test_clans.py)
 
 
 @pytest.fixture
