@@ -53,6 +53,9 @@ FIELD_LABELS = {
     "char_class": _l("Class"),
     "character_id": _l("Character"),
     "checkin_code": _l("Check-in code"),
+    "claim_token_hash": _l("Claim link"),
+    "token_hash": _l("Reset link"),
+    "password_hash": _l("Password"),
     "checkin_until": _l("Check-in open until"),
     "checkin_window_minutes": _l("Check-in window (minutes)"),
     "close_count": _l("Times closed"),
@@ -151,6 +154,7 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
         "fund": _l("The clan fund"),
     },
     ("Clan", "settlement_period"): {"monthly": _l("Monthly")},
+    ("Attendance", "source"): {"officer": _l("roll call"), "checkin": _l("checked in")},
     ("ClanRate", "kind"): {"exchange_fee": _l("Exchange fee"), "fund_cut": _l("Clan fund cut")},
 }
 RATE_FIELDS = frozenset({"bps", "fee_bps", "fund_cut_bps"})  # basis points
