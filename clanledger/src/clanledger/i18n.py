@@ -34,7 +34,7 @@ from flask_babel import (
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
-from clanledger.domain.ledger import account_label
+from clanledger.domain.ledger import ACCOUNT_KIND_LABELS, AccountKind, account_label
 from clanledger.domain.money import BPS_PER_UNIT
 from clanledger.extensions import babel, login_manager
 from clanledger.models.types import utcnow
@@ -237,6 +237,14 @@ ROLE_LABELS = {
 def shown_account_label(kind: Any, name: str | None = None) -> str:
     """An account on a page: :func:`domain.ledger.account_label`, translated."""
     return account_label(kind, name, gettext)
+
+
+def shown_account_kind(kind: Any) -> str:
+    """An account kind (``member``, ``fund``, ``fees``) in words; anything else as it is."""
+    try:
+        return gettext(ACCOUNT_KIND_LABELS[AccountKind(kind)])
+    except ValueError:
+        return str(kind)
 
 
 def role_label(role: Any) -> str:

@@ -37,6 +37,10 @@ ACCOUNT_LABELS: dict[AccountKind, str] = {
 }
 
 
+# What kind of account it is, in words (the ledger export's "Account" column).
+ACCOUNT_KIND_LABELS: dict[AccountKind, str] = {AccountKind.MEMBER: N_("Member"), **ACCOUNT_LABELS}
+
+
 def account_label(
     kind: AccountKind | str,
     name: str | None = None,

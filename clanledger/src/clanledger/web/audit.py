@@ -9,13 +9,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
-from clanledger.i18n import format_bps
+from clanledger.i18n import ROLE_LABELS, format_bps, shown_account_kind
 from clanledger.models import Role
 from clanledger.services import history
+from clanledger.web.clans import FEE_POLICY_LABELS
 from clanledger.web.drops import STATUS_BADGES
-from clanledger.web.exports import ACCOUNT_KINDS, KIND_LABELS, TRANSFER_STATES
+from clanledger.web.exports import KIND_LABELS
 from clanledger.web.params import page_arg
 from clanledger.web.scoping import clan_view
+from clanledger.web.transfers import STATUS_LABELS
 
 bp = Blueprint("audit", __name__)
 
@@ -134,25 +136,17 @@ YES_NO = {True: _l("yes"), False: _l("no")}
 # Stored values in words, by (record, column).
 VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
     ("Drop", "status"): {status.value: label for status, (label, _css) in STATUS_BADGES.items()},
-    ("Transfer", "status"): TRANSFER_STATES,
+    ("Transfer", "status"): STATUS_LABELS,
     ("Membership", "status"): {
         "pending": _l("waiting for approval"),
         "active": _l("in the clan"),
         "rejected": _l("request declined"),
         "removed": _l("removed"),
     },
-    ("Membership", "role"): {
-        "leader": _l("Leader"),
-        "officer": _l("Officer"),
-        "member": _l("Member"),
-    },
+    ("Membership", "role"): ROLE_LABELS,
     ("Sale", "kind"): {"exchange": _l("Sold on the exchange"), "internal": _l("Internal purchase")},
     ("JournalEntry", "kind"): KIND_LABELS,
-    ("Clan", "fee_policy"): {
-        "payer": _l("The payer"),
-        "receiver": _l("The receiver"),
-        "fund": _l("The clan fund"),
-    },
+    ("Clan", "fee_policy"): FEE_POLICY_LABELS,
     ("Clan", "settlement_period"): {"monthly": _l("Monthly")},
     ("Attendance", "source"): {"officer": _l("roll call"), "checkin": _l("checked in")},
     ("ClanRate", "kind"): {"exchange_fee": _l("Exchange fee"), "fund_cut": _l("Clan fund cut")},
@@ -178,8 +172,9 @@ def audit_value_label(entity_type: str, field: str, value: Any) -> str | None:
         return str(YES_NO[value])
     if field in RATE_FIELDS and isinstance(value, int):
         return format_bps(value)
-    labels = ACCOUNT_KINDS if field.endswith("_kind") and field != "kind" else None
-    labels = labels or VALUE_LABELS.get((entity_type, field))
+    if field.endswith("_kind") and field != "kind" and isinstance(value, str):
+        return shown_account_kind(value)  # account_kind, payer_kind, receiver_kind
+    labels = VALUE_LABELS.get((entity_type, field))
     if labels and isinstance(value, str) and value in labels:
         return str(labels[value])
     return None

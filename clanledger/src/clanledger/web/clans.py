@@ -53,6 +53,13 @@ from clanledger.web.scoping import clan_view
 
 bp = Blueprint("clans", __name__)
 
+# Who bears the exchange fee of a settlement transfer (the clan's fee_policy), in words.
+FEE_POLICY_LABELS = {
+    "payer": _l("The payer"),
+    "receiver": _l("The receiver"),
+    "fund": _l("The clan fund"),
+}
+
 register_nav("characters.index", _l("Characters"), Role.MEMBER, order=70)
 register_nav("clans.members", _l("Members"), Role.MEMBER, order=80)
 register_nav("clans.invite", _l("Invite"), Role.OFFICER, order=85)
@@ -97,13 +104,7 @@ class ClanForm(FlaskForm):
     )
     fee_policy = SelectField(
         _l("Who bears the fee on settlement transfers"),
-        choices=select_choices(
-            [
-                ("payer", _l("The payer")),
-                ("receiver", _l("The receiver")),
-                ("fund", _l("The clan fund")),
-            ]
-        ),
+        choices=select_choices(FEE_POLICY_LABELS.items()),
         default="payer",
     )
     settlement_period = SelectField(

@@ -12,13 +12,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
-from clanledger.i18n import format_memo
+from clanledger.i18n import format_memo, shown_account_kind
 from clanledger.models import Role
 from clanledger.services import exports, periods
 from clanledger.services.errors import NotFound
 from clanledger.web.nav import register_nav
 from clanledger.web.params import id_arg
 from clanledger.web.scoping import clan_view
+from clanledger.web.transfers import transfer_status_label
 
 bp = Blueprint("exports", __name__)
 register_nav("exports.index", _l("Exports"), min_role=Role.MEMBER, order=70)
@@ -40,11 +41,8 @@ def _file_name(what: str, period_id: int | None = None) -> str:
     """``<clan>-<month>-<what>`` in the reader's language, e.g. ``星辰血盟-2026-11-轉帳計畫``."""
     parts = [g.clan.name]
     if period_id is not None:
-        period = next(
-            (p for p in periods.clan_periods(db.session, g.clan.id) if p.id == period_id), None
-        )
-        if period is not None:
-            parts.append(period.starts_on.strftime("%Y-%m"))
+        period = periods.load_period(db.session, g.clan.id, period_id)
+        parts.append(period.starts_on.strftime("%Y-%m"))
     parts.append(what)
     return "-".join(part.replace("/", "-").replace("\\", "-") for part in parts)
 
@@ -53,10 +51,10 @@ def _in_words(table: exports.Table) -> exports.Table:
     """The table with stored codes in the reader's language: entry kinds, accounts, transfer
     states and the memos the app writes."""
     words = {
-        "Kind": lambda v: entry_kind_label(v) if v in KIND_LABELS else account_kind_label(v),
-        "Account": account_kind_label,
+        "Kind": lambda v: entry_kind_label(v) if v in KIND_LABELS else shown_account_kind(v),
+        "Account": shown_account_kind,
         "Memo": format_memo,
-        "Status": lambda v: str(TRANSFER_STATES.get(v, v)),
+        "Status": transfer_status_label,
     }
     columns = {i: words[title] for i, title in enumerate(table.header) if title in words}
     if not columns:
@@ -142,15 +140,6 @@ KIND_LABELS = {
     "reversal": _l("Reversal"),
     "opening": _l("Opening balance"),
 }
-
-
-TRANSFER_STATES = {"planned": _l("planned"), "paid": _l("paid"), "confirmed": _l("confirmed")}
-ACCOUNT_KINDS = {"member": _l("Member"), "fund": _l("Clan fund"), "fees": _l("Exchange fees")}
-
-
-def account_kind_label(kind: str) -> str:
-    """An account kind (``member``, ``fund``, ``fees``) in words; anything else as it is."""
-    return str(ACCOUNT_KINDS.get(kind, kind))
 
 
 @bp.app_template_global()
