@@ -34,6 +34,7 @@ from clanledger.services.errors import (
     ValidationError,
     commit_or_conflict,
 )
+from clanledger.services.paging import page_window
 
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
@@ -273,14 +274,13 @@ def drop_page(
         pattern = f"%{_escape_like(where.search.strip())}%"
         conditions.append(Drop.name.ilike(pattern, escape="\\"))
     total = session.execute(select(func.count(Drop.id)).where(*conditions)).scalar_one()
-    pages = max(1, -(-total // ITEMS_PER_PAGE))
-    page = min(max(1, page), pages)
+    page, pages, offset = page_window(total, page, ITEMS_PER_PAGE)
     rows = session.execute(
         select(Drop)
         .where(*conditions)
         .order_by(Drop.created_at.desc(), Drop.id.desc())
         .limit(ITEMS_PER_PAGE)
-        .offset((page - 1) * ITEMS_PER_PAGE)
+        .offset(offset)
         .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
     ).scalars()
     return DropPage(list(rows), total, page, pages)

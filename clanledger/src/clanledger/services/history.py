@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.models import AuditLog, Character, Membership, Role, User
 from clanledger.services import authz
+from clanledger.services.paging import page_window
 
 PAGE_SIZE = 50
 # Columns never shown: secrets (even hashed) and bookkeeping that changes on every update.
@@ -82,15 +83,14 @@ def audit_page(
     if since is not None:
         where.append(AuditLog.at >= since)
     total = session.execute(select(func.count()).select_from(AuditLog).where(*where)).scalar_one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages, offset = page_window(total, page, PAGE_SIZE)
     rows = session.execute(
         select(AuditLog, User)
         .outerjoin(User, User.id == AuditLog.actor_id)
         .where(*where)
         .order_by(AuditLog.id.desc())
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(offset)
     ).all()
     types = session.execute(
         select(AuditLog.entity_type)

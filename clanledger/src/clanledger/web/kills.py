@@ -28,6 +28,7 @@ from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
 from clanledger.services import bosses, drops, kills
 from clanledger.services.errors import Conflict, ValidationError
+from clanledger.services.paging import page_window
 from clanledger.web.forms import handle_form, local_now, to_utc, within_clan_history
 from clanledger.web.nav import register_nav
 from clanledger.web.params import page_arg
@@ -135,9 +136,7 @@ def checkin_form(**kwargs) -> CheckInForm:
 @clan_view(Role.MEMBER)
 def index(clan_id: int) -> str:
     total = kills.count_kills(db.session, current_user.id, clan_id)
-    pages = max(1, -(-total // KILLS_PER_PAGE))
-    page = min(page_arg(), pages)
-    offset = (page - 1) * KILLS_PER_PAGE
+    page, pages, offset = page_window(total, page_arg(), KILLS_PER_PAGE)
     rows = kills.list_kills(db.session, current_user.id, clan_id, KILLS_PER_PAGE, offset)
     return render_template(
         "kills/index.html",
