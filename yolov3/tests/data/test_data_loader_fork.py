@@ -8,9 +8,6 @@ the suite.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -39,24 +36,6 @@ print("loaded", flush=True)
 """
 
 
-def _run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        start_new_session=True,  # its own process group: a hang is killed with its workers
-    ) as proc:
-        try:
-            stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            stdout, stderr = proc.communicate()
-            pytest.fail(f"deadlocked: no result after {TIMEOUT_S} s\n{stdout}\n{stderr}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-
-
 @pytest.fixture
 def shapes(tmp_path: Path) -> Path:
     from yolov3.synthetic import ShapesSpec, write_shapes_dataset
@@ -65,17 +44,17 @@ def shapes(tmp_path: Path) -> Path:
     return write_shapes_dataset(tmp_path / "shapes", {"train": 8, "val": 4}, spec, seed=0)
 
 
-def test_opencv_used_before_yolov3_is_imported(shapes, tmp_path):
+def test_opencv_used_before_yolov3_is_imported(shapes, tmp_path, run_bounded):
     """The user's own code ran OpenCV's pool first: the project's workers must not touch it."""
     script = (
         f"import cv2\n{BUSY_OPENCV}\nDATA = {str(shapes)!r}\nLOADER_ARGS = {{}}\n{ITERATE_LOADER}"
     )
-    proc = _run(script, tmp_path)
+    proc = run_bounded([sys.executable, "-c", textwrap.dedent(script)], TIMEOUT_S, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "loaded" in proc.stdout
 
 
-def test_opencv_pool_is_off_in_any_process_that_imports_yolov3(shapes, tmp_path):
+def test_opencv_pool_is_off_in_any_process_that_imports_yolov3(shapes, tmp_path, run_bounded):
     """The demo's order: yolov3 imported, OpenCV used in the parent, then workers that call
     OpenCV's thread setting themselves (as a user's worker_init_fn may)."""
     script = f"""
@@ -97,12 +76,14 @@ def test_opencv_pool_is_off_in_any_process_that_imports_yolov3(shapes, tmp_path)
         DATA = {str(shapes)!r}
         LOADER_ARGS = {{}}
     """
-    proc = _run(textwrap.dedent(script) + ITERATE_LOADER, tmp_path)
+    proc = run_bounded(
+        [sys.executable, "-c", textwrap.dedent(script) + ITERATE_LOADER], TIMEOUT_S, tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert "loaded" in proc.stdout
 
 
-def test_train_with_workers_after_deep_check_in_one_process(shapes, tmp_path):
+def test_train_with_workers_after_deep_check_in_one_process(shapes, tmp_path, run_bounded):
     """``data check --deep`` decodes every image with OpenCV; ``train --workers 2`` follows."""
     out = tmp_path / "run"
     script = f"""
@@ -114,7 +95,7 @@ def test_train_with_workers_after_deep_check_in_one_process(shapes, tmp_path):
             "--no-progress", "--device", "cpu",
         ]) == 0
     """
-    proc = _run(script, tmp_path)
+    proc = run_bounded([sys.executable, "-c", textwrap.dedent(script)], TIMEOUT_S, tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "epoch 1/1" in proc.stdout
     assert (out / "last.pt").is_file()
