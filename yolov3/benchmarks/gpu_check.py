@@ -26,6 +26,7 @@ non-zero when a section fails or is skipped (no CUDA device counts as skipped). 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -298,7 +299,7 @@ def inference(plan: Plan, device: torch.device, checkpoint: str | None) -> dict[
         variants = {k: v for k, v in variants.items() if "half" not in k}
     rows, reference = [], {}
     for name, make in variants.items():
-        model = make(clone(base).to(device).eval())
+        model = make(copy.deepcopy(base).to(device).eval())
         dtype = torch.float16 if "half" in name else torch.float32
         for batch in plan.infer_batches:
             images = random_batch(batch, plan.infer_size, 1, device, seed=batch)[0]
@@ -314,12 +315,6 @@ def inference(plan: Plan, device: torch.device, checkpoint: str | None) -> dict[
                 f"score diff {rows[-1]['score_diff']:.3g}"
             )
     return {"rows": rows}
-
-
-def clone(model: torch.nn.Module) -> torch.nn.Module:
-    import copy
-
-    return copy.deepcopy(model)
 
 
 @torch.no_grad()
