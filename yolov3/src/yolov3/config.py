@@ -111,6 +111,9 @@ class TrainConfig:
     train_split: str | None = "train"  # split of `data` to train on (None = the whole dataset)
     val_data: str | None = None  # validation dataset; None = `val_split` of `data`
     val_split: str | None = "val"  # split used for validation (None = the whole `val_data`)
+    # else: hold out this fraction of `data` (read whole, no splits) for validation, stratified
+    # by class and seeded by `seed`; the images of each part are listed in the run's split.json
+    val_fraction: float | None = None
     img_size: int = 416  # square network input side in pixels, a multiple of 32
     augment: bool = True  # photometric and geometric augmentation of training images
     mosaic: bool = False  # 4-image mosaic augmentation (helps large runs, slows small ones)
@@ -204,6 +207,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.val_fraction is not None and not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction:g}")
+        if self.val_fraction is not None and self.val_data:
+            raise ValueError("val_fraction holds out part of `data`; it excludes val_data")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

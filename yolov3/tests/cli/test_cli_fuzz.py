@@ -44,6 +44,7 @@ def _base(command, root):
         ("data", "check"): [empty],
         ("data", "convert"): [empty, str(root / "out"), "--to", "coco"],
         ("data", "stats"): [empty],
+        ("data", "split"): [empty, "--val", "0.2"],
         ("demo",): ["--data", empty, "--no-progress"],
         ("detect",): [empty, "--weights", model, "--quiet"],
         ("export",): [str(root / "names.txt")],

@@ -1,4 +1,4 @@
-"""``yolov3 data convert|check|stats``: dataset tools over :mod:`yolov3.data`."""
+"""``yolov3 data convert|check|stats|split``: dataset tools over :mod:`yolov3.data`."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ from yolov3.cli.options import (
 def register(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser(
         "data",
-        help="convert, check and describe detection datasets",
+        help="convert, check, split and describe detection datasets",
         description="Dataset tools for YOLO txt, Pascal VOC XML and COCO JSON.",
     )
     sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     _register_convert(sub)
     _register_check(sub)
     _register_stats(sub)
+    _register_split(sub)
 
 
 def _register_convert(sub: argparse._SubParsersAction) -> None:
@@ -104,6 +105,51 @@ def _register_stats(sub: argparse._SubParsersAction) -> None:
     stats.set_defaults(func=run_stats)
 
 
+def open_fraction(text: str) -> float:
+    """argparse type: a fraction strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1, got {text!r}"
+        ) from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number between 0 and 1 (exclusive), got {text}"
+        )
+    return value
+
+
+def _register_split(sub: argparse._SubParsersAction) -> None:
+    split = sub.add_parser(
+        "split",
+        help="write train/val[/test] split lists, stratified by class; images stay in place",
+        description="Split a dataset into train, val and (with --test) test, keeping each "
+        "class's share in every split (iterative stratification over the classes of each "
+        "image), reproducibly by --seed. Writes the lists where the format's reader finds "
+        "them: VOC ImageSets/Main/<split>.txt, YOLO <split>.txt beside images/ (image paths), "
+        "COCO annotations/instances_<split>.json. --out writes them to a new folder with "
+        "links to the source instead (for a read-only dataset); train with --data OUT. "
+        "Images are never moved or copied. Prints a per-class table of the result.",
+        epilog="examples:\n"
+        "  yolov3 data split my-voc/ --val 0.2 --test 0.1 --seed 0\n"
+        "  yolov3 data split ../shared/data/raccoon --val 0.2 --out raccoon-split/\n"
+        "  yolov3 train --data raccoon-split/ --arch yolov3-tiny",
+        formatter_class=ExamplesFormatter,
+    )
+    add_source_arguments(split)
+    split.add_argument("--val", type=open_fraction, required=True, help="validation fraction")
+    split.add_argument("--test", type=open_fraction, help="test fraction (default: no test split)")
+    split.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    split.add_argument(
+        "--out",
+        type=Path,
+        help="write the lists (and links to the source) to this folder, not into the dataset",
+    )
+    split.add_argument("--force", action="store_true", help="replace existing split lists")
+    split.set_defaults(func=run_split)
+
+
 def _read(args: argparse.Namespace):
     # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
     from yolov3.data import read_dataset
@@ -111,9 +157,9 @@ def _read(args: argparse.Namespace):
     return read_dataset(args.source, args.fmt, args.split, args.names)
 
 
-def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
+def _reporting_errors(action: Callable[[argparse.Namespace], int], status: int = 1) -> Callable:
     """Run a command; a dataset or file error becomes one ``yolov3 data ACTION:`` line and
-    exit status 1."""
+    exit ``status`` (2, a usage error, adds ``error:`` as argparse does)."""
 
     @functools.wraps(action)
     def run(args: argparse.Namespace) -> int:
@@ -122,9 +168,11 @@ def _reporting_errors(action: Callable[[argparse.Namespace], int]) -> Callable:
 
         try:
             return action(args)
-        except (DatasetError, OSError) as err:
-            print(f"yolov3 data {args.data_command}: {err}", file=sys.stderr)
-            return 1
+        except (DatasetError, OSError, ValueError) as err:
+            kind = "error: " if status == 2 else ""
+            text = " ".join(str(err).split()) if status == 2 else str(err)
+            print(f"yolov3 data {args.data_command}: {kind}{text}", file=sys.stderr)
+            return status
 
     return run
 
@@ -201,4 +249,24 @@ def run_stats(args: argparse.Namespace) -> int:
     plot_stats(stats, args.out / "stats.png")
     print(table)
     print(f"wrote {args.out / 'stats.txt'} and {args.out / 'stats.png'}")
+    return 0
+
+
+@functools.partial(_reporting_errors, status=2)
+def run_split(args: argparse.Namespace) -> int:
+    # lazy: torch loads only when a command runs, so `yolov3 --help` stays fast
+    from yolov3.data import detect_format, split_dataset, split_table, write_splits
+    from yolov3.data.split import check_fractions
+
+    check_fractions(args.val, args.test or 0.0)
+    data = _read(args)
+    parts = split_dataset(data, args.val, args.test or 0.0, args.seed)
+    fmt = args.fmt or detect_format(args.source)
+    written = write_splits(data, parts, fmt, args.out, args.force, args.split)
+    for problem in data.problems:
+        if problem.kind in ("inferred_names", "similar_names"):
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+    print(split_table(data, parts))
+    print(f"wrote {', '.join(str(p) for p in written)} (seed {args.seed}; images not moved)")
+    print(f"train on it: yolov3 train --data {args.out or args.source}")
     return 0

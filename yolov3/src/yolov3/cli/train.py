@@ -28,6 +28,8 @@ _FLAGS = {
     "train_split": "split to train on, e.g. train or train2017 ('none' = whole dataset)",
     "val_data": "validation dataset (default: --data)",
     "val_split": "validation split ('none' = whole validation dataset)",
+    "val_fraction": "hold out this fraction of --data (without splits) for validation, "
+    "stratified by class and seeded by --seed; listed in the run's split.json",
     "img_size": "input size in pixels, a multiple of 32",
     "epochs": "passes over the training set",
     "batch_size": "images per forward pass and process",

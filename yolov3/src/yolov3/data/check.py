@@ -2,16 +2,18 @@
 
 Errors (training refuses the dataset): missing or unreadable images, image sizes that
 disagree with the annotation, boxes outside the image (beyond ``BOUNDS_TOLERANCE``),
-degenerate boxes (narrower or shorter than ``MIN_BOX_SIDE`` pixel), duplicate boxes (same
-class, IoU >= ``DUPLICATE_IOU``), unknown classes and lines or objects that cannot be parsed.
-Warnings: label files without an image. Counted only: empty label files and images without
-a label file (both mean "no objects", which is legitimate).
+degenerate boxes (narrower or shorter than ``MIN_BOX_SIDE`` pixel), unknown classes and lines
+or objects that cannot be parsed. Warnings: duplicate boxes (same class, IoU >=
+``DUPLICATE_IOU``; training drops them, see :func:`ready_for_training`), label files without
+an image, class names that look like one class spelt two ways. Counted only: empty label
+files and images without a label file (both mean "no objects", which is legitimate).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +140,8 @@ def _check_boxes(record: ImageRecord, num_classes: int, reported: set[str]) -> l
                 )
             )
     for i, j in _duplicates(record):
-        problems.append(Problem("duplicate", record.where(j), f"duplicate of {record.sources[i]}"))
+        message = f"duplicate of {record.sources[i]}"
+        problems.append(Problem("duplicate", record.where(j), message, "warning"))
     return problems
 
 
@@ -202,6 +205,43 @@ def ensure_valid(data: DetectionData, deep: bool = False) -> Report:
             "`--fix OUT` to write a cleaned copy):\n" + report.format(errors_only=True)
         )
     return report
+
+
+def drop_duplicates(data: DetectionData) -> tuple[DetectionData, int, int]:
+    """``data`` without duplicate boxes (same class, IoU >= ``DUPLICATE_IOU``; the first is
+    kept), how many boxes were dropped and from how many images; ``data`` is not modified."""
+    records, dropped, images = [], 0, 0
+    for record in data.records:
+        later = [j for _, j in _duplicates(record)]
+        if later:
+            dropped, images = dropped + len(later), images + 1
+            record = record.subset(np.setdiff1d(np.arange(len(record.boxes)), later))
+        records.append(record)
+    ids = list(data.category_ids)
+    cleaned = DetectionData(records, list(data.class_names), ids, list(data.problems), data.root)
+    return cleaned, dropped, images
+
+
+def ready_for_training(data: DetectionData, say: Callable[[str], object] = print) -> DetectionData:
+    """What training reads: ``data`` checked, without its duplicate boxes.
+
+    Tells ``say`` the classes taken from the annotations, names that look like one class
+    spelt two ways, and, in one line for the whole dataset, how many duplicates were dropped.
+
+    Raises:
+        DatasetError: the dataset has errors, one line per error (as :func:`ensure_valid`).
+    """
+    ensure_valid(data)
+    for problem in data.problems:
+        if problem.kind in ("inferred_names", "similar_names"):
+            say(f"{problem.severity}: {problem}")
+    cleaned, dropped, images = drop_duplicates(data)
+    if dropped:
+        say(
+            f"warning: {data.root}: dropped {dropped} duplicate boxes (same class, IoU >= "
+            f"{DUPLICATE_IOU:g}) in {images} images; `yolov3 data check` lists them"
+        )
+    return cleaned
 
 
 def _fix_record(record: ImageRecord, num_classes: int, actions: list[str]) -> ImageRecord | None:

@@ -14,7 +14,8 @@ FORMATS = ("yolo", "voc", "coco")
 
 def detect_format(path: Path) -> str:
     """``"coco"`` for a JSON file or a folder with ``annotations/*.json``, ``"voc"`` for a
-    folder of XML annotations, ``"yolo"`` for ``images/`` + ``labels/``."""
+    folder of XML annotations (``Annotations/``, or beside the images), ``"yolo"`` for
+    ``images/`` + ``labels/``."""
     path = Path(path)
     if path.is_file():
         if path.suffix.lower() == ".json":
@@ -24,7 +25,7 @@ def detect_format(path: Path) -> str:
         raise DatasetError(f"{path}: no such dataset folder")
     if any((path / "annotations").glob("*.json")):
         return "coco"
-    for name in ANNOTATION_DIRS:
+    for name in (*ANNOTATION_DIRS, "images", "."):
         if any((path / name).glob("*.xml")):
             return "voc"
     if (path / "labels").is_dir() or (path / "images").is_dir():

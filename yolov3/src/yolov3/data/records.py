@@ -26,7 +26,8 @@ class Problem:
         kind: machine-readable category (``"missing_image"``, ``"out_of_bounds"``, ...).
         where: the file, followed by ``:line`` or ``object N`` where it applies.
         message: what is wrong and what was expected.
-        severity: ``"error"`` (training refuses the dataset) or ``"warning"``.
+        severity: ``"error"`` (training refuses the dataset), ``"warning"`` or ``"note"``
+            (for information, e.g. classes taken from the annotations).
     """
 
     kind: str

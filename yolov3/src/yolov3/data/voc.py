@@ -1,20 +1,27 @@
 """Pascal VOC XML: ``Annotations/*.xml`` (or ``annotations/``) + ``JPEGImages/`` (or ``images/``).
 
+LabelImg's layout, XML files beside the images (in ``images/`` or the folder itself), reads
+the same way.
+
 VOC stores 1-based, inclusive pixel indices. A box with ``xmin=1, xmax=10`` covers the
 first ten pixel columns, i.e. ``x1=0, x2=10`` in the continuous ``xyxy`` coordinates used
 everywhere else; the reader subtracts 1 from ``xmin``/``ymin`` and the writer adds it back.
 Class order comes from a names file (``labels.txt``, ``classes.txt``, ...) when there is
-one, else from the sorted set of names in the XML files; the writer always writes
-``labels.txt`` so that order survives a round trip.
+one, else from the sorted set of names in the XML files (reported with their box counts, and
+names that look like one class spelt two ways are warned about, see
+:mod:`yolov3.data.class_names`); the writer always writes ``labels.txt`` so that order
+survives a round trip.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from yolov3.data.class_names import inferred_names_problems
 from yolov3.data.layout import (
     IMAGE_SUFFIXES,
     find_names_file,
@@ -34,6 +41,15 @@ VOC_COORDS = ("xmin", "ymin", "xmax", "ymax")
 
 def _first_dir(root: Path, names: tuple[str, ...]) -> Path | None:
     return next((root / n for n in names if (root / n).is_dir()), None)
+
+
+def annotation_dir(root: Path) -> Path | None:
+    """``Annotations/`` or ``annotations/``, else ``images/`` or ``root`` when they hold XML
+    files (LabelImg saves them beside the images); None when there is none."""
+    found = _first_dir(root, ANNOTATION_DIRS)
+    if found is not None:
+        return found
+    return next((d for d in (root / "images", root) if d.is_dir() and any(d.glob("*.xml"))), None)
 
 
 def _xml_files(root: Path, ann_dir: Path, split: str | None) -> list[Path]:
@@ -133,7 +149,7 @@ def read_voc(
 ) -> DetectionData:
     """Read a Pascal VOC dataset (see the module docstring for the layout)."""
     root = Path(root)
-    ann_dir = _first_dir(root, ANNOTATION_DIRS)
+    ann_dir = annotation_dir(root)
     images_dir = _first_dir(root, IMAGE_DIRS) or root
     if ann_dir is None:
         raise DatasetError(f"{root}: no Annotations/ or annotations/ folder of VOC XML files")
@@ -156,12 +172,21 @@ def read_voc(
         if result is not None:
             parsed.append(result)
     if class_names is None:
-        class_names = sorted({n for _, obj_names in parsed for n in obj_names})
+        # from every XML file, so that each split of one dataset gets the same classes
+        every = parsed if split is None else _parse_all(ann_dir, images_dir)
+        counts = Counter(n for _, obj_names in every for n in obj_names)
+        class_names = sorted(counts)
         index = {n: i for i, n in enumerate(class_names)}
+        problems += inferred_names_problems(str(ann_dir), counts)
     assert index is not None
     for record, obj_names in parsed:
         record.labels = np.array([index.get(n, -1) for n in obj_names], np.int64)
     return DetectionData([r for r, _ in parsed], class_names, category_ids, problems, root)
+
+
+def _parse_all(ann_dir: Path, images_dir: Path) -> list[tuple[ImageRecord, list[str]]]:
+    parsed = (parse_xml(xml, images_dir, None, []) for xml in sorted(ann_dir.glob("*.xml")))
+    return [result for result in parsed if result is not None]
 
 
 def _record_xml(record: ImageRecord, image_name: str, class_names: list[str]) -> ET.Element:

@@ -90,6 +90,42 @@ def parse_label_file(
     return xyxy, np.asarray(labels, np.int64), sources
 
 
+def label_path(image: Path) -> Path:
+    """The label file of an image named in a list file: the last ``images`` folder of its
+    path becomes ``labels`` (Darknet's and Ultralytics' rule), else the file beside it."""
+    parts = image.parts
+    where = [k for k, part in enumerate(parts) if part == "images"]
+    if not where:
+        return image.with_suffix(".txt")
+    k = where[-1]
+    return Path(*parts[:k], "labels", *parts[k + 1 :]).with_suffix(".txt")
+
+
+def _listed_images(root: Path, split: str | None) -> list[Path] | None:
+    """The images ``root/<split>.txt`` names (relative to ``root`` or absolute), when there is
+    such a list and no ``images/<split>/`` folder; else None."""
+    if split is None or (root / "images" / split).is_dir():
+        return None
+    listing = root / f"{split}.txt"
+    if not listing.is_file():
+        return None
+    lines = [line.strip() for line in listing.read_text(encoding="utf-8").splitlines()]
+    return [root / line for line in lines if line and not line.startswith("#")]
+
+
+def _class_names(root: Path, names: list[str] | Path | None) -> tuple[list[str], list[int]]:
+    if names is not None and not isinstance(names, Path | str):
+        return list(names), []
+    names_path = Path(names) if names is not None else find_names_file(root, root.parent)
+    if names_path is None:
+        raise DatasetError(
+            f"{root}: no class names file (looked for names.txt, classes.txt, *.names); "
+            "pass one with --names"
+        )
+    class_names = read_names(names_path)
+    return class_names, read_category_ids(names_path.parent, class_names)
+
+
 def read_yolo(
     root: Path, split: str | None = None, names: list[str] | Path | None = None
 ) -> DetectionData:
@@ -97,29 +133,25 @@ def read_yolo(
 
     Args:
         root: folder holding ``images/`` and ``labels/``.
-        split: sub-folder of both (``train2017``); required when ``images/`` has only splits.
+        split: sub-folder of both (``train2017``), or a list file ``root/<split>.txt`` of
+            image paths (as ``yolov3 data split`` writes); required when ``images/`` has only
+            splits.
         names: class names, or a names file; default: ``names.txt``/``classes.txt``/``*.names``
             in ``root`` (or its parent).
     """
     root = Path(root)
-    images_dir, labels_dir = _split_dirs(root, split)
-    if names is None or isinstance(names, Path | str):
-        names_path = Path(names) if names is not None else find_names_file(root, root.parent)
-        if names_path is None:
-            raise DatasetError(
-                f"{root}: no class names file (looked for names.txt, classes.txt, *.names); "
-                "pass one with --names"
-            )
-        class_names = read_names(names_path)
-        category_ids = read_category_ids(names_path.parent, class_names)
-    else:
-        class_names, category_ids = list(names), []
+    images = _listed_images(root, split)
+    labels_dir = None
+    if images is None:
+        images_dir, labels_dir = _split_dirs(root, split)
+        images = list_images(images_dir)
+    class_names, category_ids = _class_names(root, names)
     problems: list[Problem] = []
-    records = []
-    images = list_images(images_dir)
+    records, known = [], set()
     for image in images:
-        rel = image.relative_to(images_dir)
-        label = labels_dir / rel.with_suffix(".txt")
+        rel = None if labels_dir is None else image.relative_to(images_dir)
+        label = label_path(image) if rel is None else labels_dir / rel.with_suffix(".txt")
+        known.add(label)
         size = image_size(image)
         width, height = size if size else (0, 0)
         record = ImageRecord(image, width, height, annotation=label if label.is_file() else None)
@@ -127,8 +159,7 @@ def read_yolo(
             boxes, labels, sources = parse_label_file(label, width, height, problems)
             record = ImageRecord(image, width, height, boxes, labels, [], label, sources)
         records.append(record)
-    known = {labels_dir / p.relative_to(images_dir).with_suffix(".txt") for p in images}
-    if labels_dir.is_dir():
+    if labels_dir is not None and labels_dir.is_dir():
         for orphan in sorted(set(labels_dir.rglob("*.txt")) - known):
             problems.append(
                 Problem("orphan_label", str(orphan), "label file has no image", "warning")

@@ -35,8 +35,9 @@ from yolov3.data import (
     Augmentation,
     DetectionDataset,
     build_loader,
-    ensure_valid,
     read_dataset,
+    read_holdout,
+    ready_for_training,
 )
 from yolov3.devices import resolve_device
 from yolov3.model import build_model, unwrap
@@ -154,13 +155,21 @@ class Run:
         cfg = self.config
         if not cfg.data:
             raise ValueError("no training data: set TrainConfig.data (yolov3 train --data PATH)")
-        train = read_dataset(cfg.data, cfg.data_format, cfg.train_split)
-        ensure_valid(train)
-        val = read_dataset(cfg.val_data or cfg.data, cfg.data_format, cfg.val_split)
-        ensure_valid(val)
+        if cfg.val_fraction is not None:
+            record = self.out / "split.json" if self.dist.is_main else None
+            train, val = read_holdout(
+                cfg.data, cfg.data_format, cfg.val_fraction, cfg.seed, record, self.say
+            )
+            splits = f"{1 - cfg.val_fraction:g}", f"{cfg.val_fraction:g} of {cfg.data}"
+        else:
+            train = read_dataset(cfg.data, cfg.data_format, cfg.train_split)
+            train = ready_for_training(train, self.say)
+            val = read_dataset(cfg.val_data or cfg.data, cfg.data_format, cfg.val_split)
+            val = ready_for_training(val, self.say)
+            splits = cfg.train_split or "all", cfg.val_split or "all"
         self.say(
-            f"data: {len(train.records)} training images ({cfg.train_split or 'all'}), "
-            f"{len(val.records)} validation images ({cfg.val_split or 'all'}), "
+            f"data: {len(train.records)} training images ({splits[0]}), "
+            f"{len(val.records)} validation images ({splits[1]}), "
             f"{len(train.class_names)} classes"
         )
         return train, val
