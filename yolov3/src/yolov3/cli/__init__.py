@@ -15,7 +15,9 @@ EXAMPLES = """\
 examples:
   yolov3 demo                                     train and evaluate on a generated dataset
   yolov3 data check data/raccoon                  list every problem in a dataset
-  yolov3 train --arch yolov3-tiny --data data/raccoon --weights yolov3-tiny.weights
+  yolov3 data split data/my-voc --val 0.2         write stratified train/val split lists
+  yolov3 train --arch yolov3-tiny --data data/raccoon --val-fraction 0.2 \\
+      --weights yolov3-tiny.weights
   yolov3 detect photos/ --weights runs/train/exp/best.pt
   yolov3 val --data data/coco128 --split val2017 --weights best.pt --pycocotools
   yolov3 export runs/train/exp/best.pt --format onnx

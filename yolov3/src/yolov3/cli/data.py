@@ -138,8 +138,15 @@ def _register_split(sub: argparse._SubParsersAction) -> None:
         formatter_class=ExamplesFormatter,
     )
     add_source_arguments(split)
-    split.add_argument("--val", type=open_fraction, required=True, help="validation fraction")
-    split.add_argument("--test", type=open_fraction, help="test fraction (default: no test split)")
+    split.add_argument(
+        "--val",
+        type=open_fraction,
+        required=True,
+        help="share of the images for validation, between 0 and 1",
+    )
+    split.add_argument(
+        "--test", type=open_fraction, help="share for a test split, between 0 and 1 (default: none)"
+    )
     split.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     split.add_argument(
         "--out",

@@ -13,8 +13,8 @@ EXAMPLES = """\
 examples:
   yolov3 train --data ../shared/data/coco128 --val-split val2017 --train-split train2017 \\
       --arch yolov3-tiny --epochs 50 --batch-size 16
-  yolov3 train --data raccoon/ --weights yolov3-tiny.weights --weights-cutoff 0 \\
-      --freeze-epochs 2 --arch yolov3-tiny
+  yolov3 train --data raccoon/ --val-fraction 0.2 --weights yolov3-tiny.weights \\
+      --weights-cutoff 0 --freeze-epochs 2 --arch yolov3-tiny
   yolov3 train --resume runs/train/exp/last.pt
   yolov3 train --resume runs/train/exp/last.pt --epochs 150   # extend a finished run
   torchrun --nproc_per_node 4 -m yolov3 train --data coco/ --batch-size 16

@@ -160,7 +160,7 @@ class Run:
             train, val = read_holdout(
                 cfg.data, cfg.data_format, cfg.val_fraction, cfg.seed, record, self.say
             )
-            splits = f"{1 - cfg.val_fraction:g}", f"{cfg.val_fraction:g} of {cfg.data}"
+            splits = "the rest", f"{cfg.val_fraction:g} held out, seed {cfg.seed}"
         else:
             train = read_dataset(cfg.data, cfg.data_format, cfg.train_split)
             train = ready_for_training(train, self.say)
