@@ -101,6 +101,12 @@ def test_voc_split_in_place_adds_only_the_lists_and_reads_back(tmp_path: Path, c
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:4] == ["class", "train", "img", "box"]
     assert "(no objects)" in out and "test.txt" in out
+    rows = {line[:12].strip(): line[12:].split() for line in out.splitlines()[1:6]}
+    # per split: images, boxes, share of the class's images
+    boxes = [str(read_dataset(root, split=n).num_boxes) for n in ("train", "val", "test")]
+    assert rows["all images"][0::3] == ["70", "20", "10"] and rows["all images"][1::3] == boxes
+    assert rows["all images"][2::3] == ["70.0%", "20.0%", "10.0%"]
+    assert rows["c"][0::3] == ["7", "2", "1"] and rows["(no objects)"][0::3] == ["7", "2", "1"]
     after = tree_hashes(root)
     added = sorted(set(after) - set(before))
     assert added == [f"ImageSets/Main/{n}.txt" for n in ("test", "train", "val")]

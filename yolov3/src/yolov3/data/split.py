@@ -197,28 +197,33 @@ def split_table(data: DetectionData, parts: dict[str, list[int]]) -> str:
     """Per class: images and boxes in each split, and each split's share of the class's
     images; then images without objects and the totals."""
     names = list(parts)
+    counts = {name: _counts(data, indices) for name, indices in parts.items()}
     width = max([len(n) for n in data.class_names] + [12])
     header = f"{'class':<{width}}" + "".join(f"{n + ' img':>12}{'box':>7}{'%':>7}" for n in names)
     rows = [header]
     for c, class_name in enumerate([*data.class_names, "(no objects)", "all images"]):
-        cells = []
-        counts = [_count(data, parts[n], c) for n in names]
-        total = sum(images for images, _ in counts) or 1
-        for images, boxes in counts:
-            cells.append(f"{images:>12}{boxes:>7}{100 * images / total:>6.1f}%")
+        total = sum(int(counts[n][0][c]) for n in names) or 1
+        cells = [
+            f"{counts[n][0][c]:>12}{counts[n][1][c]:>7}{100 * counts[n][0][c] / total:>6.1f}%"
+            for n in names
+        ]
         rows.append(f"{class_name:<{width}}" + "".join(cells))
     return "\n".join(rows)
 
 
-def _count(data: DetectionData, indices: Sequence[int], c: int) -> tuple[int, int]:
-    """Images and boxes of class ``c`` (``C``: images without objects, ``C + 1``: all)."""
-    records = [data.records[i] for i in indices]
-    if c == data.num_classes:
-        return sum(1 for r in records if not (r.labels >= 0).any()), 0
-    if c == data.num_classes + 1:
-        return len(records), sum(len(r.labels) for r in records)
-    boxes = [int((r.labels == c).sum()) for r in records]
-    return sum(1 for b in boxes if b), sum(boxes)
+def _counts(data: DetectionData, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Images and boxes per class (C + 2 entries: the classes, images without objects, all)."""
+    c = data.num_classes
+    images, boxes = np.zeros(c + 2, np.int64), np.zeros(c + 2, np.int64)
+    for i in indices:
+        labels = data.records[i].labels
+        known = labels[(labels >= 0) & (labels < c)]
+        boxes[:c] += np.bincount(known, minlength=c)
+        images[np.unique(known)] += 1
+        images[c] += len(known) == 0
+        boxes[c + 1] += len(labels)
+    images[c + 1] = len(indices)
+    return images, boxes
 
 
 def existing_split_files(paths: Sequence[Path]) -> list[Path]:
