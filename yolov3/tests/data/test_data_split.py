@@ -240,3 +240,27 @@ def test_a_missing_folder_and_too_few_images_fail_with_status_2(tmp_path, capsys
     root = voc_dataset(tmp_path / "voc", [["a"]] * 2)
     assert main(["data", "split", str(root), "--val", "0.2"]) == 2
     assert "the val split would be empty" in capsys.readouterr().err
+
+
+def test_coco_split_beside_a_split_json_finds_the_nested_images(tmp_path: Path):
+    """instances_train2017.json with images/train2017/: the new files point at those images."""
+    root = coco_dataset(tmp_path / "coco")
+    (root / "images").rename(tmp_path / "flat")
+    (root / "images").mkdir()
+    (tmp_path / "flat").rename(root / "images" / "train2017")
+    (root / "annotations" / "instances_all.json").rename(
+        root / "annotations" / "instances_train2017.json"
+    )
+    assert main(["data", "split", str(root), "--val", "0.25"]) == 0
+    for name, count in (("train", 15), ("val", 5)):
+        part = read_dataset(root, split=name)
+        assert len(part.records) == count
+        assert all(r.path.resolve().parent == root / "images" / "train2017" for r in part.records)
+        assert all(r.path.is_file() for r in part.records)
+
+
+def test_a_voc_split_gets_every_class_even_one_missing_from_it(tmp_path: Path):
+    root = voc_dataset(tmp_path / "voc", [["a"]] * 9 + [["z"]])
+    assert main(["data", "split", str(root), "--val", "0.1"]) == 0
+    train, val = read_dataset(root, split="train"), read_dataset(root, split="val")
+    assert train.class_names == val.class_names == ["a", "z"]

@@ -50,6 +50,15 @@ def test_the_run_records_its_split_and_a_rerun_repeats_it(flat, tmp_path, make_m
     assert len(train.records) == 15
 
 
+def test_a_resumed_run_keeps_its_split(flat, tmp_path, make_mini_detector):
+    config = TrainConfig(**{**_config(flat, tmp_path / "r").to_dict(), "epochs": 2})
+    fit(config, model=make_mini_detector(4), stop_after=1)
+    first = (tmp_path / "r" / "split.json").read_text()
+    fit(TrainConfig(), resume=tmp_path / "r" / "last.pt", model=make_mini_detector(4))
+    assert (tmp_path / "r" / "split.json").read_text() == first
+    assert load_checkpoint(tmp_path / "r" / "last.pt")["epoch"] == 2
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
