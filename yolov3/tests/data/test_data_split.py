@@ -264,3 +264,16 @@ def test_a_voc_split_gets_every_class_even_one_missing_from_it(tmp_path: Path):
     assert main(["data", "split", str(root), "--val", "0.1"]) == 0
     train, val = read_dataset(root, split="train"), read_dataset(root, split="val")
     assert train.class_names == val.class_names == ["a", "z"]
+
+
+def test_the_split_that_was_read_is_never_replaced_or_removed(tmp_path: Path, capsys):
+    root = voc_dataset(tmp_path / "voc", mixed_objects())
+    lists = root / "ImageSets" / "Main"
+    lists.mkdir(parents=True)
+    (lists / "test.txt").write_text("".join(f"im{i:03d}\n" for i in range(0, 100, 2)))
+    argv = ["data", "split", str(root), "--split", "test", "--val", "0.2", "--force"]
+    assert main(argv) == 0
+    assert len((lists / "test.txt").read_text().split()) == 50  # kept
+    assert len((lists / "train.txt").read_text().split()) == 40
+    assert main([*argv[:4], "train", *argv[5:]]) == 2
+    assert "--split train would be replaced" in capsys.readouterr().err

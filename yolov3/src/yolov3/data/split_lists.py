@@ -55,7 +55,7 @@ def write_splits(
     source = Path(data.root)
     if out is not None and out.resolve() == source.resolve():
         out = None
-    if source_split in parts:
+    if source_split in parts and out is None:
         raise DatasetError(
             f"--split {source_split} would be replaced by the new {source_split} list; "
             "name the source split differently or split the whole dataset"
@@ -63,7 +63,9 @@ def write_splits(
     writers = {"voc": _voc, "yolo": _yolo, "coco": _coco}
     if fmt not in writers:
         raise ValueError(f"unknown format {fmt!r}; expected one of {tuple(writers)}")
-    return writers[fmt](data, parts, source, out, force)
+    # the split that was read is never a stale list to remove
+    others = [n for n in SPLIT_NAMES if n not in parts and (out is not None or n != source_split)]
+    return writers[fmt](data, parts, others, source, out, force)
 
 
 def _make_room(targets: list[Path], stale: list[Path], force: bool) -> None:
@@ -105,11 +107,11 @@ def _write_lines(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def _voc(data, parts, source: Path, out: Path | None, force: bool) -> list[Path]:
+def _voc(data, parts, others, source: Path, out: Path | None, force: bool) -> list[Path]:
     base = out or source
     folder = base / "ImageSets" / "Main"
     targets = [folder / f"{name}.txt" for name in parts]
-    stale = [folder / f"{name}.txt" for name in SPLIT_NAMES if name not in parts]
+    stale = [folder / f"{name}.txt" for name in others]
     _make_room(targets, stale, force)
     if out is not None:
         ann = annotation_dir(source)
@@ -130,10 +132,10 @@ def _voc_id(data: DetectionData, index: int) -> str:
     return annotation.stem
 
 
-def _yolo(data, parts, source: Path, out: Path | None, force: bool) -> list[Path]:
+def _yolo(data, parts, others, source: Path, out: Path | None, force: bool) -> list[Path]:
     base = out or source
     targets = [base / f"{name}.txt" for name in parts]
-    stale = [base / f"{name}.txt" for name in SPLIT_NAMES if name not in parts]
+    stale = [base / f"{name}.txt" for name in others]
     clash = [base / "images" / name for name in SPLIT_NAMES if (base / "images" / name).is_dir()]
     if clash:
         raise DatasetError(f"{clash[0]}: the dataset has split folders already")
@@ -150,12 +152,12 @@ def _yolo(data, parts, source: Path, out: Path | None, force: bool) -> list[Path
     return written
 
 
-def _coco(data, parts, source: Path, out: Path | None, force: bool) -> list[Path]:
+def _coco(data, parts, others, source: Path, out: Path | None, force: bool) -> list[Path]:
     json_path = next((r.annotation for r in data.records if r.annotation), None)
     json_path = json_path or find_annotation_file(source, None)
     folder = out / "annotations" if out is not None else json_path.parent
     targets = [folder / f"instances_{name}.json" for name in parts]
-    stale = [folder / f"instances_{name}.json" for name in SPLIT_NAMES if name not in parts]
+    stale = [folder / f"instances_{name}.json" for name in others]
     if any(t.resolve() == json_path.resolve() for t in [*targets, *stale]):
         raise DatasetError(f"{json_path}: the source would be replaced; write the splits to --out")
     _make_room(targets, stale, force)
