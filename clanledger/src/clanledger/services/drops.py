@@ -34,7 +34,7 @@ from clanledger.services.errors import (
     ValidationError,
     commit_or_conflict,
 )
-from clanledger.services.paging import page_window
+from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
@@ -242,10 +242,6 @@ class DropPage:
     pages: int
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def drop_page(
     session: Session, actor_id: int, clan_id: int, where: DropFilter, page: int = 1
 ) -> DropPage:
@@ -271,8 +267,7 @@ def drop_page(
         )
         conditions.append(Drop.id.in_(flagged))
     if where.search.strip():
-        pattern = f"%{_escape_like(where.search.strip())}%"
-        conditions.append(Drop.name.ilike(pattern, escape="\\"))
+        conditions.append(Drop.name.ilike(contains_pattern(where.search), escape=LIKE_ESCAPE))
     total = session.execute(select(func.count(Drop.id)).where(*conditions)).scalar_one()
     page, pages, offset = page_window(total, page, ITEMS_PER_PAGE)
     rows = session.execute(
