@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import money
+from clanledger.domain.collation import by_name
 from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
 from clanledger.domain.messages import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role, Sale
@@ -207,7 +208,8 @@ def list_drops(
 
 
 def item_names(session: Session, actor_id: int, clan_id: int, limit: int = 200) -> list[str]:
-    """Names of the clan's items, the most often recorded first: suggestions for the next."""
+    """Names of the clan's ``limit`` most often recorded items, in the reader's order:
+    suggestions for the next."""
     authz.active_membership(session, actor_id, clan_id)
     query = (
         select(Drop.name)
@@ -216,7 +218,7 @@ def item_names(session: Session, actor_id: int, clan_id: int, limit: int = 200) 
         .order_by(func.count(Drop.id).desc(), func.max(Drop.id).desc())
         .limit(limit)
     )
-    return list(session.execute(query).scalars())
+    return by_name(session.execute(query).scalars())
 
 
 ITEMS_PER_PAGE = 50

@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, defer
 
+from clanledger.domain.collation import by_name
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
@@ -443,7 +444,7 @@ def outstanding_by_member(session: Session, actor_id: int, clan_id: int) -> dict
     for row in list_transfers(session, actor_id, clan_id, outstanding_only=True):
         if row.transfer.status == TransferStatus.PLANNED:
             totals[row.payer] += row.transfer.gross
-    return dict(sorted(totals.items()))
+    return {name: totals[name] for name in by_name(totals)}
 
 
 def screenshot_file(

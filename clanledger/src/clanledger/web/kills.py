@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from clanledger.domain.collation import sort_key
 from clanledger.extensions import db
 from clanledger.i18n import service_message
 from clanledger.models import Character, Kill, Role
@@ -116,7 +117,7 @@ class DropForm(FlaskForm):
         """Holders: those at the kill first; the recording player's character is chosen
         (the one at the kill, else their first), since the one recording usually holds it."""
         there = {a.character_id for a in kill.attendance}
-        ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
+        ordered = sorted(roster, key=lambda c: (c.id not in there, sort_key(c.name)))
         self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
         mine = [c for c in ordered if c.user_id == recorder_id]
         if mine and self.holder_character_id.data is None:
