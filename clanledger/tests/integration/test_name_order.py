@@ -89,3 +89,17 @@ def test_still_to_pay_per_member_is_in_stroke_order(clan_of_names):
     db.session.commit()
     owed = transfers.outstanding_by_member(db.session, leader.id, clan.id)
     assert list(owed) == ZH and owed["星"] == 1
+
+
+def test_the_roll_call_of_a_kill_is_in_stroke_order(clan_of_names, login, client):
+    clan, leader = clan_of_names
+    roster = kills.roster(db.session, leader.id, clan.id)
+    boss = bosses.list_bosses(db.session, leader.id, clan.id)[0]
+    kill = kills.record_kill(
+        db.session, leader.id, clan.id, boss_id=boss.id, killed_at=utcnow(),
+        participants={c.id: 1 for c in reversed(roster)},
+    )  # fmt: skip
+    login(leader)
+    html = client.get(f"/clans/{clan.id}/kills/{kill.id}").get_data(as_text=True)
+    roll_call = html[html.index('id="roll-call"') :]
+    assert _in_order(roll_call, NAMES, "<span>{}\n") == ZH

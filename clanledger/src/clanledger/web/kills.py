@@ -250,8 +250,14 @@ def record_drop(clan_id: int, kill_id: int) -> Response | tuple[str, int]:
 
 def kill_context(kill: Kill, roster: list[Character]) -> dict:
     now = utcnow()
+    names = {c.id: c.name for c in roster}
     return {
-        "names": {c.id: c.name for c in roster},
+        "names": names,
+        # By name in the reader's order; a character no longer on the roster last.
+        "roll_call": sorted(
+            kill.attendance,
+            key=lambda a: (a.character_id not in names, sort_key(names.get(a.character_id, ""))),
+        ),
         "weights": kills.roll_call_weights(kill),
         "locked": kills.is_locked(kill, now),
         "checkin_open": kills.checkin_open(kill, now),
