@@ -15,13 +15,15 @@ from clanledger.services.periods import period_for_day
 @pytest.fixture
 def plan(make_user, make_clan, add_member, make_character):
     """Two months of stored plans: March has 120 planned transfers from the member's 夜風
-    to the leader's 星辰; April one of each state between the leader and a roster 100%_Alt."""
+    to the leader's 星辰; April one of each state from the leader to a roster 100%_Alt, and
+    one planned between two roster characters."""
     leader, member = make_user("leader"), make_user("member")
     clan = make_clan(leader=leader)
     add_member(clan, member, Role.MEMBER)
     night = make_character(clan, member, "夜風")
     star = make_character(clan, leader, "星辰")
     alt = make_character(clan, None, "100%_Alt")
+    passer = make_character(clan, None, "路人")
     march = period_for_day(db.session, clan, date(2026, 3, 1))
     april = period_for_day(db.session, clan, date(2026, 4, 1))
 
@@ -37,6 +39,7 @@ def plan(make_user, make_clan, add_member, make_character):
         add(march, seq, night, star)
     for seq, status in enumerate(TransferStatus, start=1):
         add(april, seq, star, alt, status)
+    add(april, 4, passer, alt)
     db.session.commit()
     return {"clan": clan, "leader": leader, "member": member, "march": march, "april": april}
 
@@ -50,29 +53,30 @@ def _page(plan, who="leader", page=1, **where):
 
 def test_120_transfers_page_by_50_with_the_total(plan):
     first = _page(plan, statuses=None)
-    assert (first.total, first.page, first.pages, len(first.rows)) == (123, 1, 3, 50)
+    assert (first.total, first.page, first.pages, len(first.rows)) == (124, 1, 3, 50)
     # Newest month first, then the plan's order.
-    assert [r.period.id for r in first.rows[:3]] == [plan["april"].id] * 3
-    assert [r.transfer.seq for r in first.rows[3:6]] == [1, 2, 3]
+    assert [r.period.id for r in first.rows[:4]] == [plan["april"].id] * 4
+    assert [r.transfer.seq for r in first.rows[4:7]] == [1, 2, 3]
     last = _page(plan, statuses=None, page=3)
-    assert len(last.rows) == 23 and last.rows[-1].transfer.seq == 120
+    assert len(last.rows) == 24 and last.rows[-1].transfer.seq == 120
     assert _page(plan, statuses=None, page=99).page == 3  # past the end: the last page
     seen = {r.transfer.id for p in (1, 2, 3) for r in _page(plan, statuses=None, page=p).rows}
-    assert len(seen) == 123  # every transfer on exactly one page
+    assert len(seen) == 124  # every transfer on exactly one page
 
 
 def test_filters_by_state_month_mine_and_name(plan):
     april = plan["april"].id
     states = lambda **w: sorted(r.transfer.status.value for r in _page(plan, **w).rows)  # noqa: E731
-    assert states(period_id=april) == ["paid", "planned"]  # outstanding by default
+    assert states(period_id=april) == ["paid", "planned", "planned"]  # outstanding by default
     assert states(period_id=april, statuses=(TransferStatus.CONFIRMED,)) == ["confirmed"]
-    assert states(period_id=april, statuses=None) == ["confirmed", "paid", "planned"]
+    assert states(period_id=april, statuses=None) == ["confirmed", "paid", "planned", "planned"]
     assert _page(plan, statuses=None, period_id=plan["march"].id).total == 120
     assert _page(plan, statuses=None, search="夜").total == 120
-    assert _page(plan, statuses=None, search="  alt ").total == 3  # either side, any case
-    assert _page(plan, statuses=None, search="%_").total == 3  # wildcards are plain text
+    assert _page(plan, statuses=None, search="  alt ").total == 4  # either side, any case
+    assert _page(plan, statuses=None, search="%_").total == 4  # wildcards are plain text
+    assert _page(plan, statuses=None, search="路人").total == 1
     assert _page(plan, statuses=None, search="nobody").total == 0
-    assert _page(plan, statuses=None, mine=True).total == 123  # the leader plays 星辰
+    assert _page(plan, statuses=None, mine=True).total == 123  # not 路人 -> 100%_Alt
     months = [p.id for p in _page(plan, statuses=None, search="nobody").months]
     assert months == [april, plan["march"].id]
 
