@@ -96,6 +96,7 @@ def test_the_page_says_how_many_and_keeps_the_filters(plan, login, client):
     assert ("page 2 of 3" in html) or ("第 2 頁，共 3 頁" in html)
     assert "q=%E5%A4%9C%E9%A2%A8" in html and "state=all" in html  # pager links keep them
     one = client.get(f"{url}?state=confirmed&period={plan['april'].id}").get_data(as_text=True)
+    assert f'<option value="{plan["april"].id}" selected>2026年4月</option>' in one
     assert one.count('class="card h-100"') == 1
     empty = client.get(f"{url}?state=all&q=nobody")
     assert empty.status_code == 200 and 'id="transfer-count"' in empty.text
