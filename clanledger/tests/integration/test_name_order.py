@@ -3,14 +3,16 @@ letters without regard to case in English; never by code point as SQL would."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from clanledger.domain import collation
 from clanledger.extensions import db
-from clanledger.models import Transfer
+from clanledger.models import EntryKind, Transfer
 from clanledger.models.types import utcnow
-from clanledger.services import bosses, kills, transfers
+from clanledger.services import bosses, close, kills, transfers
+from clanledger.services.journal import PostingLine, post_entry
 from clanledger.services.periods import period_for_day
 
 NAMES = ["星", "bob", "王", "Alice", "一", "夜"]
@@ -103,3 +105,26 @@ def test_the_roll_call_of_a_kill_is_in_stroke_order(clan_of_names, login, client
     html = client.get(f"/clans/{clan.id}/kills/{kill.id}").get_data(as_text=True)
     roll_call = html[html.index('id="roll-call"') :]
     assert _in_order(roll_call, NAMES, "<span>{}\n") == ZH
+
+
+def test_the_close_lists_balances_by_name_and_plans_alike_in_both_languages(clan_of_names):
+    clan, leader = clan_of_names
+    roster = {c.name: c for c in kills.roster(db.session, leader.id, clan.id)}
+    period = period_for_day(db.session, clan, date(2026, 3, 1))
+    amounts = dict(zip(NAMES, (500, -300, 200, -100, 400, -700), strict=True))
+    post_entry(
+        db.session, clan, kind=EntryKind.ADJUSTMENT,
+        lines=[PostingLine("member", roster[name].id, amount) for name, amount in amounts.items()],
+        occurred_at=datetime(2026, 3, 10, tzinfo=UTC), actor_id=leader.id, reason="loans",
+    )  # fmt: skip
+    db.session.commit()
+    shown = {}
+    for locale in ("zh_Hant", "en"):
+        collation.use_locale(locale)
+        try:
+            shown[locale] = close.preview_close(db.session, leader.id, clan.id, period.id)
+        finally:
+            collation.use_locale(collation.DEFAULT_LOCALE)
+    assert [line.name for line in shown["zh_Hant"].lines] == ZH
+    assert [line.name for line in shown["en"].lines] == EN
+    assert shown["zh_Hant"].digest == shown["en"].digest  # the order shown is not the plan
