@@ -34,6 +34,7 @@ from flask_babel import (
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
+from clanledger.domain import collation
 from clanledger.domain.ledger import ACCOUNT_KIND_LABELS, AccountKind, account_label
 from clanledger.domain.money import BPS_PER_UNIT
 from clanledger.extensions import babel, login_manager
@@ -164,6 +165,17 @@ def _use_traditional_wtforms_messages() -> None:
     request.wtforms_translations = _wtforms_catalogues[code]
 
 
+def _use_reader_collation() -> None:
+    """Names on this request's pages sort in the reader's language (stroke order in
+    Traditional Chinese): :mod:`clanledger.domain.collation`."""
+    collation.use_locale(current_locale_code())
+
+
+def _forget_reader_collation(_error: BaseException | None = None) -> None:
+    """The next request, or a command run in the same thread, starts from the default."""
+    collation.use_locale(collation.DEFAULT_LOCALE)
+
+
 def current_locale_code() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
@@ -216,6 +228,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["account_label"] = shown_account_label
     app.before_request(_use_traditional_wtforms_messages)
+    app.before_request(_use_reader_collation)
+    app.teardown_request(_forget_reader_collation)
 
     @app.context_processor
     def _languages() -> dict[str, Any]:

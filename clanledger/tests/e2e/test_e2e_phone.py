@@ -86,7 +86,11 @@ def test_long_lists_can_be_searched_in_place(raid_clan, new_page):
     sign_in(page, officer.username)
     page.goto(f"/clans/{clan.id}/characters")
     rows = page.locator("#roster tbody tr")
-    assert rows.count() >= 7
+    total = rows.count()
+    assert total >= 7 and page.locator("#roster-count").inner_text() == str(total)
     page.fill("input[data-filter='#roster tbody tr']", "法師")
     visible = [r for r in rows.all() if r.is_visible()]
     assert len(visible) == 1 and "法師阿強" in visible[0].inner_text()
+    assert page.locator("#roster-count").inner_text() == "1"  # the count follows the search
+    page.fill("input[data-filter='#roster tbody tr']", "")
+    assert page.locator("#roster-count").inner_text() == str(total)

@@ -27,6 +27,9 @@ GARBAGE_QUERIES = (
     "month=2026-13&from=0001-01-01&to=9999-12-31&sort=%27%3B--&format=%FF",
     "period=2147483648&character=99999999999999999999&type=%00",
     "period=-1&character=abc&show=all&code=%FF%FE",
+    "state=%FF&mine=2&q=%25_%5C%27%22&type=" + "X" * 500,
+    "q=%23&state=all&period=0&page=0",
+    "q=%2399999999999999999999&type=Drop&mine=1",
 )
 GARBAGE_VALUES = (
     "sNaN",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.ledger import AccountKind
 from clanledger.models import Character, Period, Posting, Role, User
 from clanledger.services import authz
@@ -56,9 +57,8 @@ def balances_overview(
             select(Character, User.display_name)
             .outerjoin(User, User.id == Character.user_id)
             .where(Character.clan_id == clan_id)
-            .order_by(Character.name)
         ).all()
         if character.active or totals.get(character.id)
     ]
-    rows.sort(key=lambda r: (r.balance, r.character.name))
+    rows.sort(key=lambda r: (r.balance, sort_key(r.character.name)))
     return BalancesOverview(period, periods, rows, int(fund))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import by_name
 from clanledger.domain.messages import N_
 from clanledger.domain.names import InvalidName, clean_name
 from clanledger.models import Boss, Role
@@ -18,12 +19,12 @@ BOSS_TAKEN = N_("This boss is already on the list.")
 def list_bosses(
     session: Session, actor_id: int, clan_id: int, include_inactive: bool = False
 ) -> list[Boss]:
-    """The clan's boss names, alphabetical (inactive ones only when asked)."""
+    """The clan's bosses by name in the reader's order (inactive ones only when asked)."""
     authz.active_membership(session, actor_id, clan_id)
-    query = select(Boss).where(Boss.clan_id == clan_id).order_by(Boss.name)
+    query = select(Boss).where(Boss.clan_id == clan_id)
     if not include_inactive:
         query = query.where(Boss.active.is_(True))
-    return list(session.execute(query).scalars())
+    return by_name(session.execute(query).scalars(), lambda boss: boss.name)
 
 
 def _boss_name(name: str) -> str:

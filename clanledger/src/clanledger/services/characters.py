@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.messages import N_
 from clanledger.domain.names import INVALID_NAME, InvalidName, clean_name, name_key
 from clanledger.models import Character, Clan, Role, User
@@ -219,8 +220,8 @@ def list_characters(session: Session, actor_id: int, clan_id: int) -> list[Chara
         select(Character, User)
         .outerjoin(User, User.id == Character.user_id)
         .where(Character.clan_id == clan_id)
-        .order_by(Character.active.desc(), Character.name)
     ).all()
+    rows.sort(key=lambda row: (not row[0].active, sort_key(row[0].name)))
     return [CharacterRow(character, user) for character, user in rows]
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.errors import InvalidRate
 from clanledger.domain.fees import FeePolicy, require_exchange_fee, require_fund_cut
 from clanledger.domain.messages import N_
@@ -313,6 +314,6 @@ def my_clans(session: Session, user_id: int) -> list[ClanOverview]:
             Membership.user_id == user_id,
             Membership.status.in_((MembershipStatus.ACTIVE, MembershipStatus.PENDING)),
         )
-        .order_by(Membership.status, Clan.name)
     ).all()
+    rows.sort(key=lambda row: (row[0].status, sort_key(row[1].name)))
     return [ClanOverview(m, c, n or 0) for m, c, n in rows]

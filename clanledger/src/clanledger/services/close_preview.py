@@ -20,6 +20,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.fees import FeePolicy, transfer_terms
 from clanledger.domain.ledger import FUND, Account, AccountKind, account_label, member
 from clanledger.domain.messages import N_
@@ -138,7 +139,9 @@ class ClosePreview:
     def digest(self) -> str:
         """A fingerprint of what the plan depends on: the form carries it to the confirm."""
         parts = [f"{self.rate.bps}:{self.policy.value}:{self.threshold}:{self.treasurer_id}"]
-        parts += [f"{line.account}={line.to_settle}" for line in self.lines]
+        # By account, not in the shown order: a reader's language or a rename changes no plan.
+        by_account = sorted(self.lines, key=lambda line: line.account)
+        parts += [f"{line.account}={line.to_settle}" for line in by_account]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     @property
@@ -174,6 +177,13 @@ def character_names(session: Session, clan_id: int) -> dict[int, str]:
 
 def account_name(account: Account, names: dict[int, str]) -> str:
     return account_label(account.kind, names.get(account.id or 0, f"#{account.id}"), str)
+
+
+def in_reading_order(lines: list[BalanceLine]) -> list[BalanceLine]:
+    """Members by name in the reader's order, then the clan's own accounts."""
+    return sorted(
+        lines, key=lambda line: (line.account.kind is not AccountKind.MEMBER, sort_key(line.name))
+    )
 
 
 def period_balances(session: Session, clan_id: int, period_id: int) -> dict[Account, int]:
@@ -350,16 +360,18 @@ def build_preview(
     balances, committed, treasurer = state.balances, state.committed, state.treasurer
     names = character_names(session, clan.id)
     carried = dict(state.plan.carried)
-    lines = [
-        BalanceLine(
-            account=account,
-            name=account_name(account, names),
-            balance=balances.get(account, 0),
-            committed=committed.get(account, 0),
-            carried=carried.get(account, 0),
-        )
-        for account in sorted(set(balances) | set(committed) | set(carried))
-    ]
+    lines = in_reading_order(
+        [
+            BalanceLine(
+                account=account,
+                name=account_name(account, names),
+                balance=balances.get(account, 0),
+                committed=committed.get(account, 0),
+                carried=carried.get(account, 0),
+            )
+            for account in set(balances) | set(committed) | set(carried)
+        ]
+    )
     fund_on = treasurer if balances.get(FUND, 0) + committed.get(FUND, 0) else None
     transfers = [
         _plan_line(seq, t, explain_transfer(state.plan, t), names, fund_on)
@@ -454,7 +466,7 @@ def stored_preview(
         treasurer_id=treasurer,
         treasurer=names.get(treasurer or 0, ""),
         fund_balance=figures["fund_balance"],
-        lines=lines,
+        lines=in_reading_order(lines),
         transfers=transfers,
         savings=Savings(**figures["savings"]),
         sales=figures["sales"],

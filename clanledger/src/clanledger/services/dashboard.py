@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.errors import DomainError
 from clanledger.domain.ledger import AccountKind
 from clanledger.domain.savings import Savings
@@ -177,7 +178,9 @@ def _attendance(session: Session, clan: Clan, period: Period) -> tuple[list[Bar]
             Kill.clan_id == clan.id, Kill.killed_at >= start, Kill.killed_at < end
         )
     ).scalar_one()
-    bars = sorted((Bar(name, int(n)) for name, n in rows), key=lambda b: (-b.value, b.label))
+    bars = sorted(
+        (Bar(name, int(n)) for name, n in rows), key=lambda b: (-b.value, sort_key(b.label))
+    )
     return bars, int(kills)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import money
+from clanledger.domain.collation import by_name
 from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
 from clanledger.domain.messages import N_
 from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role, Sale
@@ -34,7 +35,7 @@ from clanledger.services.errors import (
     ValidationError,
     commit_or_conflict,
 )
-from clanledger.services.paging import page_window
+from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
 OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
 """Items still waiting for a buyer: the "who holds what" list."""
@@ -207,7 +208,8 @@ def list_drops(
 
 
 def item_names(session: Session, actor_id: int, clan_id: int, limit: int = 200) -> list[str]:
-    """Names of the clan's items, the most often recorded first: suggestions for the next."""
+    """Names of the clan's ``limit`` most often recorded items, in the reader's order:
+    suggestions for the next."""
     authz.active_membership(session, actor_id, clan_id)
     query = (
         select(Drop.name)
@@ -216,7 +218,7 @@ def item_names(session: Session, actor_id: int, clan_id: int, limit: int = 200) 
         .order_by(func.count(Drop.id).desc(), func.max(Drop.id).desc())
         .limit(limit)
     )
-    return list(session.execute(query).scalars())
+    return by_name(session.execute(query).scalars())
 
 
 ITEMS_PER_PAGE = 50
@@ -240,10 +242,6 @@ class DropPage:
     total: int  # items matching the filter, on every page
     page: int
     pages: int
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def drop_page(
@@ -271,8 +269,7 @@ def drop_page(
         )
         conditions.append(Drop.id.in_(flagged))
     if where.search.strip():
-        pattern = f"%{_escape_like(where.search.strip())}%"
-        conditions.append(Drop.name.ilike(pattern, escape="\\"))
+        conditions.append(Drop.name.ilike(contains_pattern(where.search), escape=LIKE_ESCAPE))
     total = session.execute(select(func.count(Drop.id)).where(*conditions)).scalar_one()
     page, pages, offset = page_window(total, page, ITEMS_PER_PAGE)
     rows = session.execute(

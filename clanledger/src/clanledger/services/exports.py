@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.ledger import AccountKind, account_label
 from clanledger.domain.messages import N_
 from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting, Role
@@ -115,8 +116,8 @@ def balances_table(session: Session, actor_id: int, clan_id: int, period_id: int
         else:
             totals[(kind, character_id)] = [opening, moved + amount]
 
-    def order(key: tuple[str, int | None]) -> tuple[bool, str]:
-        return key[0] != AccountKind.MEMBER, names.get(key[1] or 0, "")
+    def order(key: tuple[str, int | None]) -> tuple[bool, bytes]:
+        return key[0] != AccountKind.MEMBER, sort_key(names.get(key[1] or 0, ""))
 
     rows = [
         [

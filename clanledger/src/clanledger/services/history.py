@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import AuditLog, Character, Membership, Role, User
+from clanledger.models import AuditLog, Boss, Character, Drop, Membership, Role, Sale, User
 from clanledger.services import authz
-from clanledger.services.paging import page_window
+from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
 PAGE_SIZE = 50
 # Columns never shown: secrets (even hashed) and bookkeeping that changes on every update.
@@ -67,6 +67,54 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Fi
     return changes
 
 
+@dataclass(frozen=True)
+class AuditSearch:
+    """A text search of the audit log: who made the change, what kind of record it is, or
+    which item, character or boss (by name, or ``#id`` of the record)."""
+
+    text: str
+    kinds: tuple[str, ...] = ()  # record kinds whose name, in the reader's language, matches
+
+
+def _named_record_ids(session: Session, clan_id: int, pattern: str):
+    """``(entity_type, ids)`` of the clan's named records whose name matches ``pattern``; a
+    sale is found by its item's name."""
+    drops = select(Drop.id).where(
+        Drop.clan_id == clan_id, Drop.name.ilike(pattern, escape=LIKE_ESCAPE)
+    )
+    return [
+        ("Drop", drops),
+        ("Sale", select(Sale.id).where(Sale.clan_id == clan_id, Sale.drop_id.in_(drops))),
+        (
+            "Character",
+            select(Character.id).where(
+                Character.clan_id == clan_id, Character.name.ilike(pattern, escape=LIKE_ESCAPE)
+            ),
+        ),
+        (
+            "Boss",
+            select(Boss.id).where(
+                Boss.clan_id == clan_id, Boss.name.ilike(pattern, escape=LIKE_ESCAPE)
+            ),
+        ),
+    ]
+
+
+def _search_condition(session: Session, clan_id: int, search: AuditSearch):
+    """The rows ``search`` finds: by actor name, record kind, a named record, or ``#id``."""
+    pattern = contains_pattern(search.text)
+    actors = select(User.id).where(User.display_name.ilike(pattern, escape=LIKE_ESCAPE))
+    found = [AuditLog.actor_id.in_(actors)]
+    if search.kinds:
+        found.append(AuditLog.entity_type.in_(search.kinds))
+    for entity_type, ids in _named_record_ids(session, clan_id, pattern):
+        found.append(and_(AuditLog.entity_type == entity_type, AuditLog.entity_id.in_(ids)))
+    record_id = search.text.strip().removeprefix("#")
+    if record_id.isascii() and record_id.isdigit() and len(record_id) <= 18:
+        found.append(AuditLog.entity_id == int(record_id))
+    return or_(*found)
+
+
 def audit_page(
     session: Session,
     actor_id: int,
@@ -74,14 +122,18 @@ def audit_page(
     page: int = 1,
     entity_type: str | None = None,
     since: datetime | None = None,
+    search: AuditSearch | None = None,
 ) -> AuditPage:
-    """One page of the clan's audit log, newest first (officers and the leader)."""
+    """One page of the clan's audit log, newest first (officers and the leader), narrowed to
+    a kind of record and to what ``search`` finds."""
     authz.require_role(session, actor_id, clan_id, Role.OFFICER)
     where = [AuditLog.clan_id == clan_id]
     if entity_type:
         where.append(AuditLog.entity_type == entity_type)
     if since is not None:
         where.append(AuditLog.at >= since)
+    if search is not None and search.text.strip():
+        where.append(_search_condition(session, clan_id, search))
     total = session.execute(select(func.count()).select_from(AuditLog).where(*where)).scalar_one()
     page, pages, offset = page_window(total, page, PAGE_SIZE)
     rows = session.execute(

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.attendance import kill_weights
+from clanledger.domain.collation import by_name, sort_key
 from clanledger.domain.errors import DomainError
 from clanledger.domain.messages import N_
 from clanledger.domain.split import parse_weight
@@ -422,10 +423,13 @@ def roster(
             .group_by(Attendance.character_id)
             .subquery()
         )
-        query = query.outerjoin(recent, recent.c.character_id == Character.id).order_by(
-            func.coalesce(recent.c.n, 0).desc()
+        query = query.add_columns(func.coalesce(recent.c.n, 0)).outerjoin(
+            recent, recent.c.character_id == Character.id
         )
-    return list(session.execute(query.order_by(Character.name)).scalars())
+        found = session.execute(query).all()
+        found.sort(key=lambda row: (-row[1], sort_key(row[0].name)))
+        return [character for character, _kills in found]
+    return by_name(session.execute(query).scalars(), lambda character: character.name)
 
 
 def last_roll_call(session: Session, actor_id: int, clan_id: int) -> dict[int, Fraction]:
@@ -445,15 +449,14 @@ def last_roll_call(session: Session, actor_id: int, clan_id: int) -> dict[int, F
 
 
 def my_characters(session: Session, actor_id: int, clan_id: int) -> list[Character]:
-    """The actor's active characters in the clan (for check-in)."""
-    return list(
+    """The actor's active characters in the clan, by name (for check-in)."""
+    return by_name(
         session.execute(
-            select(Character)
-            .where(
+            select(Character).where(
                 Character.clan_id == clan_id,
                 Character.user_id == actor_id,
                 Character.active.is_(True),
             )
-            .order_by(Character.name)
-        ).scalars()
+        ).scalars(),
+        lambda character: character.name,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clanledger.domain.collation import sort_key
 from clanledger.domain.ledger import AccountKind
 from clanledger.domain.messages import N_
 from clanledger.models import (
@@ -325,16 +326,16 @@ def list_members(session: Session, actor_id: int, clan_id: int) -> dict[str, lis
     ).all()
     characters: dict[int, list[Character]] = {}
     for character in session.execute(
-        select(Character)
-        .where(Character.clan_id == clan_id, Character.user_id.is_not(None))
-        .order_by(Character.name)
+        select(Character).where(Character.clan_id == clan_id, Character.user_id.is_not(None))
     ).scalars():
         characters.setdefault(character.user_id or 0, []).append(character)
     grouped: dict[str, list[MemberRow]] = {status: [] for status in statuses}
     rank = {Role.LEADER: 0, Role.OFFICER: 1, Role.MEMBER: 2}
     for membership, user in rows:
         grouped[membership.status].append(MemberRow(membership, user, characters.get(user.id, [])))
+    for row in (row for rows in grouped.values() for row in rows):
+        row.characters.sort(key=lambda character: sort_key(character.name))
     grouped[MembershipStatus.ACTIVE].sort(
-        key=lambda row: (rank[row.membership.role], row.user.display_name)
+        key=lambda row: (rank[row.membership.role], sort_key(row.user.display_name))
     )
     return grouped

@@ -1,4 +1,5 @@
-"""Pages of a list: which page to show and how many there are."""
+"""Pages of a list: which page to show and how many there are, and the text search the
+lists share."""
 
 from __future__ import annotations
 
@@ -9,3 +10,13 @@ def page_window(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     return page, pages, (page - 1) * per_page
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A ``LIKE`` pattern (escaped with :data:`LIKE_ESCAPE`) matching any text that contains
+    ``text`` (trimmed) literally: ``%`` and ``_`` typed in a search are not wildcards."""
+    literal = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal}%"

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
 from clanledger.domain.attendance import kill_weights
+from clanledger.domain.collation import by_name
 from clanledger.domain.explain import explain_balance
 from clanledger.domain.ledger import AccountKind
 from clanledger.domain.messages import N_
@@ -156,12 +157,11 @@ def _characters(
 ) -> list[Character]:
     membership = authz.active_membership(session, actor_id, clan_id)
     if character_id is None:
-        return list(
+        return by_name(
             session.execute(
-                select(Character)
-                .where(Character.clan_id == clan_id, Character.user_id == actor_id)
-                .order_by(Character.name)
-            ).scalars()
+                select(Character).where(Character.clan_id == clan_id, Character.user_id == actor_id)
+            ).scalars(),
+            lambda character: character.name,
         )
     character = session.get(Character, character_id)
     if character is None or character.clan_id != clan_id:

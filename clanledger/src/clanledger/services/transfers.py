@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, defer
 
+from clanledger.domain.collation import by_name
 from clanledger.domain.errors import DomainError
 from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
@@ -42,6 +43,7 @@ from clanledger.models.types import utcnow
 from clanledger.services import audit, authz
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clanledger.services.journal import PostingLine, lines_from_domain, post_entry
+from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
 MAX_SCREENSHOT_BYTES = 5 * 1024 * 1024
 SCREENSHOT_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -313,6 +315,39 @@ def confirm_received(
     return transfer
 
 
+def _transfer_query(session: Session, actor_id: int, clan_id: int):
+    """``(Transfer, Period, payer, receiver)`` rows of the clan, limited to the actor's own
+    transfers for a member; with the two character aliases to filter on."""
+    membership = authz.active_membership(session, actor_id, clan_id)
+    payer, receiver = aliased(Character, name="payer"), aliased(Character, name="receiver")
+    query = (
+        select(Transfer, Period, payer, receiver)
+        .select_from(Transfer)
+        .join(Period, Period.id == Transfer.period_id)
+        .join(payer, payer.id == Transfer.payer_character_id)
+        .join(receiver, receiver.id == Transfer.receiver_character_id)
+        .where(Transfer.clan_id == clan_id)
+    )
+    if membership.role.rank < Role.OFFICER.rank:
+        query = query.where(or_(payer.user_id == actor_id, receiver.user_id == actor_id))
+    return query, payer, receiver
+
+
+NEWEST_FIRST = (Period.starts_on.desc(), Transfer.close_round.desc(), Transfer.seq)
+
+
+def _row(actor_id: int, t: Transfer, p: Period, pc: Character, rc: Character) -> TransferRow:
+    return TransferRow(
+        transfer=t,
+        period=p,
+        payer=pc.name,
+        receiver=rc.name,
+        mine_to_pay=pc.user_id == actor_id and t.status == TransferStatus.PLANNED,
+        mine_to_confirm=rc.user_id == actor_id and t.status != TransferStatus.CONFIRMED,
+        i_pay=pc.user_id == actor_id,
+    )
+
+
 def list_transfers(
     session: Session,
     actor_id: int,
@@ -322,35 +357,77 @@ def list_transfers(
     outstanding_only: bool = False,
     mine_only: bool = False,
 ) -> list[TransferRow]:
-    """Transfers of the clan (officers) or of the actor's characters (members)."""
-    membership = authz.active_membership(session, actor_id, clan_id)
-    payer, receiver = aliased(Character), aliased(Character)
-    query = (
-        select(Transfer, Period, payer, receiver)
-        .join(Period, Period.id == Transfer.period_id)
-        .join(payer, payer.id == Transfer.payer_character_id)
-        .join(receiver, receiver.id == Transfer.receiver_character_id)
-        .where(Transfer.clan_id == clan_id)
-        .order_by(Period.starts_on.desc(), Transfer.close_round.desc(), Transfer.seq)
-    )
+    """Transfers of the clan (officers) or of the actor's characters (members), every one
+    (the to-do and the per-member totals); the list page shows :func:`transfer_page`."""
+    query, payer, receiver = _transfer_query(session, actor_id, clan_id)
+    query = query.order_by(*NEWEST_FIRST)
     if period_id is not None:
         query = query.where(Transfer.period_id == period_id)
     if outstanding_only:
         query = query.where(Transfer.status != TransferStatus.CONFIRMED)
-    if mine_only or membership.role.rank < Role.OFFICER.rank:
+    if mine_only:
         query = query.where(or_(payer.user_id == actor_id, receiver.user_id == actor_id))
-    return [
-        TransferRow(
-            transfer=t,
-            period=p,
-            payer=pc.name,
-            receiver=rc.name,
-            mine_to_pay=pc.user_id == actor_id and t.status == TransferStatus.PLANNED,
-            mine_to_confirm=rc.user_id == actor_id and t.status != TransferStatus.CONFIRMED,
-            i_pay=pc.user_id == actor_id,
+    return [_row(actor_id, *found) for found in session.execute(query)]
+
+
+TRANSFERS_PER_PAGE = 50
+OUTSTANDING = (TransferStatus.PLANNED, TransferStatus.PAID)
+
+
+@dataclass(frozen=True)
+class TransferFilter:
+    """What the transfers list shows: any of these narrow it (None / False: no narrowing)."""
+
+    statuses: tuple[TransferStatus, ...] | None = OUTSTANDING
+    mine: bool = False  # paid or received by one of the signed-in player's characters
+    period_id: int | None = None  # the month the transfer settles
+    search: str = ""  # part of the payer's or the receiver's name, any case
+
+
+@dataclass(frozen=True)
+class TransferPage:
+    rows: list[TransferRow]
+    total: int  # transfers matching the filter, on every page
+    page: int
+    pages: int
+    months: list[Period]  # the months that have transfers the actor may see, newest first
+
+
+def transfer_page(
+    session: Session, actor_id: int, clan_id: int, where: TransferFilter, page: int = 1
+) -> TransferPage:
+    """One page of the transfers the actor may see, newest month first, with how many match
+    in all."""
+    query, payer, receiver = _transfer_query(session, actor_id, clan_id)
+    seen = query.with_only_columns(Transfer.period_id)
+    months = session.execute(
+        select(Period).where(Period.id.in_(seen)).order_by(Period.starts_on.desc())
+    ).scalars()
+    conditions = []
+    if where.statuses:
+        conditions.append(Transfer.status.in_(where.statuses))
+    if where.mine:
+        conditions.append(or_(payer.user_id == actor_id, receiver.user_id == actor_id))
+    if where.period_id is not None:
+        conditions.append(Transfer.period_id == where.period_id)
+    if where.search.strip():
+        pattern = contains_pattern(where.search)
+        conditions.append(
+            or_(
+                payer.name.ilike(pattern, escape=LIKE_ESCAPE),
+                receiver.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
         )
-        for t, p, pc, rc in session.execute(query)
-    ]
+    query = query.where(*conditions)
+    total = session.execute(
+        query.with_only_columns(func.count(Transfer.id)).order_by(None)
+    ).scalar_one()
+    page, pages, offset = page_window(total, page, TRANSFERS_PER_PAGE)
+    found = session.execute(
+        query.order_by(*NEWEST_FIRST).limit(TRANSFERS_PER_PAGE).offset(offset)
+    ).all()
+    rows = [_row(actor_id, *row) for row in found]
+    return TransferPage(rows, total, page, pages, list(months))
 
 
 def my_todo(session: Session, actor_id: int, clan_id: int) -> list[TransferRow]:
@@ -367,7 +444,7 @@ def outstanding_by_member(session: Session, actor_id: int, clan_id: int) -> dict
     for row in list_transfers(session, actor_id, clan_id, outstanding_only=True):
         if row.transfer.status == TransferStatus.PLANNED:
             totals[row.payer] += row.transfer.gross
-    return dict(sorted(totals.items()))
+    return {name: totals[name] for name in by_name(totals)}
 
 
 def screenshot_file(

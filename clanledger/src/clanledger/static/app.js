@@ -31,15 +31,20 @@
     });
   }
   // Search a long list in place: <input data-filter="#list > .row" hidden> hides the rows
-  // whose text does not contain what is typed (the list itself is complete without it).
+  // whose text does not contain what is typed (the list itself is complete without it);
+  // data-filter-count="#badge" names the element that shows how many rows match.
   document.querySelectorAll("input[data-filter]").forEach(function (input) {
     var rows = document.querySelectorAll(input.getAttribute("data-filter"));
+    var count = document.querySelector(input.getAttribute("data-filter-count") || "#none");
     input.hidden = false;
     input.addEventListener("input", function () {
       var query = input.value.trim().toLowerCase();
+      var shown = 0;
       rows.forEach(function (row) {
         row.hidden = query !== "" && row.textContent.toLowerCase().indexOf(query) === -1;
+        if (!row.hidden) { shown += 1; }
       });
+      if (count) { count.textContent = String(shown); }
     });
   });
   // Tap a read-only link field to select it for copying.

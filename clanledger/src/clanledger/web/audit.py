@@ -20,6 +20,7 @@ from clanledger.web.scoping import clan_view
 from clanledger.web.transfers import STATUS_LABELS
 
 bp = Blueprint("audit", __name__)
+MAX_SEARCH = 64
 
 # The audit log stores the model's class name; officers read it in their language.
 RECORD_LABELS = {
@@ -190,6 +191,21 @@ def record_label(entity_type: str) -> str:
 @clan_view(Role.OFFICER)
 def index(clan_id: int) -> str:
     page = page_arg()
-    entity_type = request.args.get("type") or None
-    result = history.audit_page(db.session, current_user.id, clan_id, page, entity_type)
-    return render_template("audit/index.html", result=result, entity_type=entity_type)
+    entity_type = (request.args.get("type") or "")[:64] or None
+    text = (request.args.get("q") or "")[:MAX_SEARCH]
+    result = history.audit_page(
+        db.session, current_user.id, clan_id, page, entity_type, search=_search(text)
+    )
+    return render_template("audit/index.html", result=result, entity_type=entity_type, q=text)
+
+
+def _search(text: str) -> history.AuditSearch:
+    """The search with the record kinds whose name, in the reader's language or as stored,
+    contains ``text`` ("物品" finds the items' rows)."""
+    needle = text.strip().casefold()
+    kinds = tuple(
+        kind
+        for kind, label in RECORD_LABELS.items()
+        if needle and (needle in str(label).casefold() or needle in kind.casefold())
+    )
+    return history.AuditSearch(text, kinds)

@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from clanledger.domain.collation import sort_key
 from clanledger.extensions import db
 from clanledger.i18n import service_message
 from clanledger.models import Character, Kill, Role
@@ -116,7 +117,7 @@ class DropForm(FlaskForm):
         """Holders: those at the kill first; the recording player's character is chosen
         (the one at the kill, else their first), since the one recording usually holds it."""
         there = {a.character_id for a in kill.attendance}
-        ordered = sorted(roster, key=lambda c: (c.id not in there, c.name))
+        ordered = sorted(roster, key=lambda c: (c.id not in there, sort_key(c.name)))
         self.holder_character_id.choices = [(c.id, c.name) for c in ordered]
         mine = [c for c in ordered if c.user_id == recorder_id]
         if mine and self.holder_character_id.data is None:
@@ -249,8 +250,14 @@ def record_drop(clan_id: int, kill_id: int) -> Response | tuple[str, int]:
 
 def kill_context(kill: Kill, roster: list[Character]) -> dict:
     now = utcnow()
+    names = {c.id: c.name for c in roster}
     return {
-        "names": {c.id: c.name for c in roster},
+        "names": names,
+        # By name in the reader's order; a character no longer on the roster last.
+        "roll_call": sorted(
+            kill.attendance,
+            key=lambda a: (a.character_id not in names, sort_key(names.get(a.character_id, ""))),
+        ),
         "weights": kills.roll_call_weights(kill),
         "locked": kills.is_locked(kill, now),
         "checkin_open": kills.checkin_open(kill, now),

@@ -38,7 +38,7 @@ from clanledger.services.errors import (
 )
 from clanledger.web.forms import WholeNumberField, handle_form
 from clanledger.web.nav import register_nav
-from clanledger.web.params import id_arg
+from clanledger.web.params import id_arg, page_arg
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("transfers", __name__)
@@ -81,14 +81,36 @@ def upload_root() -> Path:
     return Path(current_app.instance_path)
 
 
-def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
-    period = id_arg("period")
-    show_all = request.args.get("show") == "all"
-    rows = transfers.list_transfers(
-        db.session, current_user.id, clan_id, period, outstanding_only=not show_all
+STATE_FILTERS: dict[str, tuple[TransferStatus, ...] | None] = {
+    "outstanding": transfers.OUTSTANDING,
+    "planned": (TransferStatus.PLANNED,),
+    "paid": (TransferStatus.PAID,),
+    "confirmed": (TransferStatus.CONFIRMED,),
+    "all": None,
+}
+MAX_SEARCH = 64
+
+
+def _filter() -> tuple[str, transfers.TransferFilter]:
+    """The list's filter from the query string; an unknown state shows the outstanding ones
+    (``show=all`` is the older spelling of ``state=all``)."""
+    state = request.args.get("state") or ("all" if request.args.get("show") == "all" else "")
+    if state not in STATE_FILTERS:
+        state = "outstanding"
+    where = transfers.TransferFilter(
+        statuses=STATE_FILTERS[state],
+        mine=request.args.get("mine") == "1",
+        period_id=id_arg("period"),
+        search=(request.args.get("q") or "")[:MAX_SEARCH],
     )
+    return state, where
+
+
+def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
+    state, where = _filter()
+    result = transfers.transfer_page(db.session, current_user.id, clan_id, where, page_arg())
     forms = paid_forms or {}
-    for row in rows:
+    for row in result.rows:
         forms.setdefault(row.transfer.id, PaidForm(formdata=None, prefix=f"t{row.transfer.id}"))
     owed = (
         transfers.outstanding_by_member(db.session, current_user.id, clan_id)
@@ -97,12 +119,14 @@ def _render(clan_id: int, status: int = 200, paid_forms: dict | None = None):
     )
     page = render_template(
         "transfers/index.html",
-        rows=rows,
+        result=result,
+        rows=result.rows,
         paid_forms=forms,
         confirm_form=ConfirmForm(formdata=None),
         owed=owed,
-        show_all=show_all,
-        period=period,
+        state=state,
+        states=STATE_FILTERS,
+        where=where,
     )
     return page, status
 
