@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 
@@ -145,6 +145,18 @@ def exact_groups(values: Sequence[int]) -> list[list[int]]:
 def _partition(values: Sequence[int]) -> list[list[int]]:
     """Maximum partition of ``values`` (summing to 0) into zero-sum groups."""
     n = len(values)
+    return [[i for i in range(n) if mask >> i & 1] for mask in partition_masks(values)]
+
+
+def partition_masks(values: Sequence[int]) -> list[int]:
+    """Maximum partition of ``values`` (summing to 0) into zero-sum groups, as bit masks:
+    the multiset programme when equal values make it small, else the subset programme."""
+    if not values:
+        return []
+    n = len(values)
+    states = multiset_states(values)
+    if states <= MULTISET_STATES and states << 4 < 1 << n:
+        return multiset_partition(values)
     full = (1 << n) - 1
     zero = zero_sum_masks(values)
     _, without = _bit_patterns(n)
@@ -172,8 +184,59 @@ def _partition(values: Sequence[int]) -> list[list[int]]:
         groups.append(current ^ best)
         current = best
     groups.append(current)
-    ordered = sorted(groups, key=_group_order)
-    return [[i for i in range(n) if mask >> i & 1] for mask in ordered]
+    return sorted(groups, key=_group_order)
+
+
+MULTISET_STATES = 40_000
+"""Most states (product of each distinct value's count + 1) for the multiset programme."""
+
+
+def multiset_states(values: Sequence[int]) -> int:
+    """States of the multiset programme: the product of (count + 1) over distinct values."""
+    states = 1
+    for count in Counter(values).values():
+        states *= count + 1
+    return states
+
+
+def multiset_partition(values: Sequence[int]) -> list[int]:
+    """Maximum zero-sum partition by a programme over how many of each distinct value are
+    used: ``f(c) = [sum(c) = 0] + max f(c - one value)``, so equal balances (many members
+    owed the same share) cost one state per count instead of one per subset."""
+    distinct = sorted(set(values))
+    counts = [values.count(v) for v in distinct]
+    strides = [1] * len(distinct)
+    for d in range(1, len(distinct)):
+        strides[d] = strides[d - 1] * (counts[d - 1] + 1)
+    size = strides[-1] * (counts[-1] + 1)
+    best = [0] * size
+    total = [0] * size
+    for state in range(1, size):
+        top = -1
+        for d, stride in enumerate(strides):
+            if state // stride % (counts[d] + 1):
+                if top < 0:
+                    total[state] = total[state - stride] + distinct[d]
+                top = max(top, best[state - stride])
+        best[state] = top + (total[state] == 0)
+    return _multiset_groups(values, distinct, counts, strides, best, total)
+
+
+def _multiset_groups(values, distinct, counts, strides, best, total) -> list[int]:
+    """Walk back from the full state along the best chain; each zero sum closes a group."""
+    free: dict[int, list[int]] = {v: [i for i, x in enumerate(values) if x == v] for v in distinct}
+    state = len(best) - 1
+    groups: list[int] = []
+    group = 0
+    while state:
+        options = [d for d, stride in enumerate(strides) if state // stride % (counts[d] + 1)]
+        d = max(options, key=lambda d: (best[state - strides[d]], -d))
+        state -= strides[d]
+        group |= 1 << free[distinct[d]].pop()
+        if total[state] == 0:
+            groups.append(group)
+            group = 0
+    return sorted(groups, key=_group_order)
 
 
 def _bitset(masks: Sequence[int], size: int) -> int:
@@ -189,30 +252,27 @@ def _group_order(mask: int) -> tuple[int, list[int]]:
     return mask.bit_count(), [i for i in range(mask.bit_length()) if mask >> i & 1]
 
 
-def heuristic_groups(values: Sequence[int], time_budget: float) -> list[list[int]]:
-    """Disjoint zero-sum groups covering ``values`` for inputs too big for the optimum.
+def hashed_split(values: Sequence[int], deadline: float | None = None) -> list[int]:
+    """Zero-sum groups (bit masks) covering ``values`` for inputs too big to split exactly.
 
-    Args:
-        values: non-zero integers summing to 0.
-        time_budget: seconds the window search may use; the fixed steps before it (pairs,
-            triples, quadruples) always run.
-
-    Returns:
-        groups of indices that sum to 0 and cover every index.
+    It takes out opposite pairs (always optimal), zero-sum triples and quadruples found by
+    hashing sums, and, given a ``deadline``, random windows of :data:`EXACT_LIMIT` balances
+    searched exactly; what is left is split exactly when it is small, else forms one group.
     """
-    deadline = time.perf_counter() + time_budget
     alive = set(range(len(values)))
     groups = opposite_pairs(values, alive)
     groups += _hashed_groups(values, alive, 1, 2) + _hashed_groups(values, alive, 2, 1)
     groups += _hashed_groups(values, alive, 2, 2)
-    if len(alive) <= EXACT_LIMIT:
-        rest = sorted(alive)
-        local = [values[i] for i in rest]
-        return groups + [[rest[j] for j in g] for g in _partition(local)] if rest else groups
-    groups += _window_groups(values, alive, deadline)
-    if alive:
-        groups.append(sorted(alive))
-    return groups
+    if deadline is not None and len(alive) > EXACT_LIMIT:
+        groups += _window_groups(values, alive, deadline)
+    masks = [sum(1 << i for i in group) for group in groups]
+    rest = sorted(alive)
+    if len(rest) <= EXACT_LIMIT // 2 or multiset_states([values[i] for i in rest]) <= 4096:
+        local = partition_masks([values[i] for i in rest])
+        masks += [sum(1 << rest[j] for j in range(len(rest)) if m >> j & 1) for m in local]
+    elif rest:
+        masks.append(sum(1 << i for i in rest))
+    return masks
 
 
 def _hashed_groups(

@@ -1,0 +1,263 @@
+"""Branch and bound for the most zero-sum groups, with a proven upper bound.
+
+The fewest transfers that settle ``n`` balances is ``n`` minus the largest number of disjoint
+zero-sum groups that cover them (:mod:`~clanledger.domain.grouping`). For more balances than
+the subset dynamic programme can hold, this module searches the groups by branch and bound
+and proves how far from the optimum its answer can be:
+
+* **Candidates.** Every zero-sum subset of at most ``2 h`` balances is listed by joining
+  the subsets of at most ``h`` balances through a dictionary of their sums (``h`` = 3 up to
+  :data:`WIDE_SEARCH` balances, 2 up to :data:`SEARCH_LIMIT`).
+* **Bound.** Let ``s(x)`` be the size of the smallest candidate that holds ``x`` (``2 h + 1``
+  when none does: then every group holding ``x`` is bigger). Each group ``G`` has
+  ``s(x) <= |G|`` for all its members, so ``sum(1 / s(x) for x in G) >= 1``, and the number
+  of groups is at most ``sum(1 / s(x))`` over all balances. The bound is taken again at
+  every node over the balances not yet placed.
+* **Branching.** The balance with the fewest candidates is placed first: into one of its
+  candidates that still fits (smallest first), or "into a big group" (more than ``2 h``
+  members), where it counts ``1 / (2 h + 1)`` in the bound. The big-group balances of a
+  leaf are split exactly by the subset programme when there are at most :data:`LEAF_EXACT`
+  of them, else by hashing small groups out, and the leaf bound counts them ``1 / (2 h + 1)``.
+
+A search that ends proves its best answer optimal; one cut short by the time budget keeps
+the bound of the root. The results are deterministic whenever the search ends in time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from math import lcm
+
+from clanledger.domain.grouping import (
+    EXACT_LIMIT,
+    MULTISET_STATES,
+    hashed_split,
+    multiset_partition,
+    multiset_states,
+    opposite_pairs,
+    partition_masks,
+)
+
+LEAF_EXACT = 16
+"""Most big-group balances a leaf splits exactly (by the subset dynamic programme)."""
+
+WIDE_SEARCH = 44
+"""Up to this many balances the candidates hold up to 6 balances, above it up to 4."""
+
+SEARCH_LIMIT = 90
+"""Most balances the branch and bound takes; above it only hashed groups and the bound."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Groups found (index lists covering every balance) and the proven most groups."""
+
+    groups: list[list[int]]
+    upper_bound: int
+
+
+class _Timeout(Exception):
+    pass
+
+
+def candidate_masks(values: Sequence[int], half: int) -> list[int]:
+    """Every zero-sum subset (bit mask) of at most ``2 * half`` of ``values``."""
+    by_sum: dict[int, list[int]] = defaultdict(list)
+    small: list[tuple[int, int]] = []
+    for size in range(1, half + 1):
+        for combo in combinations(range(len(values)), size):
+            mask = sum(1 << i for i in combo)
+            total = sum(values[i] for i in combo)
+            by_sum[total].append(mask)
+            small.append((mask, total))
+    found = set()
+    for mask, total in small:
+        if total == 0:
+            found.add(mask)
+        for other in by_sum.get(-total, ()):
+            if not other & mask:
+                found.add(mask | other)
+    return sorted(found, key=lambda m: (m.bit_count(), m))
+
+
+def triple_masks(values: Sequence[int]) -> list[int]:
+    """Every zero-sum triple: two balances of one sign and one of the other, by hashing."""
+    where: dict[int, list[int]] = defaultdict(list)
+    for i, v in enumerate(values):
+        where[v].append(i)
+    found = set()
+    for sign in (1, -1):
+        side = [i for i, v in enumerate(values) if v * sign > 0]
+        for a, b in combinations(side, 2):
+            for c in where.get(-(values[a] + values[b]), ()):
+                found.add(1 << a | 1 << b | 1 << c)
+    return sorted(found, key=lambda m: (m.bit_count(), m))
+
+
+def weight_bound(n: int, masks: Sequence[int], cap: int) -> tuple[list[int], int]:
+    """Integer weights ``scale // s(x)`` (``s`` capped at ``cap``) and the ``scale``."""
+    scale = lcm(*range(1, cap + 1))
+    smallest = [cap] * n
+    for mask in masks:
+        size = mask.bit_count()
+        rest = mask
+        while rest:
+            low = rest & -rest
+            i = low.bit_length() - 1
+            smallest[i] = min(smallest[i], size)
+            rest ^= low
+    return [scale // s for s in smallest], scale
+
+
+class _Search:
+    """One branch and bound over the candidates of ``values`` (see the module docstring)."""
+
+    def __init__(self, values: Sequence[int], masks: list[int], cap: int, deadline: float):
+        self.values = values
+        self.n = len(values)
+        self.cap = cap
+        self.deadline = deadline
+        self.weights, self.scale = weight_bound(self.n, masks, cap)
+        self.big = self.scale // cap
+        by_element: list[list[int]] = [[] for _ in range(self.n)]
+        for mask in masks:
+            for i in range(self.n):
+                if mask >> i & 1:
+                    by_element[i].append(mask)
+        self.by_element = by_element
+        self.order = sorted(range(self.n), key=lambda i: (len(by_element[i]), i))
+        self.best: list[int] = []
+        self.best_count = 0
+        self.open_bound = 0  # most groups a leaf left unsettled could still hold
+        self.leaf_cache: dict[int, tuple[list[int], int]] = {}
+        self.steps = 0
+
+    def root_bound(self) -> int:
+        return sum(self.weights) // self.scale
+
+    def run(self, incumbent: list[int]) -> bool:
+        """Search from ``incumbent`` (a packing of disjoint candidates); True if it ended."""
+        self._leaf(incumbent, _rest_mask(self.n, incumbent), counts=False)
+        try:
+            self._node((1 << self.n) - 1, 0, [])
+        except _Timeout:
+            return False
+        return True
+
+    def _node(self, free: int, big: int, chosen: list[int]) -> None:
+        self.steps += 1
+        if self.steps & 255 == 0 and time.perf_counter() > self.deadline:
+            raise _Timeout
+        if not free:
+            self._leaf(chosen, big)
+            return
+        weight = sum(self.weights[i] for i in range(self.n) if free >> i & 1)
+        bound = len(chosen) + (weight + self.big * big.bit_count()) // self.scale
+        if bound <= self.best_count:
+            return
+        x = next(i for i in self.order if free >> i & 1)
+        for mask in self.by_element[x]:
+            if mask & free == mask:
+                self._node(free & ~mask, big, [*chosen, mask])
+        self._node(free & ~(1 << x), big | 1 << x, chosen)
+
+    def _leaf(self, chosen: list[int], big: int, counts: bool = True) -> None:
+        groups, upper = self._split(big)
+        total = len(chosen) + len(groups)
+        if total > self.best_count:
+            self.best, self.best_count = [*chosen, *groups], total
+        if counts:
+            self.open_bound = max(self.open_bound, len(chosen) + upper)
+
+    def _split(self, big: int) -> tuple[list[int], int]:
+        """Groups of the big-group balances ``big`` and the most groups they can hold."""
+        if not big:
+            return [], 0
+        if big not in self.leaf_cache:
+            self.leaf_cache[big] = split_rest(self.values, big, self.cap)
+        return self.leaf_cache[big]
+
+
+def split_rest(
+    values: Sequence[int], rest: int, cap: int, deadline: float | None = None
+) -> tuple[list[int], int]:
+    """Zero-sum groups of the balances in ``rest`` and the most groups of at least ``cap``
+    members they can hold (exact up to :data:`LEAF_EXACT` balances)."""
+    members = [i for i in range(len(values)) if rest >> i & 1]
+    local = [values[i] for i in members]
+    if len(members) <= LEAF_EXACT:
+        parts = partition_masks(local)
+        upper = len(parts)
+    else:
+        parts = hashed_split(local, deadline)
+        upper = max(len(parts), len(members) // cap)
+    groups = [sum(1 << members[j] for j in range(len(members)) if p >> j & 1) for p in parts]
+    return groups, upper
+
+
+def _rest_mask(n: int, chosen: Sequence[int]) -> int:
+    rest = (1 << n) - 1
+    for mask in chosen:
+        rest &= ~mask
+    return rest
+
+
+def greedy_packing(masks: Sequence[int]) -> list[int]:
+    """Disjoint candidates taken smallest first (the first incumbent)."""
+    used = 0
+    chosen = []
+    for mask in masks:
+        if not mask & used:
+            chosen.append(mask)
+            used |= mask
+    return chosen
+
+
+def search_groups(values: Sequence[int], deadline: float) -> SearchResult:
+    """The most zero-sum groups of ``values`` (no ``x``/``-x`` pairs, summing to 0) that the
+    search finds by ``deadline``, and the proven most groups possible."""
+    n = len(values)
+    if n > SEARCH_LIMIT:
+        masks = triple_masks(values)
+        weights, scale = weight_bound(n, masks, 4)
+        groups, _ = split_rest(values, (1 << n) - 1, 4, deadline)
+        upper = max(len(groups), sum(weights) // scale)
+        return SearchResult(_index_lists(groups), upper)
+    half = 3 if n <= WIDE_SEARCH else 2
+    masks = candidate_masks(values, half)
+    search = _Search(values, masks, 2 * half + 1, deadline)
+    ended = search.run(greedy_packing(masks))
+    upper = max(search.best_count, search.open_bound if ended else search.root_bound())
+    return SearchResult(_index_lists(search.best), upper)
+
+
+def _index_lists(masks: Sequence[int]) -> list[list[int]]:
+    lists = [[i for i in range(mask.bit_length()) if mask >> i & 1] for mask in masks]
+    return sorted(lists, key=lambda g: (len(g), g))
+
+
+def best_groups(values: Sequence[int], deadline: float) -> SearchResult:
+    """The most zero-sum groups covering ``values`` (non-zero, summing to 0) found by
+    ``deadline``, and the proven most groups possible.
+
+    Opposite pairs come out first (some optimal partition always has them as groups). What
+    is left is split exactly by a dynamic programme when it is small (at most
+    :data:`~clanledger.domain.grouping.EXACT_LIMIT` balances, or few distinct values), else
+    by :func:`search_groups`. Groups are index lists, smallest first.
+    """
+    alive = set(range(len(values)))
+    pairs = opposite_pairs(values, alive)
+    rest = sorted(alive)
+    local = [values[i] for i in rest]
+    if len(rest) <= EXACT_LIMIT or multiset_states(local) <= MULTISET_STATES:
+        exact = partition_masks if len(rest) <= EXACT_LIMIT else multiset_partition
+        found = _index_lists(exact(local))
+        result = SearchResult(found, len(found))
+    else:
+        result = search_groups(local, deadline)
+    groups = [[rest[j] for j in group] for group in result.groups]
+    return SearchResult(pairs + groups, len(pairs) + result.upper_bound)
