@@ -40,6 +40,7 @@ from clanledger.domain.grouping import (
     multiset_states,
     opposite_pairs,
     partition_masks,
+    zero_sum_masks,
 )
 
 LEAF_EXACT = 16
@@ -47,6 +48,12 @@ LEAF_EXACT = 16
 
 WIDE_SEARCH = 44
 """Up to this many balances the candidates hold up to 6 balances, above it up to 4."""
+
+SUBSET_LIMIT = 34
+"""Up to this many balances, every zero-sum subset is listed when there are at most
+:data:`SUBSETS_LISTED` of them (wide ranges of balances), and the partition is exact."""
+
+SUBSETS_LISTED = 20_000
 
 SEARCH_LIMIT = 90
 """Most balances the branch and bound takes; above it only hashed groups and the bound."""
@@ -189,14 +196,63 @@ def split_rest(
     members they can hold (exact up to :data:`LEAF_EXACT` balances)."""
     members = [i for i in range(len(values)) if rest >> i & 1]
     local = [values[i] for i in members]
+    listed = listed_partition(local, deadline) if len(members) > LEAF_EXACT else None
     if len(members) <= LEAF_EXACT:
         parts = partition_masks(local)
         upper = len(parts)
+    elif listed is not None:
+        parts, upper = listed, len(listed)
     else:
         parts = hashed_split(local, deadline)
         upper = max(len(parts), len(members) // cap)
     groups = [sum(1 << members[j] for j in range(len(members)) if p >> j & 1) for p in parts]
     return groups, upper
+
+
+def listed_partition(values: Sequence[int], deadline: float | None) -> list[int] | None:
+    """The exact partition from the list of every zero-sum subset, when ``values`` are few
+    and spread widely enough for that list to be short; None otherwise or past ``deadline``.
+
+    Set partition with the group of the lowest remaining balance chosen first, remembered
+    per remaining set.
+    """
+    if len(values) > SUBSET_LIMIT:
+        return None
+    masks = zero_sum_masks(values)
+    if len(masks) > SUBSETS_LISTED:
+        return None
+    by_low: dict[int, list[int]] = defaultdict(list)
+    for mask in masks:
+        by_low[(mask & -mask).bit_length()].append(mask)
+    memo: dict[int, tuple[int, int]] = {}
+    stop = float("inf") if deadline is None else deadline
+
+    def best(mask: int) -> int:
+        if not mask:
+            return 0
+        if mask not in memo:
+            if len(memo) & 1023 == 0 and time.perf_counter() > stop:
+                raise _Timeout
+            top, choice = 1, mask
+            for group in by_low[(mask & -mask).bit_length()]:
+                if group & mask == group and group != mask:
+                    count = 1 + best(mask ^ group)
+                    if count > top:
+                        top, choice = count, group
+            memo[mask] = (top, choice)
+        return memo[mask][0]
+
+    full = (1 << len(values)) - 1
+    try:
+        best(full)
+    except _Timeout:
+        return None
+    groups, mask = [], full
+    while mask:
+        group = memo[mask][1]
+        groups.append(group)
+        mask ^= group
+    return groups
 
 
 def _rest_mask(n: int, chosen: Sequence[int]) -> int:
@@ -227,6 +283,10 @@ def search_groups(values: Sequence[int], deadline: float) -> SearchResult:
         groups, _ = split_rest(values, (1 << n) - 1, 4, deadline)
         upper = max(len(groups), sum(weights) // scale)
         return SearchResult(_index_lists(groups), upper)
+    now = time.perf_counter()
+    listed = listed_partition(values, now + max(deadline - now, 0) / 2)
+    if listed is not None:
+        return SearchResult(_index_lists(listed), len(listed))
     half = 3 if n <= WIDE_SEARCH else 2
     masks = candidate_masks(values, half)
     search = _Search(values, masks, 2 * half + 1, deadline)
