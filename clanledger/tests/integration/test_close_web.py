@@ -47,6 +47,17 @@ def test_preview_shows_the_saving_and_why_then_closes(client, login, month):
     assert db.session.get(Period, period.id).status == PeriodStatus.CLOSED
     closed = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
     assert 'data-testid="saved">26<' in closed and "planned" in closed
+    assert "plan-proof" not in closed  # a closed month shows the plan it stored
+
+
+def test_preview_says_the_plan_is_proven_fewest(client, login, month):
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    login(officer)
+    url = f"/clans/{clan.id}/periods/{period.id}"
+    client.post("/lang", data={"locale": "en"})
+    assert 'id="plan-proof">Proven fewest<' in client.get(url).get_data(as_text=True)
+    client.post("/lang", data={"locale": "zh_Hant"})
+    assert 'id="plan-proof">已證明為最少筆數<' in client.get(url).get_data(as_text=True)
 
 
 def test_pay_with_screenshot_confirm_and_dashboard_todo(client, login, month, app):
