@@ -40,6 +40,7 @@ from clanledger.domain.grouping import (
     multiset_states,
     opposite_pairs,
     partition_masks,
+    subset_sums,
     zero_sum_masks,
 )
 
@@ -54,6 +55,9 @@ SUBSET_LIMIT = 34
 :data:`SUBSETS_LISTED` of them (wide ranges of balances), and the partition is exact."""
 
 SUBSETS_LISTED = 20_000
+
+LEAF_LISTED = 26
+"""Most big-group balances a leaf lists every zero-sum subset of."""
 
 SEARCH_LIMIT = 90
 """Most balances the branch and bound takes; above it only hashed groups and the bound."""
@@ -157,7 +161,7 @@ class _Search:
 
     def _node(self, free: int, big: int, chosen: list[int]) -> None:
         self.steps += 1
-        if self.steps & 255 == 0 and time.perf_counter() > self.deadline:
+        if time.perf_counter() > self.deadline:
             raise _Timeout
         if not free:
             self._leaf(chosen, big)
@@ -185,7 +189,7 @@ class _Search:
         if not big:
             return [], 0
         if big not in self.leaf_cache:
-            self.leaf_cache[big] = split_rest(self.values, big, self.cap)
+            self.leaf_cache[big] = split_rest(self.values, big, self.cap, self.deadline)
         return self.leaf_cache[big]
 
 
@@ -196,7 +200,9 @@ def split_rest(
     members they can hold (exact up to :data:`LEAF_EXACT` balances)."""
     members = [i for i in range(len(values)) if rest >> i & 1]
     local = [values[i] for i in members]
-    listed = listed_partition(local, deadline) if len(members) > LEAF_EXACT else None
+    listed = None
+    if LEAF_EXACT < len(members) <= LEAF_LISTED:
+        listed = listed_partition(local, deadline)
     if len(members) <= LEAF_EXACT:
         parts = partition_masks(local)
         upper = len(parts)
@@ -216,11 +222,9 @@ def listed_partition(values: Sequence[int], deadline: float | None) -> list[int]
     Set partition with the group of the lowest remaining balance chosen first, remembered
     per remaining set.
     """
-    if len(values) > SUBSET_LIMIT:
+    if len(values) > SUBSET_LIMIT or zero_sum_count(values) > SUBSETS_LISTED:
         return None
     masks = zero_sum_masks(values)
-    if len(masks) > SUBSETS_LISTED:
-        return None
     by_low: dict[int, list[int]] = defaultdict(list)
     for mask in masks:
         by_low[(mask & -mask).bit_length()].append(mask)
@@ -253,6 +257,15 @@ def listed_partition(values: Sequence[int], deadline: float | None) -> list[int]
         groups.append(group)
         mask ^= group
     return groups
+
+
+def zero_sum_count(values: Sequence[int]) -> int:
+    """How many subsets of ``values`` (the empty one too) sum to 0, by meet in the middle."""
+    half = len(values) // 2
+    low: dict[int, int] = defaultdict(int)
+    for total in subset_sums(values[:half]):
+        low[total] += 1
+    return sum(low.get(-total, 0) for total in subset_sums(values[half:]))
 
 
 def _rest_mask(n: int, chosen: Sequence[int]) -> int:

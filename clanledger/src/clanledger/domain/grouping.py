@@ -11,10 +11,15 @@ searches for that partition.
   runs the subset dynamic programme ("g(S) = the longest chain of zero-sum subsets inside S")
   as bitset operations on Python integers, one bit per subset, so 2^20 subsets cost a few
   milliseconds per level instead of a Python loop over a million states.
-* :func:`heuristic_groups`: for more balances. It takes out opposite pairs (always optimal),
-  zero-sum triples and quadruples found by hashing sums, then random windows of at most
-  :data:`EXACT_LIMIT` balances searched exactly, until the time budget runs out; whatever is
-  left forms one last group. The caller compares the result with greedy and keeps the better.
+* :func:`multiset_partition`: the optimum when equal balances make the count vectors few
+  (``[-9, -9, +1 x 18]`` has 57 states instead of 2^20 subsets): the same programme over how
+  many of each distinct value are used.
+* :func:`hashed_split`: a fast split for very large inputs. It takes out opposite pairs,
+  zero-sum triples and quadruples found by hashing sums, and (given a deadline) random
+  windows of :data:`EXACT_LIMIT` balances searched exactly; what is left forms one group.
+
+The search with a proven bound for inputs between these lives in
+:mod:`~clanledger.domain.group_search`, which calls this module.
 
 Groups are lists of indices into the values; indices follow the caller's canonical key
 order, and every choice is deterministic (the random windows use a fixed seed).
@@ -61,8 +66,8 @@ def zero_sum_masks(values: Sequence[int]) -> list[int]:
     the work is ``2^(n/2)`` plus the number of zero-sum subsets.
     """
     half = len(values) // 2
-    low_sums = _subset_sums(values[:half])
-    high_sums = _subset_sums(values[half:])
+    low_sums = subset_sums(values[:half])
+    high_sums = subset_sums(values[half:])
     by_sum: dict[int, list[int]] = defaultdict(list)
     for mask, total in enumerate(low_sums):
         by_sum[total].append(mask)
@@ -74,7 +79,8 @@ def zero_sum_masks(values: Sequence[int]) -> list[int]:
     return masks[1:] if masks and masks[0] == 0 else masks
 
 
-def _subset_sums(values: Sequence[int]) -> list[int]:
+def subset_sums(values: Sequence[int]) -> list[int]:
+    """The sum of every subset of ``values``, subset ``m`` (a bit mask) at index ``m``."""
     sums = [0]
     for value in values:
         sums += [total + value for total in sums]

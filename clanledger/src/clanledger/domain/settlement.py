@@ -13,9 +13,10 @@ How a plan is built:
    if small creditors worth 12 wait, the largest debtors pay 12 less now and open the next
    period owing it. Everything else is settled exactly.
 2. **Groups.** The balances to settle are split into the largest number of disjoint
-   zero-sum groups (:mod:`~clanledger.domain.grouping`): exact for up to 20 non-zero
-   balances after opposite pairs are taken out, a heuristic above that which is never worse
-   than greedy. A group of ``m`` members needs ``m - 1`` transfers, so this is the fewest.
+   zero-sum groups (:mod:`~clanledger.domain.group_search`). A group of ``m`` members needs
+   ``m - 1`` transfers, so ``n`` balances in ``g`` groups need ``n - g``. The search proves
+   an upper bound on ``g``, so every plan carries a proven ``lower_bound`` on the transfers
+   and says whether it meets it (``proven_optimal``); it is never worse than greedy.
 3. **Transfers in a group** follow the "north-west corner" rule: debtors and creditors in key
    order, each debtor paying the next creditors in turn. Paying any one transfer early only
    removes that transfer from the rule's output, which keeps the rest of the plan stable.
@@ -23,8 +24,15 @@ How a plan is built:
    :func:`~clanledger.domain.fees.transfer_terms`: the receiver lists a junk item at
    ``gross``, the payer buys it, the exchange keeps ``fee``.
 
-Re-planning with ``previous=`` keeps the previous plan's transfers (amounts updated, paid
-ones dropped) whenever they still settle the new balances exactly with the fewest transfers.
+**Stable re-plans.** With ``previous=`` (after a payment, a partial payment or a late
+sale) the plan has as few transfers as a fresh plan of the new balances. A previous group is
+*intact* when its members still sum to 0 and its transfers, amounts recomputed from the new
+balances, settle it without a negative amount (a paid transfer drops out and splits its
+group in two intact parts). Every intact group keeps its transfers unless keeping all of
+them would need more transfers than the fresh plan; then the kept groups are a maximal set:
+each intact group that is re-planned could not have been kept beside the kept ones without
+needing more transfers (exact wherever the search is, see ``lower_bound``). The re-planned
+balances reuse earlier transfers inside each new group where those still settle it.
 """
 
 from __future__ import annotations
