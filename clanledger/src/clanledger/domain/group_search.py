@@ -41,9 +41,10 @@ so a solver would prove little more than the counting bound while adding a compi
 dependency; the proofs here come from the zero-sum subsets themselves. Measured by
 ``clanledger/benchmarks/bench_settlement.py`` (10 seeds per row, 1 s budget, a shared
 2-core machine) on uniform, many-equal and hidden-group balances: every plan of 20 to 30
-open balances proven fewest (median 0.01 to 0.5 s, at most 0.94 s); at 40, 29 of 30 proven
-(median under 0.1 s); at 60 the many-equal ones proven and the others within about 3 of
-the bound; at 1,000, at most 1.54 s, with about 13 to 27 % fewer transfers than greedy.
+open balances proven fewest (median at most about 0.5 s, slowest about 0.9 s); at 40, 29
+of 30 proven (median under 0.1 s); at 60 the many-equal ones proven and the others within
+about 3 of the bound; at 1,000 about 0.2 to 1.5 s, with about 13 to 27 % fewer transfers
+than greedy.
 """
 
 from __future__ import annotations
@@ -237,8 +238,8 @@ def split_rest(
     if len(members) <= LEAF_EXACT:
         parts = partition_masks(local)
         upper = len(parts)
-    elif listed is not None:
-        parts, upper = listed, len(listed)
+    elif listed is not None and listed[0]:
+        parts, upper = listed
     else:
         parts = hashed_split(local, deadline)
         upper = max(len(parts), len(members) // cap)
@@ -246,48 +247,64 @@ def split_rest(
     return groups, upper
 
 
-def listed_partition(values: Sequence[int], deadline: float | None) -> list[int] | None:
-    """The exact partition from the list of every zero-sum subset, when ``values`` are few
-    and spread widely enough for that list to be short; None otherwise or past ``deadline``.
+def listed_partition(values: Sequence[int], deadline: float | None) -> tuple[list[int], int] | None:
+    """Groups and the proven most groups, from the list of every zero-sum subset, when
+    ``values`` are few and spread widely enough for that list to be short; None otherwise.
 
-    Set partition with the group of the lowest remaining balance chosen first, remembered
-    per remaining set.
+    Set partition: the group of the lowest remaining balance is chosen first, smallest
+    first, and a remaining set stops looking once it reaches the covering bound with the
+    exact ``s(x)`` (the smallest zero-sum subset that holds ``x``). Exact unless
+    ``deadline`` cuts it short; then no groups, and the bound of the whole set.
     """
     if len(values) > SUBSET_LIMIT or zero_sum_count(values) > SUBSETS_LISTED:
         return None
     masks = zero_sum_masks(values)
     by_low: dict[int, list[int]] = defaultdict(list)
-    for mask in masks:
+    for mask in sorted(masks, key=lambda m: (m.bit_count(), m)):
         by_low[(mask & -mask).bit_length()].append(mask)
-    memo: dict[int, tuple[int, int]] = {}
-    stop = float("inf") if deadline is None else deadline
-
-    def best(mask: int) -> int:
-        if not mask:
-            return 0
-        if mask not in memo:
-            if len(memo) & 1023 == 0 and time.perf_counter() > stop:
-                raise _Timeout
-            top, choice = 1, mask
-            for group in by_low[(mask & -mask).bit_length()]:
-                if group & mask == group and group != mask:
-                    count = 1 + best(mask ^ group)
-                    if count > top:
-                        top, choice = count, group
-            memo[mask] = (top, choice)
-        return memo[mask][0]
-
+    weights, scale = weight_bound(len(values), masks, len(values))
+    state = _ListedSearch(by_low, weights, scale, deadline)
     full = (1 << len(values)) - 1
     try:
-        best(full)
+        state.most(full)
     except _Timeout:
-        return None
+        return [], sum(weights) // scale
     groups, mask = [], full
     while mask:
-        group = memo[mask][1]
+        group = state.memo[mask][1]
         groups.append(group)
         mask ^= group
-    return groups
+    return groups, len(groups)
+
+
+class _ListedSearch:
+    """Set partition over listed zero-sum subsets, remembered per remaining set; a set stops
+    looking once it reaches its covering bound."""
+
+    def __init__(self, by_low, weights: list[int], scale: int, deadline: float | None):
+        self.by_low = by_low
+        self.weights = weights
+        self.scale = scale
+        self.stop = float("inf") if deadline is None else deadline
+        self.memo: dict[int, tuple[int, int]] = {}
+
+    def most(self, mask: int) -> int:
+        if not mask:
+            return 0
+        if mask not in self.memo:
+            if time.perf_counter() > self.stop:
+                raise _Timeout
+            bound = sum(w for i, w in enumerate(self.weights) if mask >> i & 1) // self.scale
+            top, choice = 1, mask
+            for group in self.by_low[(mask & -mask).bit_length()]:
+                if top >= bound:
+                    break
+                if group & mask == group and group != mask:
+                    count = 1 + self.most(mask ^ group)
+                    if count > top:
+                        top, choice = count, group
+            self.memo[mask] = (top, choice)
+        return self.memo[mask][0]
 
 
 def zero_sum_count(values: Sequence[int]) -> int:
@@ -329,8 +346,8 @@ def search_groups(values: Sequence[int], deadline: float) -> SearchResult:
         return SearchResult(_index_lists(groups), upper)
     now = time.perf_counter()
     listed = listed_partition(values, now + max(deadline - now, 0) / 2)
-    if listed is not None:
-        return SearchResult(_index_lists(listed), len(listed))
+    if listed is not None and len(listed[0]) == listed[1]:
+        return SearchResult(_index_lists(listed[0]), listed[1])
     half = 3
     masks = candidate_masks(values, 3, WIDE_JOINS) if n <= WIDE_SEARCH else None
     if masks is None:
@@ -338,7 +355,11 @@ def search_groups(values: Sequence[int], deadline: float) -> SearchResult:
     search = _Search(values, masks, 2 * half + 1, deadline)
     ended = search.run(greedy_packing(masks))
     upper = max(search.best_count, search.open_bound if ended else search.root_bound())
-    return SearchResult(_index_lists(search.best), upper)
+    best = search.best
+    if listed is not None:  # cut short, but its bound and best still count
+        upper = min(upper, listed[1])
+        best = max(best, listed[0], key=len)
+    return SearchResult(_index_lists(best), max(upper, len(best)))
 
 
 def _index_lists(masks: Sequence[int]) -> list[list[int]]:
