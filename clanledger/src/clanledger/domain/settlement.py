@@ -31,8 +31,9 @@ balances, settle it without a negative amount (a paid transfer drops out and spl
 group in two intact parts). Every intact group keeps its transfers unless keeping all of
 them would need more transfers than the fresh plan; then the kept groups are a maximal set:
 each intact group that is re-planned could not have been kept beside the kept ones without
-needing more transfers (exact wherever the search is, see ``lower_bound``). The re-planned
-balances reuse earlier transfers inside each new group where those still settle it.
+needing more transfers (exact wherever the search is, see ``lower_bound``; past the time
+budget the groups not yet checked are tried once all together). The re-planned balances
+reuse earlier transfers inside each new group where those still settle it.
 """
 
 from __future__ import annotations
@@ -363,15 +364,17 @@ def _replan(
     """Keep every intact previous group unless that costs transfers; then keep a maximal set.
 
     With every intact group kept and the rest planned afresh, the plan is used when it is
-    no longer than the fresh plan. Otherwise the intact groups are tried one at a time
-    (most transfers first, then in key order) and each is kept when the plan of what is
-    left, with it and the groups kept before it, still matches the fresh plan's count: a
-    group given up could not have stayed beside those kept. What is left is planned afresh,
-    reusing earlier transfers inside each new group where they still settle it.
+    no longer than the fresh plan. Otherwise the intact groups (most transfers first, then
+    in key order) are tried in runs, halving a run that does not fit down to single groups:
+    a run is kept when the plan of what is left, beside it and the groups kept before it,
+    still matches the fresh plan's count, so a group given up could not have stayed beside
+    those kept. What is left is planned afresh, reusing earlier transfers inside each new
+    group where they still settle it. Past ``time_budget`` the groups still waiting are
+    tried once all together, and no more.
     """
+    deadline = _after(time_budget)
     intact, dirty = _intact(links, balances)
-    share = time_budget / (len(intact) + 2)
-    kept_all = intact + _reuse_inside(_fresh(dirty, _after(share)).parts, links)
+    kept_all = intact + _reuse_inside(_fresh(dirty, _after(time_budget / 4)).parts, links)
     target = min(_count(fresh.parts), _count(kept_all))
     if _count(kept_all) <= target:
         return kept_all
@@ -379,13 +382,39 @@ def _replan(
     order = sorted(intact, key=lambda p: (-len(p[1]), min(rank[k] for k in p[0])))
     kept: list[Part[K]] = []
     rest_parts = fresh.parts
-    for part in order:
-        trial = [*kept, part]
+    runs = [order[: len(order) // 2], order[len(order) // 2 :]]
+    while runs and time.perf_counter() < deadline:
+        run = runs.pop(0)
+        if not run:
+            continue
+        trial = [*kept, *run]
         taken = {k for group, _ in trial for k in group}
-        rest = _fresh({k: v for k, v in balances.items() if k not in taken}, _after(share))
+        left = (deadline - time.perf_counter()) / (len(runs) + 2)
+        rest = _fresh({k: v for k, v in balances.items() if k not in taken}, _after(left))
         if _count(trial) + _count(rest.parts) <= target:
             kept, rest_parts = trial, rest.parts
+        elif len(run) > 1:
+            runs[:0] = [run[: len(run) // 2], run[len(run) // 2 :]]
+    kept, rest_parts = _last_run(kept, rest_parts, [p for run in runs for p in run], balances)
     return kept + _reuse_inside(rest_parts, links)
+
+
+def _last_run(
+    kept: list[Part[K]],
+    rest_parts: list[Part[K]],
+    waiting: list[Part[K]],
+    balances: Mapping[K, int],
+) -> tuple[list[Part[K]], list[Part[K]]]:
+    """When time ran out with groups still waiting, one more try to keep them all at once."""
+    if not waiting:
+        return kept, rest_parts
+    target = _count(kept) + _count(rest_parts)
+    trial = [*kept, *waiting]
+    taken = {k for group, _ in trial for k in group}
+    rest = _fresh({k: v for k, v in balances.items() if k not in taken}, _after(0))
+    if _count(trial) + _count(rest.parts) <= target:
+        return trial, rest.parts
+    return kept, rest_parts
 
 
 def _after(seconds: float) -> float:
