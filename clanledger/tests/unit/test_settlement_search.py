@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from clanledger.domain import group_search
 from clanledger.domain.fees import FeePolicy
-from clanledger.domain.group_search import best_groups, search_groups
+from clanledger.domain.group_search import best_groups, listed_partition, search_groups
 from clanledger.domain.money import Rate
 from clanledger.domain.payments import components, greedy_transfers, tree_flows
 from clanledger.domain.settlement import plan_settlement
@@ -65,17 +65,41 @@ def test_engine_matches_the_set_partition_oracle(values):
     assert len(found.groups) == found.upper_bound == most_groups(values)
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.one_of(zero_sum(3, 13, -30, 30), zero_sum(3, 13, -999, 999)))
-def test_branch_and_bound_alone_matches_the_oracle(values):
-    """The search (used above 20 balances) on inputs the oracle can check."""
+def without_pairs(values: list[int]) -> list[int]:
+    """``values`` without opposite pairs, closed to sum 0 again (the search's input)."""
     values = [v for v in values if -v not in values] or [1, 2, -3]
-    if sum(values):
+    if sum(values) and -sum(values) not in values:
         values.append(-sum(values))
-    optimum = most_groups(values)
+    return values if sum(values) == 0 else [1, 2, -3]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.one_of(zero_sum(3, 13, -30, 30), zero_sum(3, 13, -999, 999)))
+def test_branch_and_bound_alone_matches_the_oracle(values, search_only):
+    """The branch and bound (used above 34 balances) on inputs the oracle can check."""
+    values = without_pairs(values)
     found = search_groups(values, FAR)
     check_groups(values, found.groups)
-    assert len(found.groups) == found.upper_bound == optimum
+    assert len(found.groups) == found.upper_bound == most_groups(values)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(zero_sum(3, 14, -30, 30), zero_sum(3, 14, -999, 999)))
+def test_listed_partition_matches_the_oracle(values):
+    """The partition over every listed zero-sum subset (used for 21 to 34 balances)."""
+    values = without_pairs(values)
+    groups, upper = listed_partition(values, None)
+    check_groups(values, [[i for i in range(len(values)) if g >> i & 1] for g in groups])
+    assert len(groups) == upper == most_groups(values)
+
+
+@pytest.fixture
+def search_only():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(group_search, "SUBSET_LIMIT", 0)
+        yield
 
 
 @settings(
@@ -84,9 +108,7 @@ def test_branch_and_bound_alone_matches_the_oracle(values):
 @given(values=zero_sum(6, 14, -60, 60))
 def test_bound_stays_valid_when_leaves_are_not_split_exactly(values, monkeypatch_leaf):
     """With tiny candidates and inexact leaves the answer may fall short, never the bound."""
-    values = [v for v in values if -v not in values]
-    if len(values) < 3 or sum(values):
-        return
+    values = without_pairs(values)
     optimum = most_groups(values)
     found = search_groups(values, FAR)
     check_groups(values, found.groups)
@@ -97,6 +119,8 @@ def test_bound_stays_valid_when_leaves_are_not_split_exactly(values, monkeypatch
 def monkeypatch_leaf():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(group_search, "LEAF_EXACT", 2)
+        patch.setattr(group_search, "LEAF_LISTED", 2)
+        patch.setattr(group_search, "SUBSET_LIMIT", 0)
         patch.setattr(group_search, "WIDE_SEARCH", 0)
         yield
 

@@ -177,7 +177,6 @@ class _Search:
         self.best_count = 0
         self.open_bound = 0  # most groups a leaf left unsettled could still hold
         self.leaf_cache: dict[int, tuple[list[int], int]] = {}
-        self.steps = 0
 
     def root_bound(self) -> int:
         return sum(self.weights) // self.scale
@@ -192,7 +191,6 @@ class _Search:
         return True
 
     def _node(self, free: int, big: int, chosen: list[int]) -> None:
-        self.steps += 1
         if time.perf_counter() > self.deadline:
             raise _Timeout
         if not free:
