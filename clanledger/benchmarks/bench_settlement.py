@@ -6,7 +6,10 @@ Prints two tables (nothing is asserted):
    10 seeds each: mean transfers of the plan, of greedy (largest debtor pays largest
    creditor) and of the proven lower bound, the share of plans proven fewest, and the median
    and largest wall time of :func:`plan_settlement` with its default 1 s budget;
-2. the fees saved by monthly netting on a simulated month: 30 members, 120 sales, 5 % fee.
+2. re-plans after a payment, a partial payment and a late sale (20, 30 and 40 open
+   uniform balances): the share of the previous plan's intact groups that keep their
+   transfers, and re-plans longer than a fresh plan (there should be none);
+3. the fees saved by monthly netting on a simulated month: 30 members, 120 sales, 5 % fee.
 
 Run: ``.venv/bin/python clanledger/benchmarks/bench_settlement.py`` (``--help`` for options).
 """
@@ -24,7 +27,7 @@ from clanledger.domain.distribution import distribute_sale
 from clanledger.domain.fees import FeePolicy
 from clanledger.domain.ledger import FUND, balances, member, sale_postings
 from clanledger.domain.money import Rate
-from clanledger.domain.payments import greedy_transfers
+from clanledger.domain.payments import components, greedy_transfers, tree_flows
 from clanledger.domain.savings import netting_savings, sale_payments
 from clanledger.domain.settlement import plan_settlement
 
@@ -95,6 +98,64 @@ def bench_sizes(sizes: list[int], seeds: int, budget: float) -> None:
             )
 
 
+def changed(rng: random.Random, b: dict[int, int], plan, kind: str) -> dict[int, int]:
+    """The balances after paying a planned transfer in full or in part, or a late sale."""
+    after = dict(b)
+    if kind == "late sale":
+        payer, receiver = rng.sample(sorted(b), 2)
+        amount = rng.randint(1, 2_000)
+    else:
+        t = rng.choice(plan.transfers)
+        payer, receiver = t.payer, t.receiver
+        amount = t.net if kind == "payment" else rng.randint(1, max(t.net - 1, 1))
+    after[payer] += amount
+    after[receiver] -= amount
+    return after
+
+
+def intact_kept(previous, replan, after: dict[int, int]) -> tuple[int, int]:
+    """(intact groups of ``previous`` under ``after``, those whose transfers all stayed)."""
+    everyone = {k: after.get(k, 0) for t in previous.transfers for k in (t.payer, t.receiver)}
+    stayed = {(t.payer, t.receiver) for t in replan.transfers}
+    intact = kept = 0
+    for group, links in components(everyone, list(previous.transfers)):
+        flows = tree_flows(group, links) if sum(group.values()) == 0 else None
+        if flows is None:
+            continue
+        live = [t for t, f in zip(links, flows, strict=True) if f]
+        for _, part in components({k: v for k, v in group.items() if v}, live):
+            intact += 1
+            kept += all((t.payer, t.receiver) in stayed for t in part)
+    return intact, kept
+
+
+def bench_replans(seeds: int, budget: float) -> None:
+    print(f"\n2. Re-plans with a {budget:g} s budget ({seeds} seeds per row, uniform balances)")
+    print(f"{'open':>5} {'change':>13} {'intact kept':>12} {'longer than fresh':>18} {'max s':>6}")
+    for n in (20, 30, 40):
+        for kind in ("payment", "partial", "late sale"):
+            intact = kept = longer = 0
+            walls = []
+            for seed in range(seeds):
+                rng = random.Random(seed * 10_007 + n)
+                b = dict(enumerate(uniform(rng, n)))
+                plan = plan_settlement(b, FEE, FeePolicy.PAYER, time_budget=budget)
+                after = changed(rng, b, plan, kind)
+                start = time.perf_counter()
+                replan = plan_settlement(
+                    after, FEE, FeePolicy.PAYER, time_budget=budget, previous=plan
+                )
+                walls.append(time.perf_counter() - start)
+                fresh = plan_settlement(after, FEE, FeePolicy.PAYER, time_budget=budget)
+                longer += len(replan.transfers) > len(fresh.transfers)
+                counts = intact_kept(plan, replan, after)
+                intact, kept = intact + counts[0], kept + counts[1]
+            print(
+                f"{n:>5} {kind:>13} {f'{kept}/{intact}':>12} {longer:>18} {max(walls):>6.2f}",
+                flush=True,
+            )
+
+
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeats):
@@ -146,7 +207,8 @@ def main() -> None:
     if args.seeds < 1 or min(args.sizes) < 2 or args.budget <= 0:
         parser.error("--seeds must be at least 1, --sizes at least 2, --budget above 0")
     bench_sizes(args.sizes, args.seeds, args.budget)
-    print("\n2. Simulated month: 30 members, 120 sales (10 % fund cut kept by holders), 5 % fee")
+    bench_replans(args.seeds, args.budget)
+    print("\n3. Simulated month: 30 members, 120 sales (10 % fund cut kept by holders), 5 % fee")
     print(
         f"{'policy':>8} {'per-sale':>9} {'fees':>9} {'plan':>6} {'fees':>7} {'saved':>9} "
         f"{'saved':>7} {'plan s':>7}"
