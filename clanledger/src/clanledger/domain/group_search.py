@@ -43,7 +43,7 @@ dependency; the proofs here come from the zero-sum subsets themselves. Measured 
 2-core machine) on uniform, many-equal and hidden-group balances: every plan of 20 to 30
 open balances proven fewest (median at most about 0.5 s, slowest about 0.9 s); at 40, 29
 of 30 proven (median under 0.1 s); at 60 the many-equal ones proven and the others within
-about 3 of the bound; at 1,000 about 0.2 to 1.5 s, with about 13 to 27 % fewer transfers
+about 3 of the bound; at 1,000 about 0.1 to 1.5 s, with about 13 to 27 % fewer transfers
 than greedy.
 """
 
