@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from urllib.parse import quote
 
 from openpyxl import load_workbook
@@ -47,6 +48,38 @@ def test_preview_shows_the_saving_and_why_then_closes(client, login, month):
     assert db.session.get(Period, period.id).status == PeriodStatus.CLOSED
     closed = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
     assert 'data-testid="saved">26<' in closed and "planned" in closed
+    assert "plan-proof" not in closed  # a closed month shows the plan it stored
+
+
+def test_preview_says_the_plan_is_proven_fewest(client, login, month):
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    login(officer)
+    url = f"/clans/{clan.id}/periods/{period.id}"
+    client.post("/lang", data={"locale": "en"})
+    assert 'id="plan-proof">Proven fewest<' in client.get(url).get_data(as_text=True)
+    client.post("/lang", data={"locale": "zh_Hant"})
+    assert 'id="plan-proof">已證明為最少筆數<' in client.get(url).get_data(as_text=True)
+
+
+def test_preview_says_how_far_an_unproven_plan_can_be(client, login, month, monkeypatch):
+    from clanledger.services import close_preview
+
+    found = close_preview.cached_plan
+
+    def unproven(*args, **kwargs):  # as when the search runs out of time
+        plan = found(*args, **kwargs)
+        return replace(plan, lower_bound=len(plan.transfers) - 1, method="search")
+
+    monkeypatch.setattr(close_preview, "cached_plan", unproven)
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    login(officer)
+    url = f"/clans/{clan.id}/periods/{period.id}"
+    client.post("/lang", data={"locale": "en"})
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="plan-proof">At most 1 more than the fewest (lower bound 2)<' in page
+    client.post("/lang", data={"locale": "zh_Hant"})
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="plan-proof">最多比最少筆數多 1 筆（下限 2 筆）<' in page
 
 
 def test_pay_with_screenshot_confirm_and_dashboard_todo(client, login, month, app):

@@ -11,10 +11,15 @@ searches for that partition.
   runs the subset dynamic programme ("g(S) = the longest chain of zero-sum subsets inside S")
   as bitset operations on Python integers, one bit per subset, so 2^20 subsets cost a few
   milliseconds per level instead of a Python loop over a million states.
-* :func:`heuristic_groups`: for more balances. It takes out opposite pairs (always optimal),
-  zero-sum triples and quadruples found by hashing sums, then random windows of at most
-  :data:`EXACT_LIMIT` balances searched exactly, until the time budget runs out; whatever is
-  left forms one last group. The caller compares the result with greedy and keeps the better.
+* :func:`multiset_partition`: the optimum when equal balances make the count vectors few
+  (``[-9, -9, +1 x 18]`` has 57 states instead of 2^20 subsets): the same programme over how
+  many of each distinct value are used.
+* :func:`hashed_split`: a fast split for very large inputs. It takes out opposite pairs,
+  zero-sum triples and quadruples found by hashing sums, and (given a deadline) random
+  windows of :data:`EXACT_LIMIT` balances searched exactly; what is left forms one group.
+
+The search with a proven bound for inputs between these lives in
+:mod:`~clanledger.domain.group_search`, which calls this module.
 
 Groups are lists of indices into the values; indices follow the caller's canonical key
 order, and every choice is deterministic (the random windows use a fixed seed).
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 
@@ -61,8 +66,8 @@ def zero_sum_masks(values: Sequence[int]) -> list[int]:
     the work is ``2^(n/2)`` plus the number of zero-sum subsets.
     """
     half = len(values) // 2
-    low_sums = _subset_sums(values[:half])
-    high_sums = _subset_sums(values[half:])
+    low_sums = subset_sums(values[:half])
+    high_sums = subset_sums(values[half:])
     by_sum: dict[int, list[int]] = defaultdict(list)
     for mask, total in enumerate(low_sums):
         by_sum[total].append(mask)
@@ -74,7 +79,8 @@ def zero_sum_masks(values: Sequence[int]) -> list[int]:
     return masks[1:] if masks and masks[0] == 0 else masks
 
 
-def _subset_sums(values: Sequence[int]) -> list[int]:
+def subset_sums(values: Sequence[int]) -> list[int]:
+    """The sum of every subset of ``values``, subset ``m`` (a bit mask) at index ``m``."""
     sums = [0]
     for value in values:
         sums += [total + value for total in sums]
@@ -145,6 +151,18 @@ def exact_groups(values: Sequence[int]) -> list[list[int]]:
 def _partition(values: Sequence[int]) -> list[list[int]]:
     """Maximum partition of ``values`` (summing to 0) into zero-sum groups."""
     n = len(values)
+    return [[i for i in range(n) if mask >> i & 1] for mask in partition_masks(values)]
+
+
+def partition_masks(values: Sequence[int]) -> list[int]:
+    """Maximum partition of ``values`` (summing to 0) into zero-sum groups, as bit masks:
+    the multiset programme when equal values make it small, else the subset programme."""
+    if not values:
+        return []
+    n = len(values)
+    states = multiset_states(values)
+    if states <= MULTISET_STATES and states << 4 < 1 << n:
+        return multiset_partition(values)
     full = (1 << n) - 1
     zero = zero_sum_masks(values)
     _, without = _bit_patterns(n)
@@ -172,8 +190,59 @@ def _partition(values: Sequence[int]) -> list[list[int]]:
         groups.append(current ^ best)
         current = best
     groups.append(current)
-    ordered = sorted(groups, key=_group_order)
-    return [[i for i in range(n) if mask >> i & 1] for mask in ordered]
+    return sorted(groups, key=_group_order)
+
+
+MULTISET_STATES = 40_000
+"""Most states (product of each distinct value's count + 1) for the multiset programme."""
+
+
+def multiset_states(values: Sequence[int]) -> int:
+    """States of the multiset programme: the product of (count + 1) over distinct values."""
+    states = 1
+    for count in Counter(values).values():
+        states *= count + 1
+    return states
+
+
+def multiset_partition(values: Sequence[int]) -> list[int]:
+    """Maximum zero-sum partition by a programme over how many of each distinct value are
+    used: ``f(c) = [sum(c) = 0] + max f(c - one value)``, so equal balances (many members
+    owed the same share) cost one state per count instead of one per subset."""
+    distinct = sorted(set(values))
+    counts = [values.count(v) for v in distinct]
+    strides = [1] * len(distinct)
+    for d in range(1, len(distinct)):
+        strides[d] = strides[d - 1] * (counts[d - 1] + 1)
+    size = strides[-1] * (counts[-1] + 1)
+    best = [0] * size
+    total = [0] * size
+    for state in range(1, size):
+        top = -1
+        for d, stride in enumerate(strides):
+            if state // stride % (counts[d] + 1):
+                if top < 0:
+                    total[state] = total[state - stride] + distinct[d]
+                top = max(top, best[state - stride])
+        best[state] = top + (total[state] == 0)
+    return _multiset_groups(values, distinct, counts, strides, best, total)
+
+
+def _multiset_groups(values, distinct, counts, strides, best, total) -> list[int]:
+    """Walk back from the full state along the best chain; each zero sum closes a group."""
+    free: dict[int, list[int]] = {v: [i for i, x in enumerate(values) if x == v] for v in distinct}
+    state = len(best) - 1
+    groups: list[int] = []
+    group = 0
+    while state:
+        options = [d for d, stride in enumerate(strides) if state // stride % (counts[d] + 1)]
+        d = max(options, key=lambda d: (best[state - strides[d]], -d))
+        state -= strides[d]
+        group |= 1 << free[distinct[d]].pop()
+        if total[state] == 0:
+            groups.append(group)
+            group = 0
+    return sorted(groups, key=_group_order)
 
 
 def _bitset(masks: Sequence[int], size: int) -> int:
@@ -189,30 +258,27 @@ def _group_order(mask: int) -> tuple[int, list[int]]:
     return mask.bit_count(), [i for i in range(mask.bit_length()) if mask >> i & 1]
 
 
-def heuristic_groups(values: Sequence[int], time_budget: float) -> list[list[int]]:
-    """Disjoint zero-sum groups covering ``values`` for inputs too big for the optimum.
+def hashed_split(values: Sequence[int], deadline: float | None = None) -> list[int]:
+    """Zero-sum groups (bit masks) covering ``values`` for inputs too big to split exactly.
 
-    Args:
-        values: non-zero integers summing to 0.
-        time_budget: seconds the window search may use; the fixed steps before it (pairs,
-            triples, quadruples) always run.
-
-    Returns:
-        groups of indices that sum to 0 and cover every index.
+    It takes out opposite pairs (always optimal), zero-sum triples and quadruples found by
+    hashing sums, and, given a ``deadline``, random windows of :data:`EXACT_LIMIT` balances
+    searched exactly; what is left is split exactly when it is small, else forms one group.
     """
-    deadline = time.perf_counter() + time_budget
     alive = set(range(len(values)))
     groups = opposite_pairs(values, alive)
     groups += _hashed_groups(values, alive, 1, 2) + _hashed_groups(values, alive, 2, 1)
     groups += _hashed_groups(values, alive, 2, 2)
-    if len(alive) <= EXACT_LIMIT:
-        rest = sorted(alive)
-        local = [values[i] for i in rest]
-        return groups + [[rest[j] for j in g] for g in _partition(local)] if rest else groups
-    groups += _window_groups(values, alive, deadline)
-    if alive:
-        groups.append(sorted(alive))
-    return groups
+    if deadline is not None and len(alive) > EXACT_LIMIT:
+        groups += _window_groups(values, alive, deadline)
+    masks = [sum(1 << i for i in group) for group in groups]
+    rest = sorted(alive)
+    if len(rest) <= EXACT_LIMIT // 2 or multiset_states([values[i] for i in rest]) <= 4096:
+        local = partition_masks([values[i] for i in rest])
+        masks += [sum(1 << rest[j] for j in range(len(rest)) if m >> j & 1) for m in local]
+    elif rest:
+        masks.append(sum(1 << i for i in rest))
+    return masks
 
 
 def _hashed_groups(

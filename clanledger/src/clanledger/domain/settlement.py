@@ -13,9 +13,10 @@ How a plan is built:
    if small creditors worth 12 wait, the largest debtors pay 12 less now and open the next
    period owing it. Everything else is settled exactly.
 2. **Groups.** The balances to settle are split into the largest number of disjoint
-   zero-sum groups (:mod:`~clanledger.domain.grouping`): exact for up to 20 non-zero
-   balances after opposite pairs are taken out, a heuristic above that which is never worse
-   than greedy. A group of ``m`` members needs ``m - 1`` transfers, so this is the fewest.
+   zero-sum groups (:mod:`~clanledger.domain.group_search`). A group of ``m`` members needs
+   ``m - 1`` transfers, so ``n`` balances in ``g`` groups need ``n - g``. The search proves
+   an upper bound on ``g``, so every plan carries a proven ``lower_bound`` on the transfers
+   and says whether it meets it (``proven_optimal``); it is never worse than greedy.
 3. **Transfers in a group** follow the "north-west corner" rule: debtors and creditors in key
    order, each debtor paying the next creditors in turn. Paying any one transfer early only
    removes that transfer from the rule's output, which keeps the rest of the plan stable.
@@ -23,19 +24,29 @@ How a plan is built:
    :func:`~clanledger.domain.fees.transfer_terms`: the receiver lists a junk item at
    ``gross``, the payer buys it, the exchange keeps ``fee``.
 
-Re-planning with ``previous=`` keeps the previous plan's transfers (amounts updated, paid
-ones dropped) whenever they still settle the new balances exactly with the fewest transfers.
+**Stable re-plans.** With ``previous=`` (after a payment, a partial payment or a late
+sale) the plan has as few transfers as a fresh plan of the new balances. A previous group is
+*intact* when its members still sum to 0 and its transfers, amounts recomputed from the new
+balances, settle it without a negative amount (a paid transfer drops out and splits its
+group in two intact parts). Every intact group keeps its transfers unless keeping all of
+them would need more transfers than the fresh plan; then the kept groups are a maximal set:
+each intact group that is re-planned could not have been kept beside the kept ones without
+needing more transfers (exact wherever the search is, see ``lower_bound``; past the time
+budget the groups not yet checked are tried once all together). The re-planned balances
+reuse earlier transfers inside each new group where those still settle it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from clanledger.domain.errors import InvalidAmount, UnbalancedEntry
 from clanledger.domain.fees import FeePolicy, transfer_terms
-from clanledger.domain.grouping import EXACT_LIMIT, exact_groups, heuristic_groups
+from clanledger.domain.group_search import best_groups
+from clanledger.domain.grouping import EXACT_LIMIT, MULTISET_STATES, multiset_states
 from clanledger.domain.money import Rate, require_diamonds
 from clanledger.domain.ordering import canonical_order
 from clanledger.domain.payments import (
@@ -88,7 +99,9 @@ class SettlementPlan(Generic[K]):
             inside one group (see :func:`explain_transfer`).
         rate: the exchange fee rate used for the prices.
         policy: who bears the fee.
-        method: ``"exact"`` (proven fewest), ``"heuristic"`` or ``"greedy"``.
+        method: ``"exact"`` (proven fewest), ``"search"`` (the search's best, within
+            :attr:`excess` of the fewest) or ``"greedy"`` (greedy was shorter than the search).
+        lower_bound: the fewest transfers any plan of these balances can have (proven).
     """
 
     transfers: tuple[PlannedTransfer[K], ...]
@@ -97,6 +110,17 @@ class SettlementPlan(Generic[K]):
     rate: Rate = field(default_factory=lambda: Rate(0))
     policy: FeePolicy = FeePolicy.PAYER
     method: str = "exact"
+    lower_bound: int = 0
+
+    @property
+    def proven_optimal(self) -> bool:
+        """True when no plan can have fewer transfers (the count meets the lower bound)."""
+        return len(self.transfers) == self.lower_bound
+
+    @property
+    def excess(self) -> int:
+        """At most this many transfers more than the fewest possible (0 when proven)."""
+        return len(self.transfers) - self.lower_bound
 
     @property
     def total_fees(self) -> int:
@@ -115,15 +139,21 @@ class SettlementPlan(Generic[K]):
 
 def min_transfers_exact(balances: Mapping[K, int]) -> list[Payment[K]]:
     """The fewest payments that settle ``balances`` (exact; up to 20 non-zero balances after
-    opposite pairs ``+x``/``-x`` are taken out).
+    opposite pairs ``+x``/``-x`` are taken out, or more when equal balances keep the
+    multiset programme small).
 
     Raises:
         UnbalancedEntry: the balances do not sum to 0.
         InvalidAmount: too many balances for the exact search (use :func:`plan_settlement`).
     """
     _check_sum(balances)
-    groups = _groups(balances, exact=True, time_budget=0.0)
-    return [p for group in groups for p in _group_payments(group)]
+    if not _exact_fits(balances.values()):
+        raise InvalidAmount(
+            f"{len(balances)} balances are too many for the exact search "
+            f"(at most {EXACT_LIMIT} after opposite pairs); use plan_settlement"
+        )
+    fresh = _fresh(balances, deadline=time.perf_counter())
+    return [p for _, group_payments in fresh.parts for p in group_payments]
 
 
 def plan_settlement(
@@ -144,19 +174,17 @@ def plan_settlement(
         policy: who bears the fee (see :class:`~clanledger.domain.fees.FeePolicy`).
         carry_threshold: balances with ``0 < |balance| < carry_threshold`` wait for the next
             period instead of moving (0 carries nothing).
-        time_budget: seconds the heuristic may search when there are more than 20 non-zero
-            balances; the exact search ignores it. The search is seeded and normally ends on
-            its own well inside the budget; only when the budget cuts it short can a slower
-            machine return a different (still never worse than greedy) plan.
+        time_budget: seconds the search may take when the balances are too many for the
+            exact programmes (halved with ``previous``). A search cut short by it returns
+            its best so far (never worse than greedy; see ``lower_bound``).
         carry_accounts: accounts that never move this period, whatever their size (the clan
             fund when it has no character of its own).
-        previous: an earlier plan, or just its transfers as stored. Its transfers are kept
-            where they still apply: amounts follow the new balances, paid ones drop out, and
-            only the groups that no longer add up (a late sale, a payment off the plan) are
-            planned afresh. The result is used unless a fresh plan needs fewer transfers.
-            Without ``previous`` the plan is a deterministic function of the balances, and
-            usually, but not always, equal to the previous plan minus what was paid (when
-            several groupings are equally good, a payment can tip the choice).
+        previous: an earlier plan, or just its transfers as stored. The re-plan has as few
+            transfers as a fresh plan, and keeps every previous group the new balances leave
+            intact (it still sums to 0 and its transfers, amounts recomputed, still settle
+            it; paid ones drop out) unless keeping all of them would cost a transfer. Then
+            the kept groups are maximal: each group re-planned could not have been kept
+            beside the kept ones with that count. See :func:`_replan`.
 
     Raises:
         UnbalancedEntry: the balances do not sum to 0.
@@ -166,12 +194,13 @@ def plan_settlement(
     require_diamonds(carry_threshold, "carry threshold")
     carried = _carried(balances, carry_threshold, carry_accounts)
     to_settle = {k: v - carried.get(k, 0) for k, v in balances.items() if v != carried.get(k, 0)}
-    method, parts = _fresh_parts(to_settle, time_budget)
+    # a re-plan gives half the budget to the fresh plan and half to keeping earlier groups
+    search_budget = time_budget if previous is None else time_budget / 2
+    fresh = _fresh(to_settle, _after(search_budget))
+    parts = fresh.parts
     if previous is not None:
         links = previous.transfers if isinstance(previous, SettlementPlan) else tuple(previous)
-        kept = _reuse(links, to_settle, time_budget)
-        if _count(kept) <= _count(parts):
-            parts = kept
+        parts = _replan(links, to_settle, fresh, time_budget - search_budget)
     rank = {k: i for i, k in enumerate(canonical_order(to_settle))}
     payments = sorted(
         (p for _, group_payments in parts for p in group_payments),
@@ -182,7 +211,10 @@ def plan_settlement(
         for p in payments
     )
     groups = tuple(sorted((g for g, _ in parts), key=lambda g: min(rank[k] for k in g)))
-    return SettlementPlan(transfers, carried, groups, rate, FeePolicy(policy), method)
+    method = "exact" if len(transfers) == fresh.lower_bound else fresh.method
+    return SettlementPlan(
+        transfers, carried, groups, rate, FeePolicy(policy), method, fresh.lower_bound
+    )
 
 
 def explain_transfer(plan: SettlementPlan[K], transfer: PlannedTransfer[K]) -> dict[K, int]:
@@ -246,30 +278,44 @@ def _exact_fits(values: Iterable[int]) -> bool:
     for v in values:
         if v:
             counts[v] = counts.get(v, 0) + 1
-    paired = sum(2 * min(n, counts.get(-v, 0)) for v, n in counts.items() if v > 0)
-    return sum(counts.values()) - paired <= EXACT_LIMIT
+    paired = {v: min(n, counts.get(-v, 0)) for v, n in counts.items()}
+    rest = [v for v, n in counts.items() for _ in range(n - paired[v])]
+    return len(rest) <= EXACT_LIMIT or multiset_states(rest) <= MULTISET_STATES
 
 
-def _groups(balances: Mapping[K, int], exact: bool, time_budget: float) -> list[dict[K, int]]:
-    """The zero-sum groups, in order of their first key."""
+Part = tuple[dict[K, int], list[Payment[K]]]
+
+
+@dataclass(frozen=True)
+class _Fresh(Generic[K]):
+    """A plan made from the balances alone: its groups with their payments, the method, and
+    the fewest transfers possible (proven)."""
+
+    parts: list[Part[K]]
+    method: str
+    lower_bound: int
+
+
+def _fresh(balances: Mapping[K, int], deadline: float) -> _Fresh[K]:
+    """Plan ``balances`` from scratch: the most zero-sum groups the search finds by
+    ``deadline`` (or greedy, if it needs fewer transfers), settled by the corner rule."""
     keys = canonical_order(k for k, v in balances.items() if v)
     values = [balances[k] for k in keys]
-    if exact:
-        if not _exact_fits(values):
-            raise InvalidAmount(
-                f"{len(values)} balances are too many for the exact search "
-                f"(at most {EXACT_LIMIT} after opposite pairs); use plan_settlement"
-            )
-        index_groups = exact_groups(values)
-    else:
-        index_groups = heuristic_groups(values, time_budget)
-    groups = [{keys[i]: values[i] for i in sorted(group)} for group in index_groups]
-    return sorted(groups, key=lambda g: keys.index(next(iter(g))))
+    found = best_groups(values, deadline)
+    lower_bound = len(values) - found.upper_bound
+    groups = [{keys[i]: values[i] for i in sorted(group)} for group in found.groups]
+    groups.sort(key=lambda g: keys.index(next(iter(g))))
+    parts = [(group, _group_payments(group)) for group in groups]
+    method = "exact" if _count(parts) == lower_bound else "search"
+    greedy = greedy_transfers(balances)
+    if len(greedy) < _count(parts):
+        method, parts = "greedy", _parts(balances, greedy)
+    return _Fresh(parts, method, lower_bound)
 
 
 def _group_payments(group: Mapping[K, int]) -> list[Payment[K]]:
     """The corner rule (stable), unless greedy finds fewer in a group that is not minimal
-    (only the heuristic's last group can be)."""
+    (only a group the search could not split can be)."""
     corner = corner_transfers(group)
     if len(corner) <= 2:
         return corner
@@ -277,40 +323,24 @@ def _group_payments(group: Mapping[K, int]) -> list[Payment[K]]:
     return greedy if len(greedy) < len(corner) else corner
 
 
-Part = tuple[dict[K, int], list[Payment[K]]]
-
-
 def _count(parts: Sequence[Part[K]]) -> int:
     return sum(len(payments) for _, payments in parts)
 
 
 def _parts(balances: Mapping[K, int], payments: Sequence[Payment[K]]) -> list[Part[K]]:
-    """Split ``payments`` into the groups they settle (see :func:`_components`)."""
+    """Split ``payments`` into the groups they settle (see :func:`components`)."""
     return components({k: v for k, v in balances.items() if v}, payments)
 
 
-def _fresh_parts(balances: Mapping[K, int], time_budget: float) -> tuple[str, list[Part[K]]]:
-    """Plan ``balances`` from scratch: exact when it fits, else the heuristic or greedy,
-    whichever needs fewer transfers."""
-    method = "exact" if _exact_fits(balances.values()) else "heuristic"
-    groups = _groups(balances, exact=method == "exact", time_budget=time_budget)
-    parts = [(group, _group_payments(group)) for group in groups]
-    if method == "heuristic":
-        greedy = greedy_transfers(balances)
-        if len(greedy) < _count(parts):
-            method, parts = "greedy", _parts(balances, greedy)
-    return method, parts
-
-
-def _reuse(
-    links: Sequence[PlannedTransfer[K]], balances: Mapping[K, int], time_budget: float
-) -> list[Part[K]]:
-    """The previous transfers, updated to ``balances`` where they still settle them.
+def _intact(
+    links: Sequence[PlannedTransfer[K]], balances: Mapping[K, int]
+) -> tuple[list[Part[K]], dict[K, int]]:
+    """The previous transfers that still settle their group, and the balances left over.
 
     The previous transfers form trees (one per group), so the amount on every transfer
     follows from the new balances; a transfer whose amount falls to 0 was paid and drops
-    out. A group that no longer sums to 0, or whose amounts would turn negative, is planned
-    afresh together with any balance the previous transfers did not cover.
+    out, which splits its tree in two. A group that no longer sums to 0, or whose amounts
+    would turn negative, is left over together with any balance the transfers do not reach.
     """
     everyone = {k: balances.get(k, 0) for t in links for k in (t.payer, t.receiver)}
     parts: list[Part[K]] = []
@@ -322,6 +352,83 @@ def _reuse(
             continue
         live = [Payment(t.payer, t.receiver, f) for t, f in zip(group_links, flows, strict=True)]
         parts.extend(_parts(group, [p for p in live if p.amount]))
-    if dirty:
-        parts.extend(_fresh_parts(dirty, time_budget)[1])
-    return parts
+    return parts, dirty
+
+
+def _replan(
+    links: Sequence[PlannedTransfer[K]],
+    balances: Mapping[K, int],
+    fresh: _Fresh[K],
+    time_budget: float,
+) -> list[Part[K]]:
+    """Keep every intact previous group unless that costs transfers; then keep a maximal set.
+
+    With every intact group kept and the rest planned afresh, the plan is used when it is
+    no longer than the fresh plan. Otherwise the intact groups (most transfers first, then
+    in key order) are tried in runs, halving a run that does not fit down to single groups:
+    a run is kept when the plan of what is left, beside it and the groups kept before it,
+    still matches the fresh plan's count, so a group given up could not have stayed beside
+    those kept. What is left is planned afresh, reusing earlier transfers inside each new
+    group where they still settle it. Past ``time_budget`` the groups still waiting are
+    tried once all together, and no more.
+    """
+    deadline = _after(time_budget)
+    intact, dirty = _intact(links, balances)
+    kept_all = intact + _reuse_inside(_fresh(dirty, _after(time_budget / 4)).parts, links)
+    target = min(_count(fresh.parts), _count(kept_all))
+    if _count(kept_all) <= target:
+        return kept_all
+    rank = {k: i for i, k in enumerate(canonical_order(balances))}
+    order = sorted(intact, key=lambda p: (-len(p[1]), min(rank[k] for k in p[0])))
+    kept: list[Part[K]] = []
+    rest_parts = fresh.parts
+    runs = [order[: len(order) // 2], order[len(order) // 2 :]]
+    while runs and time.perf_counter() < deadline:
+        run = runs.pop(0)
+        if not run:
+            continue
+        trial = [*kept, *run]
+        taken = {k for group, _ in trial for k in group}
+        left = (deadline - time.perf_counter()) / (len(runs) + 2)
+        rest = _fresh({k: v for k, v in balances.items() if k not in taken}, _after(left))
+        if _count(trial) + _count(rest.parts) <= target:
+            kept, rest_parts = trial, rest.parts
+        elif len(run) > 1:
+            runs[:0] = [run[: len(run) // 2], run[len(run) // 2 :]]
+    kept, rest_parts = _last_run(kept, rest_parts, [p for run in runs for p in run], balances)
+    return kept + _reuse_inside(rest_parts, links)
+
+
+def _last_run(
+    kept: list[Part[K]],
+    rest_parts: list[Part[K]],
+    waiting: list[Part[K]],
+    balances: Mapping[K, int],
+) -> tuple[list[Part[K]], list[Part[K]]]:
+    """When time ran out with groups still waiting, one more try to keep them all at once."""
+    if not waiting:
+        return kept, rest_parts
+    target = _count(kept) + _count(rest_parts)
+    trial = [*kept, *waiting]
+    taken = {k for group, _ in trial for k in group}
+    rest = _fresh({k: v for k, v in balances.items() if k not in taken}, _after(0))
+    if _count(trial) + _count(rest.parts) <= target:
+        return trial, rest.parts
+    return kept, rest_parts
+
+
+def _after(seconds: float) -> float:
+    return time.perf_counter() + seconds
+
+
+def _reuse_inside(parts: list[Part[K]], links: Sequence[PlannedTransfer[K]]) -> list[Part[K]]:
+    """Settle each new group with the earlier transfers among its members where they form
+    a tree that still settles it with positive amounts; else keep the corner rule's."""
+    reused: list[Part[K]] = []
+    for group, payments in parts:
+        inside = [t for t in links if t.payer in group and t.receiver in group]
+        flows = tree_flows(dict(group), inside) if len(inside) == len(group) - 1 else None
+        if flows is not None and all(flows):
+            payments = [Payment(t.payer, t.receiver, f) for t, f in zip(inside, flows, strict=True)]
+        reused.append((group, payments))
+    return reused

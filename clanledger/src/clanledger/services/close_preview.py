@@ -113,6 +113,12 @@ class ClosePreview:
     savings: Savings
     sales: int
     problems: list[str] = field(default_factory=list)
+    lower_bound: int | None = None  # fewest transfers possible (proven); None when stored
+
+    @property
+    def excess(self) -> int | None:
+        """At most this many transfers more than the fewest (0: proven fewest)."""
+        return None if self.lower_bound is None else len(self.transfers) - self.lower_bound
 
     @property
     def closed(self) -> bool:
@@ -391,6 +397,7 @@ def build_preview(
         savings=_savings(session, clan, period, state),
         sales=count_sales(session, period.id),
         problems=state.problems,
+        lower_bound=state.plan.lower_bound,
     )
 
 
