@@ -165,6 +165,11 @@ class Character(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     char_class: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # The character whose purse this one shares (one game account): the wallet's anchor.
+    # Empty: a wallet of its own (and the anchor of any character that points here).
+    wallet_character_id: Mapped[int | None] = mapped_column(
+        ForeignKey("characters.id", ondelete="SET NULL"), index=True
+    )
     claim_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
