@@ -28,7 +28,7 @@ from clanledger.domain.ledger import Account, member
 from clanledger.domain.messages import N_
 from clanledger.models import Character, Period, PeriodStatus, Role, Transfer, User
 from clanledger.services import audit, authz
-from clanledger.services.errors import Conflict, PermissionDenied, ValidationError
+from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 MAX_WALLET = 20  # characters in one wallet: far more than one game account holds
 NOT_IN_CLAN = N_("Choose characters of this clan.")
@@ -192,10 +192,14 @@ def ungroup_character(
     """Take one character out of its wallet (it becomes a wallet of its own).
 
     Raises:
-        ValidationError: not a character of this clan.
+        NotFound: not a character of this clan.
         PermissionDenied: a member ungrouping a character that is not theirs.
         Conflict: a reopened month has transfers already paid (see the module).
     """
+    authz.active_membership(session, actor_id, clan_id)
+    found = session.get(Character, character_id)
+    if found is None or found.clan_id != clan_id:
+        raise NotFound()  # an id of another clan in the address: as if it did not exist
     (character,) = _characters(session, actor_id, clan_id, [character_id])
     require_wallets_changeable(session, clan_id)
     audit.set_actor(session, actor_id)

@@ -63,7 +63,9 @@ def group(clan_id: int) -> Response | tuple[str, int]:
     refused = False
     if form.validate_on_submit():
         try:
-            wallets.group_characters(db.session, current_user.id, clan_id, form.characters.data)
+            wallets.group_characters(
+                db.session, current_user.id, clan_id, form.characters.data or []
+            )
         except (ValidationError, Conflict) as error:
             show_service_error(form, error)
             refused = True
