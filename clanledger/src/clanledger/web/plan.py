@@ -1,20 +1,17 @@
 """The month plan every member can read before the close (read-only; officers confirm it on
-the close page)."""
+the close page). Linked from the dashboard, not the clan menu, which has no room left on one row."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
 from clanledger.models import Role
 from clanledger.services import month_plan
-from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("plan", __name__)
-register_nav("plan.index", _l("Month plan"), min_role=Role.MEMBER, order=58)
 
 
 @bp.get("/clans/<int:clan_id>/plan")
