@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from test_close_backup import postgres_restore_url, restore_and_read_back
 
+from clanledger.domain.ledger import member
 from clanledger.extensions import db
 from clanledger.models import AuditLog, Character, EntryKind, JournalEntry, Period, Role
-from clanledger.services import close, transfers, wallets
+from clanledger.services import backup, close, transfers, wallets
 from clanledger.services.close_preview import build_preview
 from clanledger.services.errors import Conflict, PermissionDenied, ValidationError
 from clanledger.services.journal import PostingLine, member_balances, post_entry
@@ -345,3 +347,21 @@ def test_the_statement_reads_the_wallet_netting(purse, client, login):
     ).get_data(as_text=True)
     assert "錢包內移轉（免手續費）" in html or "錢包內沖帳" in html
     assert "wallet netting" not in html
+
+
+def test_a_backup_keeps_the_wallets(purse, tmp_path, make_character):
+    """A wallet points at its lowest id, so restoring characters in id order never points
+    at a character not restored yet (SQLite, then PostgreSQL when it is the test database)."""
+    clan, wind, ids = purse["clan"], purse["users"]["wind"], purse["ids"]
+    third = make_character(clan, wind, "夜風三號")
+    wallets.group_characters(db.session, wind.id, clan.id, [ids["夜風二號"], third.id])
+    wallets.group_characters(db.session, wind.id, clan.id, [ids["夜風"], third.id])
+    assert wallets.wallet_map(db.session, clan.id) == {member(third.id): member(ids["夜風"])}
+    close.confirm_close(db.session, purse["officer"].id, clan.id, purse["period"].id)
+    data = backup.backup_clan(db.session.connection(), clan.id)
+    again, _ = restore_and_read_back(f"sqlite:///{tmp_path / 'restored.sqlite3'}", data, clan.id)
+    assert again == data
+    pg = postgres_restore_url()
+    if pg is not None:
+        via_pg, _ = restore_and_read_back(pg, again, clan.id)
+        assert via_pg == data
