@@ -22,7 +22,11 @@ from clanledger.services.periods import period_for_day
 
 # Queries per page, pinned: exactly for the close pages, at most for the loot pages (their
 # owners may trade a query for another). A change here must be a deliberate one.
-EXACT = {"close": 14, "transfers": 8, "print": 9}  # close: + paid before a reopen, carried in
+EXACT = {
+    "close": 15,
+    "transfers": 8,
+    "print": 9,
+}  # close: + paid before a reopen, carried in, wallets
 AT_MOST = {"dashboard": 20, "statement": 10}
 _names = itertools.count(1)
 

@@ -533,7 +533,7 @@ def stored_preview(
         lines.append(
             BalanceLine(account, account_name(account, names), balance, committed, carried, moved)
         )
-    wallets = figures.get("wallet_saving")
+    wallet_figures = figures.get("wallet_saving")
     return ClosePreview(
         clan=clan,
         period=period,
@@ -547,6 +547,6 @@ def stored_preview(
         transfers=transfers,
         savings=Savings(**figures["savings"]),
         sales=figures["sales"],
-        wallet_saving=WalletSaving(**wallets) if wallets else None,
+        wallet_saving=WalletSaving(**wallet_figures) if wallet_figures else None,
         wallets=tuple(tuple(pair) for pair in figures.get("wallets") or ()),
     )

@@ -1,8 +1,9 @@
 """Wallets: a player groups characters whose diamonds are one purse (one game account).
 
 A wallet is stored on its characters: ``Character.wallet_character_id`` names the wallet's
-anchor (the lowest id when it was grouped); the anchor's is empty, and so is that of a
-character on its own. The month plan nets per wallet (:mod:`clanledger.domain.wallets`).
+anchor, always its lowest id (so a restore in id order never points ahead); the anchor's is
+empty, and so is that of a character on its own. The month plan nets per wallet
+(:mod:`clanledger.domain.wallets`).
 
 Rules:
 
