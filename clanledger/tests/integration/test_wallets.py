@@ -365,3 +365,15 @@ def test_a_backup_keeps_the_wallets(purse, tmp_path, make_character):
     if pg is not None:
         via_pg, _ = restore_and_read_back(pg, again, clan.id)
         assert via_pg == data
+
+
+def test_the_close_command_prints_the_netting_and_the_wallet_saving(purse, app):
+    _group(purse)
+    clan = purse["clan"]
+    result = app.test_cli_runner().invoke(
+        args=["close-period", "--clan", clan.id, "--month", "2026-03", "--as", "officer",
+              "--dry-run"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "wallet netting: 夜風 +3705" in result.output
+    assert "Wallets save 195 diamonds of fees and 1 transfer:" in result.output
