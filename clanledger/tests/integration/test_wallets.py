@@ -278,11 +278,15 @@ def test_odd_ids_in_the_leave_address(purse, client, login, make_clan, make_char
     assert client.post(f"/clans/{clan.id}/wallets/{ids['夜風']}/leave").status_code == 403
 
 
-def test_an_officer_corrects_a_wallet_and_the_audit_log_says_so(purse, client, login):
+def test_an_officer_corrects_a_wallet_and_the_audit_log_says_so(
+    purse, client, login, make_character
+):
     clan, ids, officer = purse["clan"], purse["ids"], purse["officer"]
+    make_character(clan, purse["users"]["star"], "星辰二號")
     login(officer)
     html = client.get(f"/clans/{clan.id}/wallets").get_data(as_text=True)
-    assert "夜風二號" in html and "星辰" in html  # officers see every player's
+    # officers see every player with characters to group (月影 has only one)
+    assert "夜風二號" in html and "星辰二號" in html and "月影" not in html
     response = client.post(
         f"/clans/{clan.id}/wallets", data={"characters": [ids["夜風"], ids["夜風二號"]]}
     )
