@@ -381,3 +381,50 @@ def test_the_close_command_prints_the_netting_and_the_wallet_saving(purse, app):
     assert result.exit_code == 0, result.output
     assert "wallet netting: 夜風 +3705" in result.output
     assert "Wallets save 195 diamonds of fees and 1 transfer:" in result.output
+
+
+@pytest.mark.parametrize("threshold", [0, 600])
+def test_the_treasurers_wallet_holds_the_fund_and_carries_on_its_trader(
+    make_user, make_clan, add_member, make_character, threshold
+):
+    """The leader's two characters share a wallet; the first (the treasurer) holds the
+    fund's 300. Balances L1 +100, L2 -900, fund +300, X +500: the wallet owes 500 and pays
+    it from L2 (its most indebted character). Under a threshold of 600 nothing moves and the
+    wallet's -500 is carried on L2. Either way L1 ends holding the fund (-300)."""
+    leader, other = make_user("leader"), make_user("other")
+    clan = make_clan(leader=leader, carry_threshold=threshold)
+    add_member(clan, other)
+    l1, l2 = make_character(clan, leader, "L1"), make_character(clan, leader, "L2")
+    x = make_character(clan, other, "X")
+    period = period_for_day(db.session, clan, MARCH_10.date())
+    post_entry(
+        db.session,
+        clan,
+        kind=EntryKind.ADJUSTMENT,
+        lines=[
+            PostingLine("member", l1.id, 100),
+            PostingLine("member", l2.id, -900),
+            PostingLine("fund", None, 300),
+            PostingLine("member", x.id, 500),
+        ],
+        occurred_at=MARCH_10,
+        actor_id=leader.id,
+        period=period,
+    )
+    db.session.commit()
+    wallets.group_characters(db.session, leader.id, clan.id, [l1.id, l2.id])
+    preview = build_preview(db.session, clan, period)
+    assert {line.name: line.netting for line in preview.lines if line.netting} == {
+        "L1": -400,
+        "L2": 400,
+    }
+    close.confirm_close(db.session, leader.id, clan.id, period.id)
+    for row in transfers.list_transfers(db.session, leader.id, clan.id):
+        assert (row.payer, row.receiver, row.transfer.net) == ("L2", "X", 500)
+        transfers.mark_paid(db.session, leader.id, clan.id, row.transfer.id)
+        transfers.confirm_received(db.session, other.id, clan.id, row.transfer.id)
+    ever = member_balances(db.session, clan.id)
+    in_march = member_balances(db.session, clan.id, period.id)
+    after = {k: v - in_march.get(k, 0) for k, v in ever.items() if v - in_march.get(k, 0)}
+    carried = {("member", l2.id): -500, ("member", x.id): 500} if threshold else {}
+    assert after == {("member", l1.id): -300, ("fund", None): 300, **carried}
