@@ -8,7 +8,8 @@ throwaway SQLite database and prints, for each open month (nothing is asserted):
    carries forward), and the transfers a player pays to themselves (payer and receiver
    characters of one player), with their fees;
 2. the plan netted per wallet, likewise; the saving shown on the close page; the diamonds
-   the wallet netting entry moves;
+   the wallet netting entry moves; the players who pay on one character while receiving on
+   another, per character -> per wallet;
 3. the median time of building the close preview with the wallets and with every character
    on its own (the planner's cache cleared before each run, so both plans are searched).
 
@@ -35,6 +36,13 @@ from clanledger.services.close_preview import build_preview, cached_plan
 def _self_payments(preview, owner: dict[int, int | None]) -> tuple[int, int]:
     mine = [t for t in preview.transfers if owner.get(t.payer_id) == owner.get(t.receiver_id)]
     return len(mine), sum(t.fee for t in mine)
+
+
+def _both_ways(preview, owner: dict[int, int | None]) -> int:
+    """Players who pay on one character while receiving on another."""
+    pays = {owner.get(t.payer_id) for t in preview.transfers}
+    gets = {owner.get(t.receiver_id) for t in preview.transfers}
+    return len(pays & gets - {None})
 
 
 def _timed(clan: Clan, period: Period, repeat: int) -> float:
@@ -85,28 +93,31 @@ def main() -> None:
             print(f"demo clan: {result.members} members, {result.characters} characters, "
                   f"{sum(1 for v in grouped.values() if v)} alts sharing a wallet")  # fmt: skip
             print(f"{'month':8} {'per character':>28} {'self-paid':>16} {'per wallet':>20} "
-                  f"{'saved':>18} {'netting':>9} {'ms wallets':>11} {'ms own':>8}")  # fmt: skip
+                  f"{'saved':>18} {'netting':>9} {'both ways':>9} {'ms wallets':>11} "
+                  f"{'ms own':>8}")  # fmt: skip
             rows = []
             for period in _months(clan):
                 with_wallets = build_preview(db.session, clan, period)
                 saving = with_wallets.wallet_saving
                 moved = sum(abs(line.netting) for line in with_wallets.lines) // 2
-                rows.append((period, saving, moved, _timed(clan, period, args.repeat)))
+                both = _both_ways(with_wallets, owner)
+                rows.append((period, saving, moved, both, _timed(clan, period, args.repeat)))
             db.session.execute(
                 update(Character)
                 .where(Character.clan_id == clan.id)
                 .values(wallet_character_id=None)
             )
-            for period, saving, moved, ms_wallets in rows:
+            for period, saving, moved, both, ms_wallets in rows:
                 alone = build_preview(db.session, clan, period)
                 count, fees = _self_payments(alone, owner)
+                ways = f"{_both_ways(alone, owner)} -> {both}"
                 ms_alone = _timed(clan, period, args.repeat)
                 per_char = f"{saving.character_transfers} tr, {saving.character_fees:,} fees"
                 print(
                     f"{period.starts_on:%Y-%m} {per_char:>28} {f'{count}, {fees:,} fees':>16} "
                     f"{f'{saving.wallet_transfers} tr, {saving.wallet_fees:,} fees':>20} "
                     f"{f'{saving.saved_fees:,} fees, {saving.saved_transfers} tr':>18} "
-                    f"{moved:>9,} {ms_wallets:>11.1f} {ms_alone:>8.1f}"
+                    f"{moved:>9,} {ways:>9} {ms_wallets:>11.1f} {ms_alone:>8.1f}"
                 )
             db.session.rollback()
 
