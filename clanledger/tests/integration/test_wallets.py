@@ -428,3 +428,24 @@ def test_the_treasurers_wallet_holds_the_fund_and_carries_on_its_trader(
     after = {k: v - in_march.get(k, 0) for k, v in ever.items() if v - in_march.get(k, 0)}
     carried = {("member", l2.id): -500, ("member", x.id): 500} if threshold else {}
     assert after == {("member", l1.id): -300, ("fund", None): 300, **carried}
+
+
+def test_a_wallet_plan_costing_more_fees_is_shown_as_a_cost(purse, client, login):
+    """Rare (the planner minimises transfers, not fees), but shown plainly when it happens:
+    a closed month whose stored figures say the wallet plan kept 12 more in fees."""
+    clan, officer, march = purse["clan"], purse["officer"], purse["period"]
+    _group(purse)
+    close.confirm_close(db.session, officer.id, clan.id, march.id)
+    figures = dict(db.session.get(Period, march.id).close_figures)
+    figures["wallet_saving"] = {
+        "character_fees": 100,
+        "character_transfers": 3,
+        "wallet_fees": 112,
+        "wallet_transfers": 2,
+    }
+    db.session.get(Period, march.id).close_figures = figures
+    db.session.commit()
+    login(officer)
+    html = client.get(f"/clans/{clan.id}/periods/{march.id}").get_data(as_text=True)
+    assert 'data-testid="wallet-cost"' in html and "本月逐錢包沖帳反而多花手續費" in html
+    assert "手續費 12" in html and "少 1 筆轉帳" in html
