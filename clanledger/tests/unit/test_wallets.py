@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clanledger.domain.errors import InvalidAmount
+from clanledger.domain.errors import NestedWallet
 from clanledger.domain.fees import FeePolicy
 from clanledger.domain.ledger import FEES, balances, member, transfer_postings
 from clanledger.domain.money import Rate
@@ -56,7 +56,7 @@ def test_netting_moves_everything_onto_the_trader_and_sums_to_zero() -> None:
 
 
 def test_a_wallet_is_one_level_deep() -> None:
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(NestedWallet):
         check_wallets({3: 2, 2: 1})
     check_wallets({3: 1, 2: 1})
 

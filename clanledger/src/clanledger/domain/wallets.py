@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from clanledger.domain.errors import InvalidAmount
+from clanledger.domain.errors import NestedWallet
 from clanledger.domain.fees import FeePolicy
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
@@ -45,11 +45,11 @@ def check_wallets(wallets: Mapping[K, K]) -> None:
     """A wallet is one level deep: an anchor is never itself grouped under another key.
 
     Raises:
-        InvalidAmount: a key points to a key that points elsewhere.
+        NestedWallet: a key points to a key that points elsewhere.
     """
     for key, anchor in wallets.items():
         if anchor in wallets and wallets[anchor] != anchor:
-            raise InvalidAmount(f"{key} is grouped under {anchor}, which is grouped itself")
+            raise NestedWallet(f"{key} is grouped under {anchor}, which is grouped itself")
 
 
 def members_of(keys: Iterable[K], wallets: Mapping[K, K]) -> dict[K, list[K]]:
