@@ -449,3 +449,11 @@ def test_a_wallet_plan_costing_more_fees_is_shown_as_a_cost(purse, client, login
     html = client.get(f"/clans/{clan.id}/periods/{march.id}").get_data(as_text=True)
     assert 'data-testid="wallet-cost"' in html and "本月逐錢包沖帳反而多花手續費" in html
     assert "手續費 12" in html and "少 1 筆轉帳" in html
+
+
+def test_the_member_plan_of_a_clan_with_nothing_to_settle(client, login, make_user, make_clan):
+    leader = make_user()
+    clan = make_clan(leader=leader)
+    login(leader)
+    response = client.get(f"/clans/{clan.id}/plan")
+    assert response.status_code == 200 and 'id="plan-empty"' in response.get_data(as_text=True)
