@@ -1,6 +1,6 @@
 """Characters can share one wallet (one purse): ``characters.wallet_character_id`` names the
-character whose purse a character shares. Existing characters get NULL, a wallet of their
-own, so every plan made before stays exactly what it was.
+character whose purse a character shares, always a lower id (checked). Existing characters
+get NULL, a wallet of their own, so every plan made before stays exactly what it was.
 
 Revision ID: c4d5e6f7a8b9
 Revises: b3c1d2e4f5a6
@@ -30,10 +30,14 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_characters_wallet_below_id"), "wallet_character_id < id"
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("characters", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_characters_wallet_below_id"), type_="check")
         batch_op.drop_constraint(
             batch_op.f("fk_characters_wallet_character_id_characters"), type_="foreignkey"
         )

@@ -119,6 +119,10 @@ def test_characters_made_before_wallets_each_keep_a_wallet_of_their_own(empty_ap
         assert [tuple(r) for r in rows] == [(1, None), (2, None)]
         assert wallet_map(db.session, 1) == {}
         db.session.remove()
+        with db.engine.begin() as conn:  # a wallet points at a lower id, never ahead
+            conn.execute(sa.text("UPDATE characters SET wallet_character_id = 1 WHERE id = 2"))
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE characters SET wallet_character_id = 2 WHERE id = 1"))
     assert runner.invoke(args=["db", "downgrade", "b3c1d2e4f5a6"]).exit_code == 0
     with empty_app.app_context():
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("characters")}

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -157,7 +158,11 @@ class Character(db.Model):
     """A game character. ``user_id`` is empty for roster characters not yet claimed."""
 
     __tablename__ = "characters"
-    __table_args__ = (UniqueConstraint("clan_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("clan_id", "name"),
+        # A wallet points at its lowest id: never at itself, never in a cycle.
+        CheckConstraint("wallet_character_id < id", name="wallet_below_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)

@@ -43,13 +43,26 @@ REOPENED_WITH_PAYMENTS = N_(
 
 
 def wallet_map(session: Session, clan_id: int) -> dict[Account, Account]:
-    """Member account -> its wallet's anchor account, for the grouped characters of the clan."""
-    rows = session.execute(
-        select(Character.id, Character.wallet_character_id).where(
-            Character.clan_id == clan_id, Character.wallet_character_id.is_not(None)
-        )
+    """Member account -> its wallet's anchor account, for the grouped characters of the clan.
+
+    A pointer to a character that is itself grouped is followed to the end, so the plan
+    always gets wallets one level deep (the services never write such a chain)."""
+    points = dict(
+        session.execute(
+            select(Character.id, Character.wallet_character_id).where(
+                Character.clan_id == clan_id, Character.wallet_character_id.is_not(None)
+            )
+        ).all()
     )
-    return {member(cid): member(anchor) for cid, anchor in rows if anchor != cid}
+    wallets = {}
+    for cid in points:
+        anchor, seen = cid, {cid}
+        while anchor in points and points[anchor] not in seen:
+            anchor = points[anchor]
+            seen.add(anchor)
+        if anchor != cid:
+            wallets[member(cid)] = member(anchor)
+    return wallets
 
 
 @dataclass(frozen=True)
@@ -130,7 +143,22 @@ def _characters(
         raise ValidationError(ONE_PLAYER, field="character_id")
     if owners != {actor_id} and membership.role.rank < Role.OFFICER.rank:
         raise PermissionDenied(NOT_YOURS)
-    return found
+    return _lock_player(session, clan_id, owners.pop(), ids)
+
+
+def _lock_player(session: Session, clan_id: int, user_id: int, ids: list[int]) -> list[Character]:
+    """Lock every character of the player in the clan (PostgreSQL row locks; SQLite
+    serialises writers already) and read them afresh: two regroupings of one player's
+    characters at the same time run one after the other, so no wallet ever points at a
+    character that is itself grouped elsewhere. Returns the characters ``ids``."""
+    rows = session.execute(
+        select(Character)
+        .where(Character.clan_id == clan_id, Character.user_id == user_id)
+        .order_by(Character.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return [c for c in rows if c.id in ids]
 
 
 def _take_out(session: Session, character: Character) -> None:
