@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 
 from clanledger.extensions import db
 from clanledger.services import accounts, backup, clans, close
+from clanledger.services.close_preview import ClosePreview
 from clanledger.services.errors import ServiceError
 from clanledger.services.periods import period_bounds, period_starting
 
@@ -61,11 +62,27 @@ def close_period(clan_id: int, month: str, username: str, dry_run: bool) -> None
             f"Netting saves {s.saved} diamonds: {s.plan_transfers} transfers and {s.plan_fees} "
             f"in fees instead of {s.per_sale_transfers} and {s.per_sale_fees}."
         )
+        _echo_wallets(preview)
         if not dry_run:
             close.confirm_close(db.session, user.id, clan_id, period.id, preview.digest)
             click.echo(f"{month} closed.")
     except ServiceError as exc:
         raise click.ClickException(exc.text) from exc
+
+
+def _echo_wallets(preview: ClosePreview) -> None:
+    """The wallet netting (fee-free moves inside wallets) and what the wallets save."""
+    for line in preview.lines:
+        if line.netting:
+            click.echo(f"     wallet netting: {line.name} {line.netting:+d}")
+    w = preview.wallet_saving
+    if w is not None:
+        click.echo(
+            f"Wallets save {w.saved_fees} diamonds of fees and {w.saved_transfers} "
+            f"transfer{'' if w.saved_transfers == 1 else 's'}: "
+            f"{w.wallet_transfers} transfers and {w.wallet_fees} in fees instead of "
+            f"{w.character_transfers} and {w.character_fees} netted per character."
+        )
 
 
 @click.command("backup")

@@ -193,6 +193,12 @@ _MEMOS = (
         lambda m: gettext("%(month)s reopened", month=format_month(date(int(m[1]), int(m[2]), 1))),
     ),
     (re.compile(r"transfer (\d+)"), lambda m: gettext("Transfer #%(seq)s", seq=m[1])),
+    (
+        re.compile(r"wallet netting (\d{4})-(\d{2})"),
+        lambda m: gettext(
+            "Wallet netting for %(month)s", month=format_month(date(int(m[1]), int(m[2]), 1))
+        ),
+    ),
 )
 
 

@@ -22,8 +22,8 @@ from clanledger.services.periods import period_for_day
 
 # Queries per page, pinned: exactly for the close pages, at most for the loot pages (their
 # owners may trade a query for another). A change here must be a deliberate one.
-EXACT = {"close": 14, "transfers": 10, "print": 9}  # close: + paid before a reopen, carried in;
-# transfers: + how many match and the months to filter by
+EXACT = {"close": 15, "transfers": 10, "print": 9}  # close: + paid before a reopen, carried in,
+# wallets; transfers: + how many match and the months to filter by
 AT_MOST = {"dashboard": 20, "statement": 10}
 _names = itertools.count(1)
 

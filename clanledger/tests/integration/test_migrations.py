@@ -16,6 +16,7 @@ from flask import Flask
 
 from clanledger import create_app
 from clanledger.extensions import MIGRATIONS_DIR, db
+from clanledger.services.wallets import wallet_map
 
 
 @pytest.fixture
@@ -79,3 +80,50 @@ def test_migrations_form_one_line_of_history() -> None:
     """Revisions added at the same time must be merged: exactly one head."""
     heads = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
     assert len(heads) == 1, f"several heads {heads}: run `flask --app clanledger db merge heads`"
+
+
+def test_characters_made_before_wallets_each_keep_a_wallet_of_their_own(empty_app: Flask) -> None:
+    """Upgrading a database with characters gives each an empty wallet (its own), so the
+    plan of every existing month stays exactly what it was; downgrading drops the column."""
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "b3c1d2e4f5a6"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, username, display_name, password_hash, created_at) "
+                "VALUES (1, 'wind', '風', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO clans (id, name, server, timezone, fee_policy, settlement_period, "
+                "carry_threshold, caller_bonus, checkin_window_minutes, rollcall_lock_minutes, "
+                "invite_code, created_at) VALUES (1, '血盟', '肯特01', 'Asia/Taipei', 'payer', "
+                "'monthly', 0, '0', 30, 120, 'MIGRATE1', CURRENT_TIMESTAMP)"
+            )
+        )
+        for cid, name in ((1, "夜風"), (2, "夜風二號")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO characters (id, clan_id, user_id, name, char_class, active, "
+                    "created_at) VALUES (:id, 1, 1, :name, '騎士', TRUE, CURRENT_TIMESTAMP)"
+                ),
+                {"id": cid, "name": name},
+            )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        rows = db.session.execute(
+            sa.text("SELECT id, wallet_character_id FROM characters ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, None), (2, None)]
+        assert wallet_map(db.session, 1) == {}
+        db.session.remove()
+        with db.engine.begin() as conn:  # a wallet points at a lower id, never ahead
+            conn.execute(sa.text("UPDATE characters SET wallet_character_id = 1 WHERE id = 2"))
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE characters SET wallet_character_id = 2 WHERE id = 1"))
+    assert runner.invoke(args=["db", "downgrade", "b3c1d2e4f5a6"]).exit_code == 0
+    with empty_app.app_context():
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("characters")}
+    assert "wallet_character_id" not in columns

@@ -16,6 +16,8 @@ Modules, in the order money flows through them:
 * :mod:`.grouping`: zero-sum groups (exact subset search and a heuristic for big inputs).
 * :mod:`.settlement`: the fewest fee-aware transfers, carry-forward, explanations.
 * :mod:`.savings`: fees of per-sale payouts against the netted plan.
+* :mod:`.wallets`: characters sharing one purse: balances per wallet, the character that
+  trades for each, the fee-free netting inside it, what wallets save.
 * :mod:`.explain`: the postings behind a balance (running totals); the balances behind a
   transfer.
 * :mod:`.errors`: ``DomainError`` and its subclasses, with messages meant for users.

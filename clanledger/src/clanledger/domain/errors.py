@@ -49,3 +49,7 @@ class PeriodClosed(DomainError):
 
 class UnbalancedEntry(DomainError):
     """A set of postings, or of balances to settle, does not sum to zero."""
+
+
+class NestedWallet(DomainError):
+    """A wallet grouped under a key that is itself grouped under another (one level only)."""

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -157,7 +158,11 @@ class Character(db.Model):
     """A game character. ``user_id`` is empty for roster characters not yet claimed."""
 
     __tablename__ = "characters"
-    __table_args__ = (UniqueConstraint("clan_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("clan_id", "name"),
+        # A wallet points at its lowest id: never at itself, never in a cycle.
+        CheckConstraint("wallet_character_id < id", name="wallet_below_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clan_id: Mapped[int] = mapped_column(ForeignKey("clans.id"), index=True)
@@ -165,6 +170,11 @@ class Character(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     char_class: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # The character whose purse this one shares (one game account): the wallet's anchor.
+    # Empty: a wallet of its own (and the anchor of any character that points here).
+    wallet_character_id: Mapped[int | None] = mapped_column(
+        ForeignKey("characters.id", ondelete="SET NULL"), index=True
+    )
     claim_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -55,6 +55,7 @@ class EntryKind(enum.StrEnum):
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
     OPENING = "opening"  # carry-forwards and the fund balance opening a period
+    WALLET_NETTING = "wallet_netting"  # a close moving balances inside wallets, fee-free
 
 
 class PeriodStatus(enum.StrEnum):

@@ -19,6 +19,11 @@ period after its own), which clears those amounts; a transfer paid at another pr
 difference as a balance there, so it is carried on, never lost. Transfers not yet posted are
 "committed": a later close plans around them instead of planning them twice.
 
+Characters sharing one wallet are planned as one (see :mod:`clanledger.domain.wallets`):
+right after the opening entry the close posts a fee-free wallet netting entry into the next
+period that moves each grouped character's balance onto the character that trades for the
+wallet, so once the wallet's transfers are paid every character's balance is settled.
+
 Reopening (leader only) reverses the opening entry, drops the transfers nobody has paid yet
 and keeps the paid ones (they count as committed when the period closes again).
 """
@@ -28,7 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.messages import N_
@@ -274,12 +279,46 @@ def _write_close(
             idempotency_key=f"opening:{period.id}:{close_round}",
             period=nxt,
         )
+    _post_wallet_netting(session, clan, period, nxt, preview, actor_id, close_round)
     period.close_figures = figures_of(preview)
     period.status = PeriodStatus.CLOSED
     period.closed_at = utcnow()
     period.closed_by_id = actor_id
     period.close_count = close_round
     session.flush()
+
+
+NETTING_SOURCE = "wallets"  # journal entries sourced to a close's wallet netting
+
+
+def _post_wallet_netting(
+    session: Session,
+    clan: Clan,
+    period: Period,
+    nxt: Period,
+    preview: ClosePreview,
+    actor_id: int,
+    close_round: int,
+) -> None:
+    """The fee-free moves inside wallets (one entry, summing to 0 per wallet)."""
+    lines = [
+        PostingLine(line.account.kind.value, line.account.id, line.netting)
+        for line in preview.lines
+        if line.netting
+    ]
+    if lines:
+        post_entry(
+            session,
+            clan,
+            kind=EntryKind.WALLET_NETTING,
+            lines=lines,
+            occurred_at=utcnow(),
+            actor_id=actor_id,
+            memo=f"wallet netting {period.starts_on:%Y-%m}",
+            source=(NETTING_SOURCE, period.id),
+            idempotency_key=f"netting:{period.id}:{close_round}",
+            period=nxt,
+        )
 
 
 def reopen_period(
@@ -331,11 +370,17 @@ def _reverse_openings(
         select(JournalEntry)
         .where(
             JournalEntry.clan_id == clan.id,
-            JournalEntry.kind == EntryKind.OPENING,
-            JournalEntry.source_type == "period",
+            or_(
+                and_(JournalEntry.kind == EntryKind.OPENING, JournalEntry.source_type == "period"),
+                and_(
+                    JournalEntry.kind == EntryKind.WALLET_NETTING,
+                    JournalEntry.source_type == NETTING_SOURCE,
+                ),
+            ),
             JournalEntry.source_id == period.id,
             JournalEntry.id.not_in(reversed_ids),
         )
+        .order_by(JournalEntry.id)
         .options(selectinload(JournalEntry.postings))
     ).scalars()
     for entry in openings:
@@ -348,7 +393,7 @@ def _reverse_openings(
             actor_id=actor_id,
             memo=f"reopen {period.starts_on:%Y-%m}",
             reason=reason,
-            source=("period", period.id),
+            source=(entry.source_type or "period", period.id),
             idempotency_key=f"reopen:{entry.id}",
             period=nxt,
             reverses=entry,

@@ -6,6 +6,12 @@ treasurer's character (``Clan.treasurer_character_id``, else the leader's first 
 without one, the fund is a carried account. The plan is the domain planner's (fewest
 fee-aware transfers, carry threshold), and the saving compares its fees with paying every
 share right after each sale.
+
+Characters that share one wallet (:mod:`clanledger.services.wallets`) are planned as one:
+the plan nets per wallet, each wallet's transfers go through one of its characters (its
+trader), and the close posts a fee-free wallet netting entry that moves the other
+characters' balances onto the trader (:mod:`clanledger.domain.wallets`). The close page also
+shows what the wallets save against the plan netted per character.
 """
 
 from __future__ import annotations
@@ -32,6 +38,16 @@ from clanledger.domain.settlement import (
     explain_transfer,
     plan_settlement,
 )
+from clanledger.domain.wallets import (
+    WalletSaving,
+    members_of,
+    trader_transfers,
+    traders,
+    wallet_balances,
+    wallet_netting,
+    wallet_of,
+    wallet_saving,
+)
 from clanledger.models import (
     Character,
     Clan,
@@ -47,6 +63,7 @@ from clanledger.services.journal import member_balances
 from clanledger.services.payouts import count_sales, per_sale_cost_of
 from clanledger.services.rates import rates_on
 from clanledger.services.transfers import account_of, committed_effects, transfer_terms_paid
+from clanledger.services.wallets import wallet_map
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,7 @@ class BalanceLine:
     balance: int  # sum of the period's postings
     committed: int  # moved by transfers planned earlier and not posted yet
     carried: int  # carried forward (under the threshold), by the plan
+    netting: int = 0  # moved inside its wallet, fee-free, onto the wallet's trader
 
     @property
     def to_settle(self) -> int:
@@ -120,6 +138,9 @@ class ClosePreview:
         """At most this many transfers more than the fewest (0: proven fewest)."""
         return None if self.lower_bound is None else len(self.transfers) - self.lower_bound
 
+    wallet_saving: WalletSaving | None = None  # None: no wallet groups two characters
+    wallets: tuple[tuple[int, int], ...] = ()  # (character id, its wallet's anchor id)
+
     @property
     def closed(self) -> bool:
         return self.period.status == PeriodStatus.CLOSED
@@ -148,6 +169,7 @@ class ClosePreview:
         # By account, not in the shown order: a reader's language or a rename changes no plan.
         by_account = sorted(self.lines, key=lambda line: line.account)
         parts += [f"{line.account}={line.to_settle}" for line in by_account]
+        parts += [f"w{character}>{anchor}" for character, anchor in self.wallets]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     @property
@@ -274,7 +296,18 @@ class _PlanState:
     balances: dict[Account, int]
     committed: dict[Account, int]
     problems: list[str]
-    plan: SettlementPlan[Account]
+    plan: SettlementPlan[Account]  # between wallets (a character on its own is one)
+    wallets: dict[Account, Account] = field(default_factory=dict)
+    to_plan: dict[Account, int] = field(default_factory=dict)  # per character
+    per_character: SettlementPlan[Account] | None = None  # None: no wallet groups two
+
+    @property
+    def traders(self) -> dict[Account, Account]:
+        return traders(self.to_plan, self.wallets)
+
+    @property
+    def netting(self) -> dict[Account, int]:
+        return wallet_netting(self.to_plan, self.wallets)
 
 
 def _plan_state(
@@ -287,14 +320,28 @@ def _plan_state(
     balances = period_balances(session, clan.id, period.id)
     committed = committed_effects(session, clan, period)
     to_plan, problems = _plan_inputs(balances, committed, treasurer)
+    to_plan = {k: v for k, v in to_plan.items() if k.kind is not AccountKind.FEES}
+    wallets = wallet_map(session, clan.id)
+    links = tuple((wallet_of(p, wallets), wallet_of(r, wallets), n) for p, r, n in previous)
     plan = cached_plan(
-        tuple(sorted((k, v) for k, v in to_plan.items() if k.kind is not AccountKind.FEES)),
+        tuple(sorted(wallet_balances(to_plan, wallets).items())), rate, policy, threshold, links
+    )
+    per_character = None
+    if any(wallet_of(k, wallets) != k for k in to_plan):
+        per_character = cached_plan(tuple(sorted(to_plan.items())), rate, policy, threshold)
+    return _PlanState(
         rate,
         policy,
         threshold,
-        previous,
+        treasurer,
+        balances,
+        committed,
+        problems,
+        plan,
+        wallets,
+        to_plan,
+        per_character,
     )
-    return _PlanState(rate, policy, threshold, treasurer, balances, committed, problems, plan)
 
 
 def period_savings(session: Session, clan: Clan, period: Period) -> Savings:
@@ -323,6 +370,29 @@ def _savings(session: Session, clan: Clan, period: Period, state: _PlanState) ->
         state.rate,
         state.policy,
     )
+
+
+def _wallet_saving(state: _PlanState) -> WalletSaving | None:
+    """The per-character plan against the per-wallet plan (None: no wallet to compare)."""
+    if state.per_character is None:
+        return None
+    return wallet_saving(
+        state.per_character,
+        state.plan,
+        state.rate,
+        state.policy,
+        priced=lambda account: account.kind is AccountKind.MEMBER,
+    )
+
+
+def wallet_names(wallets: dict[Account, Account], names: dict[int, str]) -> dict[Account, str]:
+    """A wallet's name: its characters' names joined by " + " (only wallets of several)."""
+    grouped = members_of(set(wallets) | set(wallets.values()), wallets)
+    return {
+        anchor: " + ".join(account_name(k, names) for k in keys)
+        for anchor, keys in grouped.items()
+        if len(keys) > 1
+    }
 
 
 def paid_before_reopen(session: Session, period: Period) -> tuple[int, int]:
@@ -365,7 +435,8 @@ def build_preview(
     state = _plan_state(session, clan, period, previous)
     balances, committed, treasurer = state.balances, state.committed, state.treasurer
     names = character_names(session, clan.id)
-    carried = dict(state.plan.carried)
+    chosen, netting = state.traders, state.netting
+    carried = {chosen.get(k, k): v for k, v in state.plan.carried.items()}
     lines = in_reading_order(
         [
             BalanceLine(
@@ -374,14 +445,22 @@ def build_preview(
                 balance=balances.get(account, 0),
                 committed=committed.get(account, 0),
                 carried=carried.get(account, 0),
+                netting=netting.get(account, 0),
             )
-            for account in set(balances) | set(committed) | set(carried)
+            for account in set(balances) | set(committed) | set(carried) | set(netting)
         ]
     )
-    fund_on = treasurer if balances.get(FUND, 0) + committed.get(FUND, 0) else None
+    fund_on = None
+    if treasurer is not None and balances.get(FUND, 0) + committed.get(FUND, 0):
+        fund_on = wallet_of(member(treasurer), state.wallets)
+    shown = {
+        **{k: account_name(k, names) for k in state.to_plan},
+        **wallet_names(state.wallets, names),
+    }
+    traded = trader_transfers(state.plan, chosen)
     transfers = [
-        _plan_line(seq, t, explain_transfer(state.plan, t), names, fund_on)
-        for seq, t in enumerate(state.plan.transfers, start=1)
+        _plan_line(seq, t, explain_transfer(state.plan, w), names, shown, fund_on)
+        for seq, (t, w) in enumerate(zip(traded, state.plan.transfers, strict=True), start=1)
     ]
     return ClosePreview(
         clan=clan,
@@ -398,6 +477,8 @@ def build_preview(
         sales=count_sales(session, period.id),
         problems=state.problems,
         lower_bound=state.plan.lower_bound,
+        wallet_saving=_wallet_saving(state),
+        wallets=tuple(sorted((k.id or 0, a.id or 0) for k, a in state.wallets.items())),
     )
 
 
@@ -406,14 +487,17 @@ def _plan_line(
     transfer: PlannedTransfer[Account],
     group: dict[Account, int],
     names: dict[int, str],
-    fund_on: int | None,
+    shown: dict[Account, str],
+    fund_on: Account | None,
 ) -> PlanLine:
+    """One transfer between two characters; ``group``: the wallet balances it settles,
+    named by ``shown`` (a wallet of several by its characters' names)."""
     why = tuple(
         WhyItem(
             account.kind.value,
-            account_name(account, names),
+            shown.get(account) or account_name(account, names),
             int(balance),
-            fund_on is not None and account.id == fund_on,
+            account == fund_on,
         )
         for account, balance in group.items()
     )
@@ -447,6 +531,9 @@ def figures_of(preview: ClosePreview) -> dict[str, object]:
             for line in preview.lines
         ],
         "savings": asdict(preview.savings),
+        "netting": [[line.account.id, line.netting] for line in preview.lines if line.netting],
+        "wallet_saving": asdict(preview.wallet_saving) if preview.wallet_saving else None,
+        "wallets": [list(pair) for pair in preview.wallets],
     }
 
 
@@ -458,12 +545,15 @@ def stored_preview(
     figures = period.close_figures or {}
     names = character_names(session, clan.id)
     treasurer = figures.get("treasurer_id")
+    netting = dict(figures.get("netting") or [])
     lines = []
     for kind, account_id, balance, committed, carried in figures.get("lines", []):
         account = account_of(kind, account_id)
+        moved = netting.get(account_id, 0) if kind == AccountKind.MEMBER.value else 0
         lines.append(
-            BalanceLine(account, account_name(account, names), balance, committed, carried)
+            BalanceLine(account, account_name(account, names), balance, committed, carried, moved)
         )
+    wallet_figures = figures.get("wallet_saving")
     return ClosePreview(
         clan=clan,
         period=period,
@@ -477,4 +567,6 @@ def stored_preview(
         transfers=transfers,
         savings=Savings(**figures["savings"]),
         sales=figures["sales"],
+        wallet_saving=WalletSaving(**wallet_figures) if wallet_figures else None,
+        wallets=tuple(tuple(pair) for pair in figures.get("wallets") or ()),
     )

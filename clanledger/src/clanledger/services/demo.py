@@ -1,5 +1,6 @@
-"""The demo clan shown by ``make serve``: ~30 members with mains, alts and roster
-characters, officers, a pending join request and a rate history.
+"""The demo clan shown by ``make serve``: ~30 members with mains, alts (each sharing one
+wallet with its main) and roster characters, officers, a pending join request and a rate
+history.
 
 Loot for the demo month (kills, drops in every state, sales) is added by
 ``clanledger.services.demo_loot.seed_demo_loot(session, clan_id, leader_id, rng)`` when that
@@ -139,18 +140,17 @@ def _add_members(session: Session, clan: Clan, users: list[User], rng: random.Ra
         if status != MembershipStatus.ACTIVE:
             continue
         main = NAMES[index % len(NAMES)]
-        session.add(
-            Character(clan_id=clan.id, user_id=user.id, name=main, char_class=rng.choice(CLASSES))
+        main_character = Character(
+            clan_id=clan.id, user_id=user.id, name=main, char_class=rng.choice(CLASSES)
         )
-        if rng.random() < 0.4:  # alts are common
-            session.add(
-                Character(
-                    clan_id=clan.id,
-                    user_id=user.id,
-                    name=main + "二號",
-                    char_class=rng.choice(CLASSES),
-                )
+        session.add(main_character)
+        if rng.random() < 0.4:  # alts are common, on the same game account: one wallet
+            alt = Character(
+                clan_id=clan.id, user_id=user.id, name=main + "二號", char_class=rng.choice(CLASSES)
             )
+            session.add(alt)
+            session.flush()
+            alt.wallet_character_id = main_character.id
     for name in ("路人甲", "無帳號的阿傑"):  # roster characters waiting to be claimed
         session.add(
             Character(clan_id=clan.id, user_id=None, name=name, char_class=rng.choice(CLASSES))

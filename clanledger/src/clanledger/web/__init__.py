@@ -19,8 +19,10 @@ from clanledger.web import (
     exports,
     kills,
     main,
+    plan,
     statements,
     transfers,
+    wallets,
 )
 from clanledger.web.params import MAX_ROW_ID, refuse_nul_characters
 from clanledger.web.scoping import register_error_handlers
@@ -36,8 +38,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     exports.bp,
     kills.bp,
     main.bp,
+    plan.bp,
     statements.bp,
     transfers.bp,
+    wallets.bp,
 )
 
 

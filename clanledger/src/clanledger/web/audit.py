@@ -119,6 +119,7 @@ FIELD_LABELS = {
     "treasurer_character_id": _l("Treasurer"),
     "used_at": _l("Used at"),
     "user_id": _l("Player"),
+    "wallet_character_id": _l("Shares a wallet with"),
     "weight": _l("Weight"),
     "why": _l("Why"),
 }

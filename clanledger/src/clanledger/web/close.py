@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from clanledger.domain.ledger import AccountKind
 from clanledger.domain.savings import SAVING_DEFINITION, SAVING_IS_A_COST
+from clanledger.domain.wallets import WALLET_SAVING_DEFINITION
 from clanledger.extensions import db
 from clanledger.i18n import format_diamonds, format_month, shown_account_label
 from clanledger.models import Role
@@ -142,7 +143,9 @@ POLICY_LABELS = {
 def _saving_texts(state) -> None:
     """The saving's one definition (the domain's) and its cost wording, for the pages."""
     state.app.jinja_env.globals.update(
-        SAVING_DEFINITION=SAVING_DEFINITION, SAVING_IS_A_COST=SAVING_IS_A_COST
+        SAVING_DEFINITION=SAVING_DEFINITION,
+        SAVING_IS_A_COST=SAVING_IS_A_COST,
+        WALLET_SAVING_DEFINITION=WALLET_SAVING_DEFINITION,
     )
 
 

@@ -139,6 +139,7 @@ KIND_LABELS = {
     "adjustment": _l("Adjustment"),
     "reversal": _l("Reversal"),
     "opening": _l("Opening balance"),
+    "wallet_netting": _l("Wallet netting"),
 }
 
 

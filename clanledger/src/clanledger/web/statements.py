@@ -28,6 +28,7 @@ LINE_LABELS = {
     "adjustment": _l("Adjustment"),
     "transfer": _l("Settlement transfer"),
     "opening": _l("Carried from the last period"),
+    "wallet_netting": _l("Moved within your wallet (no fee)"),
     "sale": _l("Sale"),
     "internal_purchase": _l("Internal purchase"),
 }
@@ -38,6 +39,7 @@ ENTRY_KINDS = {
     "adjustment": _l("Adjustment"),
     "reversal": _l("Correction (reversal)"),
     "opening": _l("Opening balance"),
+    "wallet_netting": _l("Wallet netting"),
 }
 
 
@@ -61,7 +63,11 @@ def entry_source_url(source_type: str | None, source_id: int | None) -> str | No
     if source_type == "transfer" and "transfers.index" in current_app.view_functions:
         return url_for("transfers.index", clan_id=g.clan.id) + f"#transfer-{source_id}"
     officer = g.membership.role.rank >= Role.OFFICER.rank
-    if source_type == "period" and officer and "close.show" in current_app.view_functions:
+    if (
+        source_type in ("period", "wallets")
+        and officer
+        and "close.show" in current_app.view_functions
+    ):
         return url_for("close.show", clan_id=g.clan.id, period_id=source_id)
     return None
 
