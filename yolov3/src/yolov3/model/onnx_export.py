@@ -142,8 +142,10 @@ def onnx_session(
     threads: int | None = None,
     providers: Sequence[str] = ("CPUExecutionProvider",),
 ):
-    """An ONNX Runtime session for ``path`` (``threads`` intra-op threads when given).
+    """An ONNX Runtime session for ``path``.
 
+    With ``threads``, that many intra-op threads, which do not busy-wait between operators
+    (on a shared CPU spinning threads steal cores from each other and their neighbours).
     Warnings are not logged: ONNX Runtime warns about inputs that have a default value, as
     the thresholds of an end-to-end export do.
     """
@@ -155,6 +157,7 @@ def onnx_session(
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=list(providers))
 
 
