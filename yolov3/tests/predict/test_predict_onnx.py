@@ -18,6 +18,7 @@ from torch import nn
 
 from yolov3.cli import main
 from yolov3.config import ModelConfig
+from yolov3.filekind import ONNX, file_kind
 from yolov3.model import build_model
 from yolov3.model.onnx_export import export_onnx, onnx_session
 from yolov3.predict import Detector
@@ -301,3 +302,17 @@ def test_official_tiny_end_to_end_on_coco128(tmp_path):
     theirs = OnnxDetector(path)(images)
     parity = compare_detections(ours, theirs, conf_thresh=0.25)
     assert parity.equal and parity.matched > 500, parity.summary()
+
+
+def test_onnx_files_are_told_from_their_first_bytes(tiny, tmp_path):
+    _, path = tiny
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])],
+        "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    onnx.save(onnx.helper.make_model(graph), str(tmp_path / "any.onnx"))
+    (tmp_path / "names.txt").write_text("onnx\nmodel\n")
+    assert file_kind(path) == file_kind(tmp_path / "any.onnx") == ONNX
+    assert file_kind(tmp_path / "names.txt") != ONNX
