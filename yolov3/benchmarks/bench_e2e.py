@@ -71,12 +71,12 @@ def make_model(arch: str, images: list[np.ndarray], size: int) -> tuple[nn.Modul
     behave like a trained model's: batch norm calibrated on the benchmark's images and head
     biases that leave tens of detections per image, not thousands of saturated scores."""
     config = ModelConfig() if arch == "yolov3" else ModelConfig.tiny()
+    torch.manual_seed(0)
     model = build_model(config)
     weights = SHARED / "darknet" / "yolov3-tiny.weights"
     if arch == "yolov3-tiny" and weights.is_file():
         load_darknet_weights(model, weights)
         return model.eval(), "official weights"
-    torch.manual_seed(0)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.momentum = None  # one calibration batch sets the running statistics
