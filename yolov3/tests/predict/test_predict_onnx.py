@@ -316,3 +316,18 @@ def test_onnx_files_are_told_from_their_first_bytes(tiny, tmp_path):
     (tmp_path / "names.txt").write_text("onnx\nmodel\n")
     assert file_kind(path) == file_kind(tmp_path / "any.onnx") == ONNX
     assert file_kind(tmp_path / "names.txt") != ONNX
+
+
+def test_cli_export_nms_refuses_what_the_graph_cannot_hold(tmp_path, capsys):
+    model = random_tiny()
+    checkpoint = tmp_path / "m.pt"
+    torch.save({"model_config": model.config.to_dict(), "model": model.state_dict()}, checkpoint)
+    out = str(tmp_path / "m.onnx")
+    assert main(["export", str(checkpoint), "--nms", "--opset", "10", "--out", out]) == 1
+    assert "needs opset 11 or later" in capsys.readouterr().err
+    assert main(["export", str(checkpoint), "--nms", "--exporter", "dynamo", "--out", out]) == 1
+    assert "--nms exports through the tracer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["export", str(checkpoint), "--nms", "--conf", "1.5"])
+    assert info.value.code == 2 and "expected a number from 0 to 1" in capsys.readouterr().err
+    assert not (tmp_path / "m.onnx").exists()
