@@ -16,6 +16,7 @@ CHECKPOINT = "a PyTorch checkpoint (.pt)"
 DARKNET_WEIGHTS = "Darknet weights (.weights)"
 DARKNET_CFG = "a Darknet cfg (.cfg)"
 NAMES = "a text file (such as class names, one per line)"
+ONNX = "an ONNX model (.onnx)"
 
 _IMAGE_MAGIC = {
     b"\xff\xd8\xff": "a JPEG image",
@@ -45,6 +46,8 @@ def file_kind(path: str | Path) -> str:
     for magic, kind in _IMAGE_MAGIC.items():
         if head.startswith(magic):
             return kind
+    if _onnx_header(head):
+        return ONNX
     if _darknet_header(head):
         return DARKNET_WEIGHTS
     try:
@@ -60,6 +63,15 @@ def file_kind(path: str | Path) -> str:
     if lines and lines[0][0] in "{[":
         return "a JSON file"
     return NAMES if lines else "an empty text file"
+
+
+# Fields an ONNX ModelProto has after ``ir_version`` (field 1): producer, domain, graph, ...
+_ONNX_FIELD_TAGS = {0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x42, 0x4A, 0x52, 0x72}
+
+
+def _onnx_header(head: bytes) -> bool:
+    """Whether ``head`` starts like an ONNX model: a small ``ir_version``, then a known field."""
+    return len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 30 and head[2] in _ONNX_FIELD_TAGS
 
 
 def _darknet_header(head: bytes) -> bool:

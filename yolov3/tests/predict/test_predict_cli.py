@@ -189,7 +189,8 @@ def test_unusable_model_files_and_options_are_one_line_errors(tmp_path, checkpoi
     line = detect_error(capsys, [*src, "--weights", str(garbage)])
     assert line == (
         f"yolov3 detect: error: argument --weights: {garbage} is a text file (such as class "
-        "names, one per line); expected a PyTorch checkpoint (.pt) or Darknet weights (.weights)"
+        "names, one per line); expected a PyTorch checkpoint (.pt) or Darknet weights "
+        "(.weights) or an ONNX model (.onnx)"
     )
     line = detect_error(capsys, [*src, "--weights", str(checkpoint), "--names", str(names)])
     assert "3 class names for a model with 2 classes" in line

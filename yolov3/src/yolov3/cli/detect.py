@@ -41,23 +41,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Run a detector on SOURCE and write annotated images (or videos), YOLO txt\n"
             "labels and a COCO results JSON to --out. Files that cannot be read are\n"
             "reported and skipped. Images and video frames are read as RGB, as in training;\n"
-            "the input size defaults to the checkpoint's training size (a cfg's width)."
+            "the input size defaults to the checkpoint's training size (a cfg's width).\n"
+            "An ONNX file from `yolov3 export` runs in ONNX Runtime: an end-to-end one\n"
+            "(--nms) with its own decoding and NMS, a raw one decoded here; both write the\n"
+            "same outputs as the PyTorch model."
         ),
         epilog=(
             "examples:\n"
             "  yolov3 detect photo.jpg --weights runs/train/exp/best.pt\n"
             "  yolov3 detect 'photos/**/*.jpg' --weights yolov3-tiny.weights "
             "--cfg yolov3-tiny.cfg --conf 0.3 --classes person,dog\n"
-            "  yolov3 detect clip.mp4 --weights best.pt --out runs/clip"
+            "  yolov3 detect clip.mp4 --weights best.pt --out runs/clip\n"
+            "  yolov3 detect photos/ --weights best.onnx --conf 0.4"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("source", metavar="SOURCE", help="image, folder, glob pattern or video")
-    add_model_arguments(parser)
-    parser.add_argument("--conf", type=fraction, default=0.25, help="score threshold (0.25)")
-    parser.add_argument("--iou", type=fraction, default=0.45, help="NMS IoU threshold (0.45)")
+    add_model_arguments(parser, onnx=True)
     parser.add_argument(
-        "--max-det", type=positive_int, default=300, help="detections per image (300)"
+        "--conf", type=fraction, help="score threshold (0.25; an end-to-end ONNX file: its own)"
+    )
+    parser.add_argument(
+        "--iou", type=fraction, help="NMS IoU threshold (0.45; an end-to-end ONNX file: its own)"
+    )
+    parser.add_argument(
+        "--max-det",
+        type=positive_int,
+        help="detections per image (300; an end-to-end ONNX file: its own)",
     )
     parser.add_argument("--classes", help="keep only these classes: ids or names, comma-separated")
     parser.add_argument(
@@ -86,13 +96,14 @@ def run(args: argparse.Namespace) -> int:
     from yolov3.data.layout import read_categories
     from yolov3.predict.pipeline import detect_source
 
-    detector = build_detector(args, conf_thresh=args.conf, iou_thresh=args.iou)
+    detector = build_detector(
+        args, conf_thresh=args.conf, iou_thresh=args.iou, max_det=args.max_det
+    )
     if args.categories is not None:
         try:
             detector.category_ids = read_categories(Path(args.categories), detector.class_names)
         except DatasetError as exc:
             raise SystemExit(f"yolov3 detect: --categories {exc}") from None
-    detector.max_det = args.max_det
     detector.classes = parse_classes(args.classes, detector.class_names)
     try:
         report = detect_source(

@@ -14,6 +14,7 @@ from yolov3.filekind import (
     DARKNET_CFG,
     DARKNET_WEIGHTS,
     NAMES,
+    ONNX,
     FileKindError,
     file_kind,
     require_kind,
@@ -75,6 +76,7 @@ def _names_path(text: str) -> Path:
 
 
 MODEL_FILE = file_of_kind(CHECKPOINT, DARKNET_WEIGHTS)
+RUNNABLE_MODEL_FILE = file_of_kind(CHECKPOINT, DARKNET_WEIGHTS, ONNX)
 CHECKPOINT_FILE = file_of_kind(CHECKPOINT)
 CFG_FILE = file_of_kind(DARKNET_CFG)
 NAMES_FILE = file_of_kind(NAMES)
@@ -113,14 +115,18 @@ def fraction(text: str) -> float:
     return value
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Options that choose and configure a detector (shared with ``yolov3 val``)."""
+def add_model_arguments(
+    parser: argparse.ArgumentParser, required: bool = True, onnx: bool = False
+) -> None:
+    """Options that choose and configure a detector (shared with ``yolov3 val``); with
+    ``onnx``, ``--weights`` also takes an ONNX file that ``yolov3 export`` wrote."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--weights",
         required=required,
-        type=MODEL_FILE,
-        help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)",
+        type=RUNNABLE_MODEL_FILE if onnx else MODEL_FILE,
+        help="a training checkpoint (.pt) or Darknet weights (.weights, with --cfg)"
+        + ("; or an ONNX file from `yolov3 export` (run in ONNX Runtime)" if onnx else ""),
     )
     group.add_argument("--cfg", type=CFG_FILE, help="Darknet .cfg for .weights files")
     group.add_argument(
@@ -170,6 +176,9 @@ def _load_detector(args: argparse.Namespace, kwargs: dict):
     from yolov3.predict import Detector, read_names
 
     weights = Path(args.weights)
+    if file_kind(weights) == ONNX:
+        return _onnx_detector(args, kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
     options = {
         "img_size": args.img_size,
         "device": args.device,
@@ -186,6 +195,25 @@ def _load_detector(args: argparse.Namespace, kwargs: dict):
     if args.names:
         options["class_names"] = read_names(args.names)
     return Detector.from_checkpoint(weights, **options)
+
+
+def _onnx_detector(args: argparse.Namespace, kwargs: dict):
+    # lazy: onnxruntime loads only when a command runs an ONNX file
+    from yolov3.predict import read_names
+    from yolov3.predict.onnx_runtime import OnnxDetector
+
+    if args.cfg:
+        raise ValueError(f"--cfg is for Darknet weights, and {args.weights} is an ONNX model")
+    if args.half:
+        raise ValueError("--half is for PyTorch models; an ONNX file runs at its own precision")
+    return OnnxDetector(
+        args.weights,
+        img_size=args.img_size,
+        class_names=read_names(args.names) if args.names else None,
+        letterbox=not args.stretch,
+        device=args.device,
+        **kwargs,
+    )
 
 
 def device_option(text: str) -> str:

@@ -137,16 +137,28 @@ def _export_torchscript(net, example, path, outputs, dynamic, opset) -> None:
         )
 
 
-def onnx_session(path: str | Path, threads: int | None = None):
-    """An ONNX Runtime CPU session for ``path`` (``threads`` intra-op threads when given)."""
-    # lazy: onnxruntime is needed only to check an export
+def onnx_session(
+    path: str | Path,
+    threads: int | None = None,
+    providers: Sequence[str] = ("CPUExecutionProvider",),
+):
+    """An ONNX Runtime session for ``path``.
+
+    With ``threads``, that many intra-op threads, which do not busy-wait between operators
+    (on a shared CPU spinning threads steal cores from each other and their neighbours).
+    Warnings are not logged: ONNX Runtime warns about inputs that have a default value, as
+    the thresholds of an end-to-end export do.
+    """
+    # lazy: onnxruntime is needed only to check or run an export
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=list(providers))
 
 
 def compare_onnx(model: DetectorBase, path: str | Path, images: torch.Tensor) -> float:
