@@ -19,6 +19,7 @@ from clanledger.web import (
     exports,
     kills,
     main,
+    onboarding,
     statements,
     transfers,
 )
@@ -36,6 +37,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     exports.bp,
     kills.bp,
     main.bp,
+    onboarding.bp,
     statements.bp,
     transfers.bp,
 )
