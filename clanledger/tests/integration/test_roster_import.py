@@ -105,8 +105,8 @@ def test_preview_page_lists_each_refused_line_in_chinese_and_writes_nothing(clie
     response = client.post(_import_url(clan), data={"roster": "阿瑞斯\n阿瑞斯\n,騎士\n"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "第 2 行:阿瑞斯 和第 1 行是同一個名字。" in page
-    assert "第 3 行:名稱為 1 到 64 個字" in page
+    assert "第 2 行：阿瑞斯 和第 1 行是同一個名字。" in page
+    assert "第 3 行：名稱為 1 到 64 個字" in page
     assert 'value="valid"' in page and 'value="all"' not in page
     assert _names(clan) == []
 
@@ -117,7 +117,7 @@ def test_the_web_import_refuses_all_unless_valid_lines_are_chosen(client, login,
     data = {"roster": "阿瑞斯\n阿瑞斯\n小綠\n", "mode": "all"}
     response = client.post(_import_url(clan), data=data)
     assert response.status_code == 409
-    assert "有 1 行無法匯入,所以全部都沒有匯入。" in response.get_data(as_text=True)
+    assert "有 1 行無法匯入，所以全部都沒有匯入。" in response.get_data(as_text=True)
     assert _names(clan) == []
     response = client.post(_import_url(clan), data={**data, "mode": "valid"})
     assert response.status_code == 302
