@@ -45,7 +45,7 @@ def test_phone_roster_preview_then_valid_lines_then_bosses(new_clan, new_page, s
     phone.goto(f"/clans/{clan.id}/")
     checklist = phone.locator("#setup-checklist")
     assert checklist.locator("[data-item=roster]").get_attribute("data-done") == "no"
-    checklist.locator("[data-item=roster] a").click()
+    checklist.locator("[data-item=roster]").click()
     phone.fill("textarea[name=roster]", ROSTER)
     phone.locator("button[value=preview]").click()
     phone.wait_for_load_state()
@@ -66,9 +66,13 @@ def test_phone_roster_preview_then_valid_lines_then_bosses(new_clan, new_page, s
     phone.wait_for_load_state()
     assert _names(clan) == sorted(["黑妖小華", "龍騎阿明", "小艾", "幻術小美"])
 
-    phone.goto(f"/clans/{clan.id}/bosses/catalogue")
+    phone.goto(f"/clans/{clan.id}/")
+    assert checklist.locator("[data-item=roster]").get_attribute("data-done") == "yes"
+    screenshot(phone, "phone-setup-checklist-zh_Hant")
+    checklist.locator("[data-item=bosses]").click()
     phone.locator("input[value=kurtz]").check()
     phone.locator("input[value=antharas]").check()
+    screenshot(phone, "phone-boss-list-zh_Hant")
     phone.locator("#boss-catalogue [type=submit]").click()
     phone.wait_for_load_state()
     bosses = db.session.execute(select(Boss.name).where(Boss.clan_id == clan.id)).scalars()
