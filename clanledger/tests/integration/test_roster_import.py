@@ -70,6 +70,15 @@ def test_lines_refused_against_the_clan_carry_their_line_numbers(team, make_clan
     assert preview.errors[2].params["player"] == "nobody"
 
 
+def test_a_player_name_two_members_share_is_refused(team, make_user, add_member):
+    clan, _leader, officer, _member = team
+    add_member(clan, make_user("ming2", display_name="小明"))
+    preview = roster.preview_roster(db.session, officer.id, clan.id, "甲,騎士,小明\n乙,妖精,off\n")
+    assert [e.number for e in preview.errors] == [1]
+    assert "several members" in preview.errors[0].message
+    assert [(row.line.name, row.user_id) for row in preview.lines] == [("乙", officer.id)]
+
+
 def test_nothing_is_written_when_a_line_is_refused(team, make_character):
     clan, _leader, officer, _member = team
     make_character(clan, None, name="bob")
@@ -109,6 +118,14 @@ def test_preview_page_lists_each_refused_line_in_chinese_and_writes_nothing(clie
     assert "第 3 行：名稱為 1 到 64 個字" in page
     assert 'value="valid"' in page and 'value="all"' not in page
     assert _names(clan) == []
+
+
+def test_line_messages_follow_the_readers_language(client, login, team):
+    clan, _leader, officer, _member = team
+    login(officer)
+    client.post("/lang", data={"locale": "en"})
+    page = client.post(_import_url(clan), data={"roster": "阿瑞斯\n阿瑞斯\n"}).get_data(True)
+    assert "Line 2: 阿瑞斯 is the same name as line 1." in page
 
 
 def test_the_web_import_refuses_all_unless_valid_lines_are_chosen(client, login, team):

@@ -59,17 +59,19 @@ class ImportResult:
     skipped: int
 
 
-def _members_by_name(session: Session, clan_id: int) -> dict[str, User]:
-    """Active members of the clan by the key of their display name and of their username."""
+def _members_by_name(session: Session, clan_id: int) -> dict[str, list[User]]:
+    """Active members of the clan by the key of their display name and of their username
+    (a key two members share lists both: the line is then ambiguous)."""
     users = session.execute(
         select(User)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.clan_id == clan_id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(User.id)
     ).scalars()
-    found: dict[str, User] = {}
+    found: dict[str, list[User]] = {}
     for user in users:
-        found.setdefault(name_key(user.username), user)
-        found.setdefault(name_key(user.display_name), user)
+        for key in {name_key(user.username), name_key(user.display_name)}:
+            found.setdefault(key, []).append(user)
     return found
 
 
@@ -84,7 +86,7 @@ def _names_elsewhere(session: Session, clan: Clan) -> set[str]:
 
 
 def _check_line(
-    line: RosterLine, taken: set[str], elsewhere: set[str], members: dict[str, User]
+    line: RosterLine, taken: set[str], elsewhere: set[str], members: dict[str, list[User]]
 ) -> PreviewLine | LineError:
     params = {"line": line.number, "name": line.name}
     if name_key(line.name) in taken:
@@ -97,14 +99,15 @@ def _check_line(
         )
     if not line.player:
         return PreviewLine(line)
-    user = members.get(name_key(line.player))
-    if user is None:
-        return LineError(
-            line.number,
-            N_("Line %(line)s: no active member of the clan is called %(player)s."),
-            {"line": line.number, "player": line.player},
+    players = members.get(name_key(line.player), [])
+    if len(players) != 1:
+        message = (
+            N_("Line %(line)s: no active member of the clan is called %(player)s.")
+            if not players
+            else N_("Line %(line)s: several members are called %(player)s; give the username.")
         )
-    return PreviewLine(line, user.id, user.display_name)
+        return LineError(line.number, message, {"line": line.number, "player": line.player})
+    return PreviewLine(line, players[0].id, players[0].display_name)
 
 
 def preview_roster(session: Session, actor_id: int, clan_id: int, text: str) -> RosterPreview:
