@@ -12,7 +12,7 @@ from sqlalchemy import select
 from clanledger.extensions import db
 from clanledger.models import Boss, Role
 from clanledger.services import bosses, onboarding
-from clanledger.services.errors import PermissionDenied, ValidationError
+from clanledger.services.errors import NotFound, PermissionDenied, ValidationError
 
 
 @pytest.fixture
@@ -151,3 +151,12 @@ def test_the_dashboard_shows_the_checklist_to_officers_until_done_or_hidden(
     make_character(clan, None)
     bosses.add_boss(db.session, leader.id, clan.id, "克特")
     assert 'id="setup-checklist"' not in client.get(f"/clans/{clan.id}/").get_data(as_text=True)
+
+
+def test_only_officers_of_the_clan_read_the_checklist(team, make_user):
+    clan, _leader, officer, member = team
+    assert len(onboarding.setup_checklist(db.session, officer.id, clan.id).items) == 5
+    with pytest.raises(PermissionDenied):
+        onboarding.setup_checklist(db.session, member.id, clan.id)
+    with pytest.raises(NotFound):
+        onboarding.setup_checklist(db.session, make_user().id, clan.id)

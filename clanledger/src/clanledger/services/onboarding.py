@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from clanledger.models import Boss, Character, ClanRate, Membership, RateKind, Role
+from clanledger.models import (
+    Boss,
+    Character,
+    ClanRate,
+    Membership,
+    MembershipStatus,
+    RateKind,
+    Role,
+)
 from clanledger.services import authz
+from clanledger.services.errors import NotFound, PermissionDenied
 
 ROSTER_DONE_AT = 2
 CHECKLIST_ITEMS = ("fee_rate", "fund_cut", "roster", "bosses", "invite")
@@ -40,35 +49,50 @@ class Checklist:
         return sum(item.done for item in self.items)
 
 
-def _count(session: Session, query) -> int:
-    return session.execute(query).scalar_one()
+def _counted(query) -> object:
+    return query.scalar_subquery()
 
 
 def setup_checklist(session: Session, actor_id: int, clan_id: int) -> Checklist:
-    """The checklist's items and whether each is done (officer)."""
-    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
-    kinds = set(session.execute(select(ClanRate.kind).where(ClanRate.clan_id == clan_id)).scalars())
-    characters = _count(
-        session,
-        select(func.count(Character.id)).where(
-            Character.clan_id == clan_id, Character.active.is_(True)
-        ),
+    """The checklist's items and whether each is done (officer).
+
+    One query, the actor's role with the rest: the dashboard shows it on every visit.
+    """
+    exchange_fee, fund_cut = (
+        exists().where(ClanRate.clan_id == clan_id, ClanRate.kind == kind)
+        for kind in (RateKind.EXCHANGE_FEE, RateKind.FUND_CUT)
     )
-    bosses = _count(
-        session,
-        select(func.count(Boss.id)).where(Boss.clan_id == clan_id, Boss.active.is_(True)),
-    )
-    others = _count(
-        session,
-        select(func.count(Membership.id)).where(
-            Membership.clan_id == clan_id, Membership.role != Role.LEADER
-        ),
-    )
+    row = session.execute(
+        select(
+            _counted(
+                select(Membership.role).where(
+                    Membership.clan_id == clan_id,
+                    Membership.user_id == actor_id,
+                    Membership.status == MembershipStatus.ACTIVE,
+                )
+            ).label("role"),
+            exchange_fee.label("fee_rate"),
+            fund_cut.label("fund_cut"),
+            _counted(
+                select(func.count(Character.id)).where(
+                    Character.clan_id == clan_id, Character.active.is_(True)
+                )
+            ).label("characters"),
+            exists().where(Boss.clan_id == clan_id, Boss.active.is_(True)).label("bosses"),
+            exists()
+            .where(Membership.clan_id == clan_id, Membership.role != Role.LEADER)
+            .label("invite"),
+        )
+    ).one()
+    if row.role is None:
+        raise NotFound()
+    if Role(row.role).rank < Role.OFFICER.rank:
+        raise PermissionDenied(authz.ROLE_TOO_LOW)
     done = {
-        "fee_rate": RateKind.EXCHANGE_FEE in kinds,
-        "fund_cut": RateKind.FUND_CUT in kinds,
-        "roster": characters >= ROSTER_DONE_AT,
-        "bosses": bosses > 0,
-        "invite": others > 0,
+        "fee_rate": bool(row.fee_rate),
+        "fund_cut": bool(row.fund_cut),
+        "roster": row.characters >= ROSTER_DONE_AT,
+        "bosses": bool(row.bosses),
+        "invite": bool(row.invite),
     }
     return Checklist([ChecklistItem(key, done[key]) for key in CHECKLIST_ITEMS])
