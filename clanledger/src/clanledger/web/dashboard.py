@@ -15,6 +15,7 @@ from clanledger.services import dashboard
 from clanledger.services.dashboard import Bar
 from clanledger.web.kills import checkin_form
 from clanledger.web.nav import register_nav
+from clanledger.web.onboarding import dashboard_checklist
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("dashboard", __name__)
@@ -31,6 +32,7 @@ def index(clan_id: int) -> str:
         sales_chart=bar_chart(board.sales_by_day),
         attendance_chart=hbar_chart(board.attendance[:15]),
         checkin=checkin_form(formdata=None),
+        checklist=dashboard_checklist(clan_id),
     )
 
 
