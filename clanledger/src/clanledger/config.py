@@ -66,6 +66,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=60 * 60 * 24 * 30,
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session
+        # The largest request body: a 5 MB payment screenshot plus the form around it. A larger
+        # upload is refused (413) before it is read, instead of after.
+        MAX_CONTENT_LENGTH=int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
     )
     if overrides:
         app.config.update(overrides)

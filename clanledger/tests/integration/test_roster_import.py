@@ -217,3 +217,15 @@ def test_officer_only_pages_and_foreign_clan(client, login, team, make_clan, mak
     assert client.get(f"/clans/{foreign.id}/characters/export").status_code == 404
     count = db.session.execute(select(func.count(Character.id))).scalar_one()
     assert count == 0
+
+
+def test_a_body_over_the_request_cap_is_refused_before_it_is_read(client, app, login, team):
+    clan, _leader, officer, _member = team
+    login(officer)
+    body = b"a" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        _import_url(clan), data=body, content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 413
+    assert "超過伺服器可接受的大小" in response.get_data(as_text=True)
+    assert _names(clan) == []
