@@ -21,11 +21,9 @@ from clanledger.i18n import service_message
 from clanledger.models import AuctionStatus, Role
 from clanledger.services import auction_board, auctions, drops
 from clanledger.web.forms import WholeNumberField, handle_form, local_now, select_choices, to_utc
-from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("auctions", __name__)
-register_nav("auctions.index", _l("Auctions"), min_role=Role.MEMBER, order=35)
 
 STATUS_LABELS = {
     AuctionStatus.OPEN: (_l("bidding"), "text-bg-primary"),
@@ -60,10 +58,11 @@ def time_left(value: timedelta) -> str:
     return format_timedelta(value, granularity="minute", threshold=1.5)
 
 
-def _minutes(label: str, default: int) -> WholeNumberField:
+def _minutes(label: str, default: int, description: str = "") -> WholeNumberField:
     return WholeNumberField(
         label,
         default=default,
+        description=description,
         validators=[InputRequired(), NumberRange(min=0, max=60)],
         render_kw={"inputmode": "numeric", "min": 0, "max": 60},
     )
@@ -89,7 +88,9 @@ class OpenForm(FlaskForm):
         _l("Sealed bids"),
         description=_l("Bidders do not see the price or other bids until the end."),
     )
-    snipe_window_minutes = _minutes(_l("A bid in the last … minutes"), 5)
+    snipe_window_minutes = _minutes(
+        _l("A bid in the last … minutes"), 5, _l("0 turns the extension off (open bids only).")
+    )
     snipe_extension_minutes = _minutes(_l("extends the end to … minutes after it"), 5)
     submit = SubmitField(_l("Open the auction"))
 

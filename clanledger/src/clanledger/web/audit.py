@@ -204,7 +204,7 @@ def audit_value_label(entity_type: str, field: str, value: Any) -> str | None:
     if field in RATE_FIELDS and isinstance(value, int):
         return format_bps(value)
     if field in SECONDS_FIELDS and isinstance(value, int):
-        return format_timedelta(timedelta(seconds=value), threshold=10)
+        return format_timedelta(timedelta(seconds=value), threshold=1, granularity="minute")
     if field.endswith("_kind") and field != "kind" and isinstance(value, str):
         return shown_account_kind(value)  # account_kind, payer_kind, receiver_kind
     labels = VALUE_LABELS.get((entity_type, field))
