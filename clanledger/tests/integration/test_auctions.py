@@ -326,3 +326,18 @@ def test_settle_auctions_command(app, raid):
     assert db.session.get(Drop, raid.drop.id).status == DropStatus.HELD
     bad = runner.invoke(args=["settle-auctions", "--clan", "zero"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_a_result_that_cannot_be_booked_is_reported_and_kept_open(raid):
+    auction = _open(raid)
+    _bid(raid, raid.a, "阿明", 1000)
+    period = period_for_day(db.session, raid.clan, ENDS.date())
+    period.status = PeriodStatus.CLOSED  # the month was closed early, before the end
+    db.session.commit()
+    report = auctions.settle_due(db.session, now=ENDS)
+    assert report.settled == [] and [a for a, _ in report.failed] == [auction.id]
+    assert "closed" in report.failed[0][1]
+    assert db.session.get(Auction, auction.id).status == AuctionStatus.OPEN
+    assert db.session.get(Drop, raid.drop.id).status == DropStatus.AUCTION
+    page = auction_board.auction_page(db.session, raid.a.id, raid.clan.id, auction.id, now=ENDS)
+    assert page.settle_error is not None and not page.running and page.bids
