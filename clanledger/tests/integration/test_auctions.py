@@ -236,6 +236,43 @@ def test_the_bidding_limit_counts_the_balance_and_what_one_leads(raid):
         auctions.set_auction_credit(db.session, raid.a.id, raid.clan.id, None)
 
 
+def test_a_sealed_bid_counts_against_the_limit_whether_it_leads_or_not(raid):
+    auctions.set_auction_credit(db.session, raid.officer.id, raid.clan.id, 3000)
+    sealed = _open(raid, sealed=True)
+    other = record_drop(
+        db.session,
+        raid.leader.id,
+        raid.clan.id,
+        kill_id=raid.kill.id,
+        name="力量手套",
+        holder_character_id=raid.chars["盟主"].id,
+        now=T0,
+    )
+    visible = auctions.open_auction(
+        db.session,
+        raid.leader.id,
+        raid.clan.id,
+        other.id,
+        start_price=500,
+        increment=100,
+        ends_at=ENDS,
+        now=T0,
+    )
+    _bid(raid, raid.b, "小美", 2500, auction=sealed)  # beats 阿明's, but nobody can tell
+    _bid(raid, raid.a, "阿明", 2000, auction=sealed)
+    with pytest.raises(ValidationError) as refused:
+        _bid(raid, raid.a, "阿明", 1100, auction=visible)
+    assert refused.value.params == {"room": 1000}
+
+
+def test_bidders_of_a_cancelled_auction_neither_won_nor_lost(raid):
+    auction = _open(raid)
+    _bid(raid, raid.a, "阿明", 1000)
+    auctions.cancel_auction(db.session, raid.officer.id, raid.clan.id, auction.id, reason="改分配")
+    page = auction_board.auction_page(db.session, raid.a.id, raid.clan.id, auction.id, now=T0)
+    assert page.standing == auction_board.Standing.NONE and page.winner_name is None
+
+
 def test_only_the_holder_or_an_officer_opens_and_only_once(raid):
     with pytest.raises(PermissionDenied):
         auctions.open_auction(

@@ -10,7 +10,8 @@ Pure: no Flask or SQLAlchemy. Amounts are whole diamonds; times are aware dateti
 * **Anti-sniping** (open auctions): a bid placed within ``window`` of the end moves the end
   to ``extension`` after the bid (never earlier than it was). A window of 0 turns it off.
 * **Bidding limit**: with a clan limit ``credit`` (diamonds, or ``None`` for no limit), a
-  bidder's bid plus what they are already winning in other open auctions may be at most
+  bidder's bid plus what they have committed in other running auctions (their bid where
+  they lead an open auction, their best bid in a sealed one) may be at most
   their balance plus ``credit``. A balance is what the clan owes the member (negative when
   the member owes the clan), so ``credit = 0`` means "only what you have".
 """
@@ -116,7 +117,7 @@ def check_limit(amount: int, balance: int, committed: int, credit: int | None) -
 
     Args:
         balance: what the clan owes the bidder now (negative: what they owe).
-        committed: what the bidder is already winning in the clan's other open auctions.
+        committed: what the bidder has committed in the clan's other running auctions.
 
     Raises:
         BidRefused: ``amount + committed`` is over ``balance + credit``.

@@ -24,7 +24,7 @@ RECENT_FINISHED = 20
 
 
 class Standing(enum.StrEnum):
-    """Where the viewer's best bid stands."""
+    """Where the viewer's best bid stands (won and lost only once the result is booked)."""
 
     NONE = "none"  # no bid yet
     LEADING = "leading"  # open auction: the highest bid is theirs
@@ -110,6 +110,8 @@ def _standing(auction: Auction, running: bool, mine: list[Bid], best: rules.Bid 
         return Standing.NONE
     ours = best is not None and any(b.id == best.seq for b in mine)
     if not running:
+        if auction.status != AuctionStatus.WON:
+            return Standing.NONE  # no result (cancelled, or not booked yet): nobody won
         return Standing.WON if ours else Standing.LOST
     if auction.sealed:
         return Standing.SEALED

@@ -189,9 +189,11 @@ def balance_of(session: Session, clan_id: int, character_id: int) -> int:
 
 
 def committed_elsewhere(session: Session, clan_id: int, character_id: int, auction_id: int) -> int:
-    """What the character is winning now in the clan's other open auctions."""
+    """What the character may have to pay in the clan's other running auctions: its bid
+    where it leads an open auction, and its best bid in every sealed one (whether a sealed
+    bid leads is not known until the end, and a limit must not reveal it)."""
     rows = session.execute(
-        select(Bid)
+        select(Bid, Auction.sealed)
         .join(Auction, Auction.id == Bid.auction_id)
         .where(
             Bid.clan_id == clan_id,
@@ -199,14 +201,19 @@ def committed_elsewhere(session: Session, clan_id: int, character_id: int, aucti
             Auction.id != auction_id,
         )
         .order_by(Bid.id)
-    ).scalars()
-    by_auction: dict[int, list[rules.Bid]] = {}
-    for bid in rows:
-        by_auction.setdefault(bid.auction_id, []).append(
+    ).all()
+    by_auction: dict[tuple[int, bool], list[rules.Bid]] = {}
+    for bid, sealed in rows:
+        by_auction.setdefault((bid.auction_id, sealed), []).append(
             rules.Bid(bid.id, bid.character_id, bid.amount)
         )
-    leading = (rules.winner(bids) for bids in by_auction.values())
-    return sum(b.amount for b in leading if b is not None and b.bidder == character_id)
+    total = 0
+    for (_auction, sealed), bids in by_auction.items():
+        if sealed:
+            total += max((b.amount for b in bids if b.bidder == character_id), default=0)
+        elif (best := rules.winner(bids)) is not None and best.bidder == character_id:
+            total += best.amount
+    return total
 
 
 def _was_at_kill(session: Session, kill_id: int, character_id: int) -> bool:

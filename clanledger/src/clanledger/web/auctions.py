@@ -116,8 +116,8 @@ class CreditForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0)],
         render_kw={"inputmode": "numeric", "min": 0},
         description=_l(
-            "A member may bid at most their balance plus this, less what they are already "
-            "winning in other auctions. Leave empty for no limit."
+            "A member may bid at most their balance plus this, less their leading bids and "
+            "sealed bids in other running auctions. Leave empty for no limit."
         ),
     )
     submit = SubmitField(_l("Save"))
