@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from clanledger.extensions import db
@@ -15,6 +16,7 @@ from clanledger.models import Auction, AuctionStatus, Drop, DropStatus, Role, Sa
 from clanledger.models.types import utcnow
 from clanledger.services import bosses, kills
 from clanledger.services.drops import record_drop
+from clanledger.web.auctions import time_left
 
 
 @pytest.fixture
@@ -227,3 +229,38 @@ def test_cancel_and_the_allowance(setup, login, client):
     assert db.session.get(Auction, auction_id).status == AuctionStatus.CANCELLED
     listing = client.get(f"/clans/{clan.id}/auctions")
     assert listing.status_code == 200 and "已取消" in listing.text and "沒有上限" in listing.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "zh", "en"),
+    [
+        (30, "不到一分鐘", "less than a minute"),
+        (3660, "1 小時 1 分鐘", "1 hour 1 minute"),
+        (86399, "23 小時 59 分鐘", "23 hours 59 minutes"),  # rounded down, never up
+        (129_600, "1 天 12 小時", "1 day 12 hours"),
+        (1_209_600, "14 天", "14 days"),
+    ],
+)
+def test_time_left_reads_in_two_units(app, seconds, zh, en):
+    with app.test_request_context():
+        for locale, expected in (("zh_Hant", zh), ("en", en)):
+            with force_locale(locale):
+                assert time_left(timedelta(seconds=seconds)) == expected
+
+
+def test_the_auction_page_speaks_english(setup, make_user, login, client):
+    clan, leader, a, _b, ca, _cb, drop = setup
+    login(leader)
+    auction_id = _open(client, clan, drop, sealed="y")
+    a.locale = "en"
+    db.session.commit()
+    login(a)
+    page = client.get(f"/clans/{clan.id}/auctions/{auction_id}")
+    assert "Place a bid" in page.text and "At least 1,000 diamonds." in page.text
+    assert "sealed" in page.text
+    client.post(
+        f"/clans/{clan.id}/auctions/{auction_id}/bid",
+        data={"character_id": ca.id, "amount": "1000"},
+    )
+    page = client.get(f"/clans/{clan.id}/auctions/{auction_id}")
+    assert "Your sealed bid is in." in page.text and "Your best bid: 1,000." in page.text

@@ -52,10 +52,19 @@ def auction_status_badge(status: AuctionStatus | str) -> tuple[str, str]:
 
 @bp.app_template_filter("time_left")
 def time_left(value: timedelta) -> str:
-    """A running auction's time left, to the minute (under a minute: "less than a minute")."""
+    """A running auction's time left in its two largest units, rounded down (under a
+    minute: "less than a minute")."""
     if value < timedelta(minutes=1):
         return _("less than a minute")
-    return format_timedelta(value, granularity="minute", threshold=1.5)
+    minutes = int(value.total_seconds()) // 60
+    parts = [(minutes // 1440, "day"), (minutes // 60 % 24, "hour"), (minutes % 60, "minute")]
+    units = {"day": timedelta(days=1), "hour": timedelta(hours=1), "minute": timedelta(minutes=1)}
+    shown = [
+        format_timedelta(count * units[unit], granularity=unit, threshold=100)
+        for count, unit in parts
+        if count
+    ]
+    return " ".join(shown[:2])  # the two largest units: "1 天 12 小時", "3 小時 5 分鐘"
 
 
 def _minutes(label: str, default: int, description: str = "") -> WholeNumberField:
