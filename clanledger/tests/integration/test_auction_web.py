@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
+from test_loot_queries import counting
 
 from clanledger.extensions import db
 from clanledger.models import Auction, AuctionStatus, Drop, DropStatus, Role, Sale
 from clanledger.models.types import utcnow
-from clanledger.services import bosses, kills
+from clanledger.services import auctions, bosses, kills
 from clanledger.services.drops import record_drop
 from clanledger.web.auctions import time_left
 
@@ -264,3 +265,42 @@ def test_the_auction_page_speaks_english(setup, make_user, login, client):
     )
     page = client.get(f"/clans/{clan.id}/auctions/{auction_id}")
     assert "Your sealed bid is in." in page.text and "Your best bid: 1,000." in page.text
+
+
+def _auction_with_bids(clan, leader, drop, bidders) -> None:
+    auction = auctions.open_auction(
+        db.session,
+        leader.id,
+        clan.id,
+        drop.id,
+        start_price=100,
+        increment=10,
+        ends_at=utcnow() + timedelta(hours=1),
+    )
+    for i, (user, character) in enumerate(bidders):
+        auctions.place_bid(
+            db.session, user.id, clan.id, auction.id, character_id=character.id, amount=100 + 10 * i
+        )
+
+
+def test_the_auction_list_runs_the_same_queries_for_more_auctions(setup, login, client):
+    clan, leader, a, b, ca, cb, drop = setup
+    login(leader)
+    _auction_with_bids(clan, leader, drop, [(a, ca), (b, cb)])
+    client.get(f"/clans/{clan.id}/auctions")
+    with counting() as few:
+        assert client.get(f"/clans/{clan.id}/auctions").status_code == 200
+    for i in range(4):
+        more = record_drop(
+            db.session,
+            leader.id,
+            clan.id,
+            kill_id=drop.kill_id,
+            name=f"劍{i}",
+            holder_character_id=drop.holder_character_id,
+        )
+        _auction_with_bids(clan, leader, more, [(a, ca), (b, cb), (a, ca)])
+    client.get(f"/clans/{clan.id}/auctions")  # as above: the session's rows loaded once
+    with counting() as many:
+        assert client.get(f"/clans/{clan.id}/auctions").status_code == 200
+    assert len(many) == len(few)

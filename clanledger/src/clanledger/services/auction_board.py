@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain import auction as rules
 from clanledger.models import Auction, AuctionStatus, Bid, Character, Clan, Drop, Role
@@ -216,13 +216,22 @@ def list_auctions(
     now = now or utcnow()
     clan = authz.get_clan(session, actor_id, clan_id)
     auctions.settle_due(session, now, clan_id)
-    rows = session.execute(
+    base = (
         select(Auction, Drop.name)
         .join(Drop, Drop.id == Auction.drop_id)
         .where(Auction.clan_id == clan_id)
-        .order_by(Auction.ends_at.desc(), Auction.id.desc())
+        .options(selectinload(Auction.bids))
+    )
+    running = session.execute(
+        base.where(Auction.status == AuctionStatus.OPEN).order_by(Auction.ends_at, Auction.id)
     ).all()
-    running = [_row(a, name) for a, name in rows if a.status == AuctionStatus.OPEN]
-    running.sort(key=lambda r: r.auction.ends_at)
-    finished = [_row(a, name) for a, name in rows if a.status != AuctionStatus.OPEN]
-    return AuctionList(running, finished[:RECENT_FINISHED], clan.auction_credit)
+    finished = session.execute(
+        base.where(Auction.status != AuctionStatus.OPEN)
+        .order_by(Auction.ends_at.desc(), Auction.id.desc())
+        .limit(RECENT_FINISHED)
+    ).all()
+    return AuctionList(
+        [_row(a, name) for a, name in running],
+        [_row(a, name) for a, name in finished],
+        clan.auction_credit,
+    )
