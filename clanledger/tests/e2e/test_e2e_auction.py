@@ -94,9 +94,15 @@ def test_two_members_bid_and_the_winner_pays_the_split(auction_clan, new_page, s
     _bid(mei, 1100)
     ami.reload()
     assert "有人出價比你高" in ami.inner_text("#standing")
+    # 小美's page follows the bidding by itself (every 15 s; 1 s here), her typing kept.
+    mei.evaluate("document.querySelector('[data-auction-live]').dataset.refreshSeconds = '1'")
+    mei.fill("input[name=amount]", "1234")
     _bid(ami, 1300)
-    mei.reload()
-    assert mei.inner_text("#current-price").strip() == "1,300"
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(mei.locator("#current-price")).to_have_text("1,300", timeout=10_000)
+    assert "有人出價比你高" in mei.inner_text("#standing")
+    assert "至少 1,400 鑽" in mei.inner_text("#bid-minimum")
+    assert mei.input_value("input[name=amount]") == "1234"
     assert "小艾" in mei.inner_text("#leader")
     screenshot(mei, "auction-bidding-zh_Hant")
 
