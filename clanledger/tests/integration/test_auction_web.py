@@ -4,6 +4,7 @@ end, cancelling, the bidding allowance, and the audit log in words."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -229,6 +230,8 @@ def test_cancel_and_the_allowance(setup, login, client):
     db.session.expire_all()
     assert db.session.get(Auction, auction_id).status == AuctionStatus.CANCELLED
     listing = client.get(f"/clans/{clan.id}/auctions")
+    active = re.search(r'class="nav-link[^"]* active"[^>]*>([^<]+)<', listing.text)
+    assert active and active.group(1) == "物品"  # the auctions sit under the items
     assert listing.status_code == 200 and "已取消" in listing.text and "沒有上限" in listing.text
 
 

@@ -288,6 +288,9 @@ def test_only_the_holder_or_an_officer_opens_and_only_once(raid):
     with pytest.raises(ValidationError) as soon:
         _open(raid, ends_at=T0 + timedelta(minutes=1))
     assert soon.value.field == "ends_at"
+    with pytest.raises(ValidationError) as who:
+        _open(raid, eligibility="guild")
+    assert who.value.field == "eligibility"
     _open(raid)
     with pytest.raises(Conflict):
         _open(raid)

@@ -121,15 +121,10 @@ def open_auction(
     check_version(drop, expected_version)
     require_transition(drop, DropStatus.AUCTION)
     price_or_error(start_price, "start_price")
-    increment = _require_int(increment, "increment", 1, rules.MAX_INCREMENT)
+    _require_int(increment, "increment", 1, rules.MAX_INCREMENT)
     window = _require_int(snipe_window_minutes, "snipe_window_minutes", 0, 60)
     extension = _require_int(snipe_extension_minutes, "snipe_extension_minutes", 0, 60)
-    if ends_at.tzinfo is None:
-        raise ValidationError(N_("The end time needs a timezone."), field="ends_at")
-    try:
-        rules.check_duration(now, ends_at)
-    except rules.BidRefused as exc:
-        raise _refused(exc, "ends_at") from exc
+    _check_end_and_eligibility(ends_at, eligibility, now)
     audit.set_actor(session, actor_id)
     auction = Auction(
         clan_id=clan_id,
@@ -150,6 +145,17 @@ def open_auction(
     drop.status = DropStatus.AUCTION
     commit_or_conflict(session, AUCTION_CHANGED)
     return auction
+
+
+def _check_end_and_eligibility(ends_at: datetime, eligibility: object, now: datetime) -> None:
+    if eligibility not in tuple(rules.Eligibility):
+        raise ValidationError(N_("Choose who may bid from the list."), field="eligibility")
+    if ends_at.tzinfo is None:
+        raise ValidationError(N_("The end time needs a timezone."), field="ends_at")
+    try:
+        rules.check_duration(now, ends_at)
+    except rules.BidRefused as exc:
+        raise _refused(exc, "ends_at") from exc
 
 
 def _lock_auction(session: Session, clan_id: int, auction_id: int) -> Auction:

@@ -21,9 +21,11 @@ from clanledger.i18n import service_message
 from clanledger.models import AuctionStatus, Role
 from clanledger.services import auction_board, auctions, drops
 from clanledger.web.forms import WholeNumberField, handle_form, local_now, select_choices, to_utc
+from clanledger.web.nav import register_nav_parent
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("auctions", __name__)
+register_nav_parent("auctions", "drops.index")  # the auctions are reached from the items
 
 STATUS_LABELS = {
     AuctionStatus.OPEN: (_l("bidding"), "text-bg-primary"),
