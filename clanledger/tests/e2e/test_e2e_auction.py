@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from test_e2e_loot import sign_in
+from test_e2e_loot import sign_in, switch_language
 
 from clanledger.extensions import db
 from clanledger.models import Auction, Role
@@ -121,3 +121,10 @@ def test_two_members_bid_and_the_winner_pays_the_split(auction_clan, new_page, s
     # 10 % to the fund (130), 1,170 in three equal shares of 390; the buyer pays 1,300.
     assert "+130" in breakdown and breakdown.count("+390") == 3 and "-1,300" in breakdown
     screenshot(ami, "auction-split-zh_Hant")
+
+    # The same result in English.
+    switch_language(ami, "en")
+    ami.goto(url)
+    assert "You won this auction." in ami.inner_text("#standing")
+    assert "小艾 won at 1,300 diamonds" in ami.inner_text("#result")
+    screenshot(ami, "auction-won-en")
