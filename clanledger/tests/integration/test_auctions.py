@@ -271,6 +271,7 @@ def test_bidders_of_a_cancelled_auction_neither_won_nor_lost(raid):
     auctions.cancel_auction(db.session, raid.officer.id, raid.clan.id, auction.id, reason="改分配")
     page = auction_board.auction_page(db.session, raid.a.id, raid.clan.id, auction.id, now=T0)
     assert page.standing == auction_board.Standing.NONE and page.winner_name is None
+    assert page.current_price is None and page.leader_name is None
 
 
 def test_only_the_holder_or_an_officer_opens_and_only_once(raid):

@@ -21,6 +21,7 @@ from clanledger.services import auctions, authz
 from clanledger.services.errors import NotFound, ServiceError
 
 RECENT_FINISHED = 20
+PRICED = (AuctionStatus.OPEN, AuctionStatus.WON)
 
 
 class Standing(enum.StrEnum):
@@ -139,12 +140,14 @@ def auction_page(
     mine = [b for b in bids if b.character_id in own_ids]
     names = _names(session, {b.character_id for b in bids})
     shown = not auction.sealed or not running
+    # A price and a leader only while bidding or once won (not for a cancelled auction).
+    priced = best if best and shown and auction.status in PRICED else None
     page = AuctionPage(
         auction=auction,
         drop=drop,
         now=now,
-        current_price=best.amount if best and shown else None,
-        leader_name=names.get(best.bidder) if best and shown else None,
+        current_price=priced.amount if priced else None,
+        leader_name=names.get(priced.bidder) if priced else None,
         bid_count=len(bids),
         my_best=max((b.amount for b in mine), default=None),
         standing=_standing(auction, running, mine, best),
