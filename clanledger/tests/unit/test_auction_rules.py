@@ -4,8 +4,11 @@ eligibility, the bidding limit and the auction's length."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clanledger.domain.auction import (
     AuctionRules,
@@ -142,3 +145,47 @@ def test_an_auction_runs_five_minutes_to_fourteen_days(length, ok):
 def test_rules_out_of_range_are_refused(kwargs):
     with pytest.raises(ValueError):
         AuctionRules(**kwargs)
+
+
+bid_lists = st.lists(st.tuples(st.integers(1, 5), st.integers(1, 10_000)), max_size=30).map(
+    lambda pairs: [Bid(seq, bidder, amount) for seq, (bidder, amount) in enumerate(pairs)]
+)
+
+
+@given(bid_lists)
+def test_the_winner_is_the_highest_and_no_earlier_bid_ties_it(bids):
+    best = winner(bids)
+    if not bids:
+        assert best is None
+        return
+    assert best.amount == max(b.amount for b in bids)
+    assert all(b.seq >= best.seq for b in bids if b.amount == best.amount)
+
+
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 5_000)), max_size=40))
+def test_bids_the_rules_accept_in_an_open_auction_rise_by_the_increment(attempts):
+    accepted: list[Bid] = []
+    for seq, (bidder, amount) in enumerate(attempts):
+        try:
+            check_bid(OPEN, accepted, bidder, amount)
+        except BidRefused:
+            continue
+        accepted.append(Bid(seq, bidder, amount))
+    amounts = [b.amount for b in accepted]
+    assert all(later - earlier >= OPEN.increment for earlier, later in pairwise(amounts))
+    assert not amounts or amounts[0] >= OPEN.start_price
+    assert winner(accepted) == (accepted[-1] if accepted else None)
+
+
+@given(st.integers(0, 3600), st.integers(0, 3600), st.integers(-7200, 7200))
+def test_an_extension_never_shortens_the_auction_and_only_late_bids_extend(window, extension, lead):
+    rules = AuctionRules(
+        1, 1, snipe_window=timedelta(seconds=window), snipe_extension=timedelta(seconds=extension)
+    )
+    ends = T0 + timedelta(hours=3)
+    bid_at = ends - timedelta(seconds=lead)
+    new_end = extended_end(rules, ends, bid_at)
+    assert new_end >= ends
+    if new_end > ends:
+        assert 0 <= lead <= window or (lead < 0 and window > 0)
+        assert new_end == bid_at + timedelta(seconds=extension)
