@@ -8,13 +8,14 @@ from flask_migrate import upgrade
 
 from clanledger.close_cli import register_close_commands
 from clanledger.extensions import db
-from clanledger.services import demo
+from clanledger.services import auctions, demo
 from clanledger.services.errors import ServiceError
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(settle_auctions)
     register_close_commands(app)
 
 
@@ -59,3 +60,18 @@ def seed_demo(members: int, if_empty: bool) -> None:
         f"Members member01 ... member{members - 2:02d} use the same password; "
         f"member{members - 1:02d} is waiting for approval."
     )
+
+
+@click.command("settle-auctions")
+@click.option(
+    "--clan", "clan_id", type=click.IntRange(min=1), help="Only this clan's auctions (its id)."
+)
+def settle_auctions(clan_id: int | None) -> None:
+    """Book the result of every internal auction that has ended (safe to run at any time,
+    and twice at once: each auction is settled once)."""
+    report = auctions.settle_due(db.session, clan_id=clan_id)
+    click.echo(f"{len(report.settled)} auction(s) settled.")
+    for auction_id, message in report.failed:
+        click.echo(f"auction {auction_id} not settled: {message}", err=True)
+    if report.failed:
+        raise SystemExit(1)

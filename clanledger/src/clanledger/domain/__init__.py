@@ -11,6 +11,8 @@ Modules, in the order money flows through them:
 * :mod:`.distribution`: one sale: the floored clan-fund cut, then the shares.
 * :mod:`.ledger`: accounts and postings that always sum to zero; balances from postings;
   reversals; ``account_label``.
+* :mod:`.auction`: internal auctions: least bid, winner (ties to the earlier bid), late-bid
+  extension, eligibility, the bidding limit.
 * :mod:`.period`: the closed-period rule (``AccountingPeriod.require_open``).
 * :mod:`.payments`: greedy and north-west-corner payments; components; tree re-flows.
 * :mod:`.grouping`: zero-sum groups (exact subset search and a heuristic for big inputs).

@@ -15,6 +15,7 @@ from clanledger.models.accounts import (
     Role,
     User,
 )
+from clanledger.models.auction import Auction, AuctionStatus, Bid
 from clanledger.models.ledger import (
     Attendance,
     Boss,
@@ -35,7 +36,10 @@ from clanledger.models.types import FractionType, utcnow
 
 __all__ = [
     "Attendance",
+    "Auction",
+    "AuctionStatus",
     "AuditLog",
+    "Bid",
     "Boss",
     "Character",
     "Clan",

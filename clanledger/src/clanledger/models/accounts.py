@@ -107,6 +107,9 @@ class Clan(db.Model):
     checkin_window_minutes: Mapped[int] = mapped_column(Integer, default=30)
     rollcall_lock_minutes: Mapped[int] = mapped_column(Integer, default=120)
     invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    # Internal auctions: a bid plus what the bidder already leads may be at most their
+    # balance plus this many diamonds; empty = no limit (domain/auction.py: check_limit).
+    auction_credit: Mapped[int | None] = mapped_column(BigInteger)
     # The character who holds the clan fund's diamonds (usually the leader's main).
     treasurer_character_id: Mapped[int | None] = mapped_column(
         ForeignKey("characters.id", use_alter=True, ondelete="SET NULL")

@@ -39,6 +39,7 @@ class DropStatus(enum.StrEnum):
     SOLD = "sold"
     BOUGHT = "bought"  # bought internally by a member, no exchange fee
     STORED = "stored"  # put into clan storage
+    AUCTION = "auction"  # up for an internal auction (see models/auction.py)
 
 
 class SaleKind(enum.StrEnum):

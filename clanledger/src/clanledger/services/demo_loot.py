@@ -1,6 +1,7 @@
 """A believable month of loot for the demo clan: boss kills with weighted roll calls and
 check-ins, drops in every state, sales with the occasional mismatch, internal purchases,
-clan storage, a locked roll call corrected afterwards, a corrected and an undone sale.
+clan storage, a locked roll call corrected afterwards, a corrected and an undone sale, and
+two internal auctions (one won yesterday, one still taking bids).
 
 Everything goes through the real services (nothing is written behind their back), so the
 demo ledger balances exactly like a real one. The data is deterministic for a given seed.
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from clanledger.models import Character, DropStatus
 from clanledger.models.types import utcnow
-from clanledger.services import bosses, drops, kills, sales
+from clanledger.services import auctions, bosses, drops, kills, sales
 from clanledger.services.errors import ServiceError
 from clanledger.services.rates import rates_on
 
@@ -113,6 +114,7 @@ def seed_loot(
             summary.drops += 1
             _lifecycle(session, rng, leader_id, clan_id, drop.id, grade, roster, killed_at, now)
     _corrections(session, rng, leader_id, clan_id, now)
+    _auctions(session, rng, leader_id, clan_id, roster, now)
     for status in DropStatus:
         summary.by_status[status.value] = len(
             drops.list_drops(session, leader_id, clan_id, (status,), limit=10_000)
@@ -234,6 +236,41 @@ def _corrections(session, rng, leader_id, clan_id, now):
         reason="遲到,改半份 (arrived late: half share)",
         now=now,
     )
+
+
+def _auctions(session, rng, leader_id, clan_id, roster, now):
+    """Two held items go to an internal auction: one won yesterday, one taking bids."""
+    held = drops.list_drops(session, leader_id, clan_id, (DropStatus.HELD,), limit=10_000)
+    players = [c for c in roster if c.user_id is not None]
+    if len(held) < 3 or len(players) < 2:
+        return
+    opened = now - timedelta(days=2)
+    for drop, ends_at in ((held[0], now - timedelta(days=1)), (held[1], now + timedelta(days=1))):
+        low, _high = PRICES[drop.grade]
+        auction = auctions.open_auction(
+            session,
+            leader_id,
+            clan_id,
+            drop.id,
+            start_price=low,
+            increment=max(low // 20, 10),
+            ends_at=ends_at,
+            now=opened,
+        )
+        bidders = rng.sample(players, 2)
+        price = low
+        for step, bidder in enumerate(bidders + bidders[:1]):
+            auctions.place_bid(
+                session,
+                bidder.user_id,
+                clan_id,
+                auction.id,
+                character_id=bidder.id,
+                amount=price,
+                now=opened + timedelta(hours=step + 1),
+            )
+            price += auction.increment * rng.randint(1, 3)
+    auctions.settle_due(session, now=now, clan_id=clan_id)
 
 
 def seed_demo_loot(session: Session, clan_id: int, leader_id: int, rng: random.Random) -> str:

@@ -6,6 +6,7 @@ Lifecycle (sales and internal purchases are in :mod:`clanledger.services.sales`)
       │              │
       │           unsold ──list (relist)──> listed
       ├──buy internally──> bought   (also from listed, unsold or stored)
+      ├──auction──> auction ──won──> bought; no bids or cancelled: back to held
       └──store──> stored ──list──> listed   (also from listed or unsold)
 
 The holder (the member who plays the holding character) or an officer moves an item. Every
@@ -37,16 +38,24 @@ from clanledger.services.errors import (
 )
 from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
-OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD)
+OPEN_STATUSES = (DropStatus.HELD, DropStatus.LISTED, DropStatus.UNSOLD, DropStatus.AUCTION)
 """Items still waiting for a buyer: the "who holds what" list."""
 
 CHANGED_MEANWHILE = N_("This item changed meanwhile: reload the page and try again.")
 
 TRANSITIONS: dict[DropStatus, set[DropStatus]] = {
-    DropStatus.HELD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
+    DropStatus.HELD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED, DropStatus.AUCTION},
     DropStatus.LISTED: {DropStatus.SOLD, DropStatus.UNSOLD, DropStatus.BOUGHT, DropStatus.STORED},
-    DropStatus.UNSOLD: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.STORED},
-    DropStatus.STORED: {DropStatus.LISTED, DropStatus.BOUGHT},
+    DropStatus.UNSOLD: {
+        DropStatus.LISTED,
+        DropStatus.BOUGHT,
+        DropStatus.STORED,
+        DropStatus.AUCTION,
+    },
+    DropStatus.STORED: {DropStatus.LISTED, DropStatus.BOUGHT, DropStatus.AUCTION},
+    # Only the auction moves its item: bought by the winner, or back to held (no bids,
+    # cancelled); see services/auctions.py.
+    DropStatus.AUCTION: set(),
     DropStatus.SOLD: set(),
     DropStatus.BOUGHT: set(),
 }
@@ -57,6 +66,10 @@ def require_transition(drop: Drop, target: DropStatus) -> None:
     if target not in TRANSITIONS[drop.status]:
         if drop.status in (DropStatus.SOLD, DropStatus.BOUGHT):
             raise Conflict(N_("This item has already been sold: nothing more to record."))
+        if drop.status == DropStatus.AUCTION:
+            raise Conflict(
+                N_("Members are bidding on this item: wait for the auction to end, or cancel it.")
+            )
         raise Conflict(N_("This item cannot go from its current state to the one asked for."))
 
 

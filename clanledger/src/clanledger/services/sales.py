@@ -109,7 +109,7 @@ def _post_sale(
     drop: Drop,
     sale: Sale,
     distribution: SaleDistribution[dl.Account],
-    actor_id: int,
+    actor_id: int | None,
     occurred_at: datetime,
     key: str,
     reason: str = "",
@@ -217,11 +217,29 @@ def record_internal_purchase(
     require_transition(drop, DropStatus.BOUGHT)
     buyer = clan_character(session, clan_id, buyer_character_id, "buyer_character_id")
     price_or_error(price, "price")
-    rates = rates_on(session, clan_id, local_day(clan, now))
+    sale = post_internal_purchase(session, clan, drop, buyer.id, price, actor_id, now)
+    commit_or_conflict(session, ALREADY_SOLD)
+    return sale
+
+
+def post_internal_purchase(
+    session: Session,
+    clan: Clan,
+    drop: Drop,
+    buyer_character_id: int,
+    price: int,
+    actor_id: int | None,
+    now: datetime,
+) -> Sale:
+    """Book ``drop`` as bought by ``buyer_character_id`` at ``price`` (no exchange fee, the
+    fund cut in force today) and move it to bought. The caller has locked the drop and
+    checked who may do this; this flushes and the caller commits (an internal purchase
+    and an auction's result alike)."""
+    rates = rates_on(session, clan.id, local_day(clan, now))
     distribution = _distribution(session, drop, price, rates.fund_cut)
     audit.set_actor(session, actor_id)
     sale = Sale(
-        clan_id=clan_id,
+        clan_id=clan.id,
         drop_id=drop.id,
         kind=SaleKind.INTERNAL,
         gross_price=price,
@@ -229,11 +247,17 @@ def record_internal_purchase(
         expected_received=price,
         fee_bps=0,
         fund_cut_bps=rates.fund_cut.bps,
-        buyer_character_id=buyer.id,
+        buyer_character_id=buyer_character_id,
         sold_at=now,
         created_by_id=actor_id,
     )
-    return _book_sale(session, clan, drop, sale, distribution, actor_id, DropStatus.BOUGHT)
+    session.add(sale)
+    key = f"sale:{drop.id}:{drop.version}"
+    entry = _post_sale(session, clan, drop, sale, distribution, actor_id, now, key)
+    sale.entry_id = entry.id
+    drop.status = DropStatus.BOUGHT
+    session.flush()
+    return sale
 
 
 def _book_sale(

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask
 from werkzeug.routing import IntegerConverter
 
 from clanledger.web import (
+    auctions,
     audit,
     auth,
     characters,
@@ -30,6 +31,7 @@ from clanledger.web.scoping import register_error_handlers
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     audit.bp,
+    auctions.bp,
     auth.bp,
     characters.bp,
     clans.bp,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,6 +27,8 @@ MAX_SEARCH = 64
 # The audit log stores the model's class name; officers read it in their language.
 RECORD_LABELS = {
     "Attendance": _l("Attendance"),
+    "Auction": _l("Auction"),
+    "Bid": _l("Bid"),
     "Boss": _l("Boss"),
     "Character": _l("Character"),
     "Clan": _l("Clan"),
@@ -47,11 +51,14 @@ FIELD_LABELS = {
     "active": _l("Active"),
     "amount": _l("Amount"),
     "asking_price": _l("Asking price"),
+    "auction_credit": _l("Bidding allowance"),
+    "auction_id": _l("Auction"),
     "boss_id": _l("Boss"),
     "bps": _l("Rate"),
     "buyer_character_id": _l("Buyer"),
     "caller_bonus": _l("Caller bonus"),
     "caller_character_id": _l("Caller"),
+    "cancel_reason": _l("Reason for cancelling"),
     "carry_threshold": _l("Carry threshold"),
     "char_class": _l("Class"),
     "character_id": _l("Character"),
@@ -70,6 +77,8 @@ FIELD_LABELS = {
     "drop_id": _l("Item"),
     "early_close_reason": _l("Reason for closing early"),
     "effective_from": _l("Effective from"),
+    "eligibility": _l("Who may bid"),
+    "ends_at": _l("Ends at"),
     "ends_on": _l("Ends on"),
     "entry_id": _l("Journal entry"),
     "expected_received": _l("Expected to receive"),
@@ -79,6 +88,7 @@ FIELD_LABELS = {
     "fee_policy": _l("Who bears the fee"),
     "fund_cut_bps": _l("Clan fund cut"),
     "grade": _l("Grade"),
+    "increment": _l("Minimum increment"),
     "gross": _l("Listing price"),
     "gross_price": _l("Listing price"),
     "holder_character_id": _l("Holder"),
@@ -93,11 +103,14 @@ FIELD_LABELS = {
     "net": _l("Net amount"),
     "note": _l("Note"),
     "occurred_at": _l("Date"),
+    "opened_at": _l("Opened at"),
     "paid_at": _l("Paid at"),
     "paid_gross": _l("Price paid"),
     "payer_character_id": _l("Payer"),
     "payer_kind": _l("Payer's account"),
     "period_id": _l("Period"),
+    "placed_at": _l("Placed at"),
+    "planned_end": _l("Planned end"),
     "reason": _l("Reason"),
     "received": _l("Received"),
     "receiver_character_id": _l("Receiver"),
@@ -108,11 +121,17 @@ FIELD_LABELS = {
     "role": _l("Role"),
     "rollcall_lock_minutes": _l("Roll call locks after (minutes)"),
     "rollcall_locked_at": _l("Roll call locks at"),
+    "sale_id": _l("Sale"),
+    "sealed": _l("Sealed bids"),
+    "settled_at": _l("Settled at"),
+    "snipe_extension_s": _l("Late-bid extension"),
+    "snipe_window_s": _l("Late-bid window"),
     "screenshot": _l("Screenshot"),
     "server": _l("Server"),
     "settlement_period": _l("Settlement period"),
     "sold_at": _l("Sold at"),
     "source": _l("Source"),
+    "start_price": _l("Starting price"),
     "starts_on": _l("Starts on"),
     "status": _l("Status"),
     "timezone": _l("Timezone"),
@@ -121,6 +140,7 @@ FIELD_LABELS = {
     "user_id": _l("Player"),
     "wallet_character_id": _l("Shares a wallet with"),
     "weight": _l("Weight"),
+    "winning_bid_id": _l("Winning bid"),
     "why": _l("Why"),
 }
 TECHNICAL_FIELDS = frozenset(
@@ -146,6 +166,16 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
         "removed": _l("removed"),
     },
     ("Membership", "role"): ROLE_LABELS,
+    ("Auction", "status"): {
+        "open": _l("bidding"),
+        "won": _l("won"),
+        "no_bids": _l("no bids"),
+        "cancelled": _l("cancelled"),
+    },
+    ("Auction", "eligibility"): {
+        "clan": _l("The whole clan"),
+        "attendees": _l("Only members who were at the kill"),
+    },
     ("Sale", "kind"): {"exchange": _l("Sold on the exchange"), "internal": _l("Internal purchase")},
     ("JournalEntry", "kind"): KIND_LABELS,
     ("Clan", "fee_policy"): FEE_POLICY_LABELS,
@@ -154,6 +184,7 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
     ("ClanRate", "kind"): {"exchange_fee": _l("Exchange fee"), "fund_cut": _l("Clan fund cut")},
 }
 RATE_FIELDS = frozenset({"bps", "fee_bps", "fund_cut_bps"})  # basis points
+SECONDS_FIELDS = frozenset({"snipe_window_s", "snipe_extension_s"})
 
 
 @bp.app_template_global()
@@ -174,6 +205,8 @@ def audit_value_label(entity_type: str, field: str, value: Any) -> str | None:
         return str(YES_NO[value])
     if field in RATE_FIELDS and isinstance(value, int):
         return format_bps(value)
+    if field in SECONDS_FIELDS and isinstance(value, int):
+        return format_timedelta(timedelta(seconds=value), threshold=1, granularity="minute")
     if field.endswith("_kind") and field != "kind" and isinstance(value, str):
         return shown_account_kind(value)  # account_kind, payer_kind, receiver_kind
     labels = VALUE_LABELS.get((entity_type, field))

@@ -49,6 +49,7 @@ STATUS_BADGES = {
     DropStatus.SOLD: (_l("sold"), "text-bg-success"),
     DropStatus.BOUGHT: (_l("bought internally"), "text-bg-success"),
     DropStatus.STORED: (_l("in storage"), "text-bg-light border"),
+    DropStatus.AUCTION: (_l("in an internal auction"), "text-bg-primary"),
 }
 STATUS_FILTERS = {
     "open": drops.OPEN_STATUSES,

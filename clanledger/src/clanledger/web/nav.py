@@ -35,11 +35,18 @@ class NavItem:
 
 
 _ITEMS: dict[str, NavItem] = {}
+# Blueprints without an entry of their own, shown under another's (auctions under items).
+_PARENTS: dict[str, str] = {}
 
 
 def register_nav(endpoint: str, label: Any, min_role: Role = Role.MEMBER, order: int = 50) -> None:
     """Add (or replace) a clan navigation entry. Safe to call again on re-import."""
     _ITEMS[endpoint] = NavItem(endpoint, label, Role(min_role), order)
+
+
+def register_nav_parent(blueprint: str, endpoint: str) -> None:
+    """Light up ``endpoint``'s entry on the pages of ``blueprint``, which has none."""
+    _PARENTS[blueprint] = endpoint
 
 
 def nav_items(role: Role) -> list[NavItem]:
@@ -63,12 +70,10 @@ def clan_nav_context() -> dict[str, Any]:
     items = [i for i in nav_items(membership.role) if i.endpoint in _known_endpoints()]
     # The page's own entry; else the first entry of its blueprint (a kill under "Kills").
     # Blueprints with several entries (my statement, balances) must not light up together.
-    active = next((i for i in items if i.endpoint == current), None) or next(
-        (
-            i
-            for i in items
-            if i.blueprint not in {"", "clans"} and current.split(".")[0] == i.blueprint
-        ),
+    blueprint = current.split(".")[0]
+    parent = _PARENTS.get(blueprint)
+    active = next((i for i in items if i.endpoint in (current, parent)), None) or next(
+        (i for i in items if i.blueprint not in {"", "clans"} and blueprint == i.blueprint),
         None,
     )
     entries = [
