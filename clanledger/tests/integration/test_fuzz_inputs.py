@@ -27,6 +27,8 @@ GARBAGE_QUERIES = (
     "month=2026-13&from=0001-01-01&to=9999-12-31&sort=%27%3B--&format=%FF",
     "period=2147483648&character=99999999999999999999&type=%00",
     "period=-1&character=abc&show=all&code=%FF%FE",
+    "year=99999999999999999999&month=-1",
+    "year=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95&month=2026-00",
 )
 GARBAGE_VALUES = (
     "sNaN",

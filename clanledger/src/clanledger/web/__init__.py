@@ -21,6 +21,7 @@ from clanledger.web import (
     main,
     statements,
     transfers,
+    trends,
 )
 from clanledger.web.params import MAX_ROW_ID, refuse_nul_characters
 from clanledger.web.scoping import register_error_handlers
@@ -38,6 +39,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     main.bp,
     statements.bp,
     transfers.bp,
+    trends.bp,
 )
 
 
