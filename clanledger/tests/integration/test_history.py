@@ -21,9 +21,11 @@ saves 57 - 32 = 25 diamonds. Both transfers are paid and confirmed.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 
 from clanledger.extensions import db
 from clanledger.models import Role
@@ -235,3 +237,27 @@ def test_statement_and_roster_link_to_the_member_history(year, login):
     assert own in roster and other not in roster
     officer = login(year["officer"])
     assert other in officer.get(f"/clans/{clan.id}/characters").get_data(as_text=True)
+
+
+def test_history_exports_with_translated_headers(year, login, monkeypatch):
+    monkeypatch.setattr("clanledger.services.trends.utcnow", lambda: NOW)
+    clan, ids = year["clan"], year["ids"]
+    client = login(year["players"]["B"])
+    csv_text = (
+        client.get(f"/clans/{clan.id}/export/history/{ids['B']}?format=csv")
+        .get_data()
+        .decode("utf-8-sig")
+    )
+    lines = csv_text.splitlines()
+    assert lines[0] == "角色,月份,分得,出席擊殺,擊殺,出席率（%）"
+    assert "B,2025-11,450,2,2,100" in lines and "B,2026-01,0,0,1,0" in lines
+    assert len(lines) == 13
+    workbook = load_workbook(
+        io.BytesIO(client.get(f"/clans/{clan.id}/export/statement?format=xlsx").data)
+    )
+    sheet = workbook.worksheets[1]
+    assert sheet.title == "歷程 B"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("角色", "月份", "分得") and ("B", "2025-12", 450, 2, 2, 100) in rows
+    other = client.get(f"/clans/{clan.id}/export/history/{ids['C']}?format=csv")
+    assert other.status_code == 403

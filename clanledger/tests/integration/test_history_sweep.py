@@ -6,3 +6,4 @@ from sweep import expect
 
 # The sample is a roster character: a plain member reads only their own history.
 expect("trends.member", member=403)
+expect("exports.history", member=403)
