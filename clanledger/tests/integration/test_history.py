@@ -220,7 +220,10 @@ def test_pages_show_the_figures_and_refuse_bad_years(year, login):
     assert 'id="empty-year"' in empty
     for bad in ("abc", "20255", "1999", "%FF", "-1", "２０２５"):
         assert client.get(f"/clans/{clan.id}/history/year?year={bad}").status_code == 400
-    assert client.get(f"/clans/{clan.id}/history").status_code == 200
+    history = client.get(f"/clans/{clan.id}/history")
+    assert history.status_code == 200 and 'id="boss-table"' in history.get_data(as_text=True)
+    dashboard = client.get(f"/clans/{clan.id}/").get_data(as_text=True)
+    assert f'href="/clans/{clan.id}/history"' in dashboard
     own = client.get(f"/clans/{clan.id}/history/members/{year['ids']['B']}")
     assert own.status_code == 200 and 'id="member-months"' in own.get_data(as_text=True)
     other = client.get(f"/clans/{clan.id}/history/members/{year['ids']['C']}")

@@ -5,7 +5,6 @@ with its numbers as a table)."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clanledger.extensions import db
@@ -15,11 +14,9 @@ from clanledger.services.dashboard import Bar
 from clanledger.services.errors import ValidationError
 from clanledger.services.trends import MonthFigure
 from clanledger.web.dashboard import Chart, bar_chart, hbar_chart
-from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("trends", __name__)
-register_nav("trends.clan", _l("History"), min_role=Role.MEMBER, order=35)
 
 TOP_SHOWN = 10
 
@@ -32,7 +29,7 @@ def month_chart(figures: list[MonthFigure]) -> Chart:
 
 
 def ranking_chart(ranked: list[trends.Ranked]) -> Chart:
-    return hbar_chart([Bar(r.label, r.value) for r in ranked[:TOP_SHOWN]])
+    return hbar_chart([Bar(r.label, r.value) for r in ranked[:TOP_SHOWN]], width=120, row=20)
 
 
 def _year_arg() -> int | None:
