@@ -84,3 +84,20 @@ def test_year_in_review_on_a_phone(year_clan, new_page, screenshot, scheme):
     page.select_option("#year-select", "2026")
     page.wait_for_url("**year=2026")
     assert page.locator("#empty-year").is_visible()
+
+
+def test_clan_and_member_history_fit_a_phone(year_clan, new_page, screenshot):
+    page = new_page(PHONE, is_mobile=True, has_touch=True, color_scheme="dark")
+    sign_in(page, "ami")
+    page.goto(f"/clans/{year_clan.id}/statement")
+    page.locator("#history-links a").first.click()
+    page.locator("#member-months").wait_for()
+    assert page.locator("#member-months tbody tr").count() == 12
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto(f"/clans/{year_clan.id}/")
+    page.locator("#history-link").click()
+    page.locator("#boss-chart").wait_for()
+    assert "安塔瑞斯" in page.locator("#boss-chart").text_content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate(SMALL_TARGETS) == []
+    screenshot(page, "phone-dark-clan-history-zh_Hant")

@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 
 from clanledger.extensions import db
 from clanledger.models import Role
-from clanledger.services import bosses, close, kills, sales, transfers, trends
+from clanledger.services import bosses, close, kills, sales, transfers, trends, year_review
 from clanledger.services.drops import list_drop, record_drop
 from clanledger.services.errors import NotFound, PermissionDenied, ValidationError
 from clanledger.services.periods import period_for_day
@@ -141,17 +141,27 @@ def test_clan_history_by_hand(year):
         ("藥水", 500, 1),
     ]
     # 150 at the end of November; +50 in December; +200 in January.
-    assert [(f.month, f.value) for f in history.fund] == [
+    assert [f.month for f in history.fund] == [f.month for f in history.income]
+    assert [(f.month, f.value) for f in history.fund if f.value] == [
         (date(2025, 11, 1), 150),
         (date(2025, 12, 1), 200),
         (date(2026, 1, 1), 400),
     ]
+    # Closing December moves the fund's 200 into January as an opening: still 400.
+    december = period_for_day(db.session, year["clan"], date(2025, 12, 1))
+    preview = close.preview_close(db.session, year["officer"].id, year["clan"].id, december.id)
+    close.confirm_close(
+        db.session, year["officer"].id, year["clan"].id, december.id, preview.digest, now=NOW
+    )
+    again = trends.clan_history(db.session, year["players"]["B"].id, year["clan"].id, NOW)
+    assert [f.value for f in again.fund][-3:] == [150, 200, 400]
+    assert again.closes == 2 and again.saved == 25 + preview.savings.saved
     assert (history.saved, history.closes) == (25, 1)
 
 
 def test_year_in_review_by_hand(year):
     clan, member = year["clan"], year["players"]["C"]
-    review = trends.year_review(db.session, member.id, clan.id, 2025, NOW)
+    review = year_review.year_review(db.session, member.id, clan.id, 2025, NOW)
     assert review.years == [2026, 2025]
     assert (review.total_income, review.sales, review.kills) == (2000, 3, 4)
     assert [(b.label, b.value) for b in review.bosses] == [("安塔瑞斯", 1400), ("法利昂", 600)]
@@ -161,14 +171,14 @@ def test_year_in_review_by_hand(year):
     assert [(r.label, r.value) for r in review.attendance] == [("B", 4), ("A", 3), ("C", 2)]
     assert (review.saved, review.closes) == (25, 1)
 
-    january = trends.year_review(db.session, member.id, clan.id, 2026, NOW)
+    january = year_review.year_review(db.session, member.id, clan.id, 2026, NOW)
     assert (january.total_income, january.kills, january.saved) == (2000, 1, 0)
     assert (january.best_sale_item, january.best_sale.received) == ("屠龍", 2000)
     assert [(r.label, r.value) for r in january.attendance] == [("A", 1), ("C", 1)]
 
-    empty = trends.year_review(db.session, member.id, clan.id, 2024, NOW)
+    empty = year_review.year_review(db.session, member.id, clan.id, 2024, NOW)
     assert empty.is_empty and empty.best_sale is None and empty.total_income == 0
-    assert trends.year_review(db.session, member.id, clan.id, None, NOW).year == 2026
+    assert year_review.year_review(db.session, member.id, clan.id, None, NOW).year == 2026
 
 
 def test_member_history_by_hand(year):
@@ -207,7 +217,7 @@ def test_member_pages_are_own_or_officer(year, make_clan, make_character):
 @pytest.mark.parametrize("bad", [1999, 2101, 0, -1])
 def test_a_year_out_of_range_is_refused(year, bad):
     with pytest.raises(ValidationError):
-        trends.year_review(db.session, year["leader"].id, year["clan"].id, bad, NOW)
+        year_review.year_review(db.session, year["leader"].id, year["clan"].id, bad, NOW)
 
 
 def test_pages_show_the_figures_and_refuse_bad_years(year, login):

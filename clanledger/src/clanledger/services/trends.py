@@ -1,11 +1,11 @@
 """A clan's history at a glance: figures by month (in the clan's timezone) for one member and
-for the whole clan, and a year in review.
+for the whole clan (the year in review: :mod:`clanledger.services.year_review`).
 
 Every figure comes from the ledger and the records, in whole diamonds: income is what sales
 received (an internal purchase counts at its price), a member's earnings are the shares of
 the sales' current entries (a corrected sale counts once, a voided one not at all), the
-fund's balance is its postings, period by period, and the saving is what each close stored
-(:func:`close_preview.period_savings`, the one definition of
+fund's balance is the running sum of its postings (carry-forwards left out), and the saving
+is what each close stored (:func:`close_preview.period_savings`, the one definition of
 :func:`domain.savings.netting_saving`). Rows are read with a fixed number of queries and
 bucketed by local month in Python, so SQLite and PostgreSQL give the same months.
 """
@@ -13,7 +13,7 @@ bucketed by local month in Python, so SQLite and PostgreSQL give the same months
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -44,13 +44,11 @@ from clanledger.models.types import utcnow
 from clanledger.services import authz
 from clanledger.services.close_preview import period_savings
 from clanledger.services.drops import OPEN_STATUSES
-from clanledger.services.errors import NotFound, PermissionDenied, ValidationError
+from clanledger.services.errors import NotFound, PermissionDenied
 from clanledger.services.periods import local_day
 from clanledger.services.transfers import transfer_terms_paid
 
 MONTHS_SHOWN = 12
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # a year outside these is a mistyped URL
-BAD_YEAR = N_("Choose a year between %(first)s and %(last)s.")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 OWN_PAGE_ONLY = N_("Members read their own statement; officers read everyone's.")
@@ -127,34 +125,6 @@ class ClanHistory:
     closes: int
 
 
-@dataclass
-class YearReview:
-    clan: Clan
-    year: int
-    years: list[int]
-    income: list[MonthFigure]
-    bosses: list[Ranked]
-    best_sale: Sale | None = None
-    best_sale_item: str = ""
-    best_sale_boss: str = ""
-    attendance: list[Ranked] = field(default_factory=list)
-    kills: int = 0
-    saved: int = 0
-    closes: int = 0
-
-    @property
-    def total_income(self) -> int:
-        return sum(m.value for m in self.income)
-
-    @property
-    def sales(self) -> int:
-        return sum(m.count for m in self.income)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.kills and not self.sales and not self.closes
-
-
 def month_of(clan: Clan, when: datetime) -> date:
     """The first day of ``when``'s month in the clan's timezone."""
     return local_day(clan, when).replace(day=1)
@@ -166,14 +136,14 @@ def last_months(clan: Clan, now: datetime, count: int = MONTHS_SHOWN) -> list[da
     return [current - relativedelta(months=count - 1 - i) for i in range(count)]
 
 
-def _utc_bounds(clan: Clan, first: date, last: date) -> tuple[datetime, datetime]:
+def utc_bounds(clan: Clan, first: date, last: date) -> tuple[datetime, datetime]:
     """From the first instant of month ``first`` to the end of month ``last`` (exclusive)."""
     tz = ZoneInfo(clan.timezone)
     end = last + relativedelta(months=1)
     return datetime.combine(first, time(), tz), datetime.combine(end, time(), tz)
 
 
-def _sales_between(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
+def sales_between(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
     """``(sale, item name, boss name)`` of every current sale in ``[start, end)``."""
     return list(
         session.execute(
@@ -187,7 +157,7 @@ def _sales_between(session: Session, clan: Clan, start: datetime, end: datetime)
     )
 
 
-def _by_month(clan: Clan, months: list[date], rows: list) -> list[MonthFigure]:
+def by_month(clan: Clan, months: list[date], rows: list) -> list[MonthFigure]:
     totals: dict[date, int] = defaultdict(int)
     counts: Counter[date] = Counter()
     for sale, _item, _boss in rows:
@@ -196,7 +166,7 @@ def _by_month(clan: Clan, months: list[date], rows: list) -> list[MonthFigure]:
     return [MonthFigure(m, totals[m], counts[m]) for m in months]
 
 
-def _ranked(rows: list, index: int) -> list[Ranked]:
+def ranked(rows: list, index: int) -> list[Ranked]:
     """Sales grouped by the name at ``index`` (1: item, 2: boss), most diamonds first."""
     totals: dict[str, int] = defaultdict(int)
     counts: Counter[str] = Counter()
@@ -209,10 +179,10 @@ def _ranked(rows: list, index: int) -> list[Ranked]:
     )
 
 
-def _fund_by_period(session: Session, clan: Clan) -> list[MonthFigure]:
-    """The fund's balance at the end of each month with postings: a running sum of its
-    postings, the carry-forwards a close writes (and a reopen reverses) left out, so a month
-    reads the same whether the month before it is closed yet or not."""
+def _fund_by_month(session: Session, clan: Clan, months: list[date]) -> list[MonthFigure]:
+    """The fund's balance at the end of each of ``months``: a running sum of its postings
+    from the clan's first month, the carry-forwards a close writes (and a reopen reverses)
+    left out, so a month reads the same whether the month before it is closed yet or not."""
     carried = or_(
         JournalEntry.kind == EntryKind.OPENING,
         and_(JournalEntry.kind == EntryKind.REVERSAL, JournalEntry.source_type == "period"),
@@ -229,14 +199,16 @@ def _fund_by_period(session: Session, clan: Clan) -> list[MonthFigure]:
         .group_by(Period.id, Period.starts_on)
         .order_by(Period.starts_on)
     ).all()
-    running, figures = 0, []
-    for start, total in rows:
-        running += int(total)
-        figures.append(MonthFigure(start.replace(day=1), running))
+    figures, running, index = [], 0, 0
+    for month in months:
+        while index < len(rows) and rows[index][0] <= month:
+            running += int(rows[index][1])
+            index += 1
+        figures.append(MonthFigure(month, running))
     return figures
 
 
-def _closed_savings(session: Session, clan: Clan, year: int | None = None) -> tuple[int, int]:
+def closed_savings(session: Session, clan: Clan, year: int | None = None) -> tuple[int, int]:
     """``(diamonds saved, closes)`` over the closed months (of ``year``, when given), as each
     close stored them."""
     query = select(Period).where(Period.clan_id == clan.id, Period.status == PeriodStatus.CLOSED)
@@ -252,24 +224,25 @@ def clan_history(
     session: Session, actor_id: int, clan_id: int, now: datetime | None = None
 ) -> ClanHistory:
     """The clan's income over the last twelve months, its bosses and items since it started
-    (most diamonds first), the fund's balance month by month and what netting saved."""
+    (most diamonds first), the fund's balance at the end of each of those months and what
+    netting saved since the first close."""
     clan = authz.get_clan(session, actor_id, clan_id)
     months = last_months(clan, now or utcnow())
-    recent = _sales_between(session, clan, *_utc_bounds(clan, months[0], months[-1]))
-    every = _sales_between(session, clan, EARLIEST, LATEST)
-    saved, closes = _closed_savings(session, clan)
+    recent = sales_between(session, clan, *utc_bounds(clan, months[0], months[-1]))
+    every = sales_between(session, clan, EARLIEST, LATEST)
+    saved, closes = closed_savings(session, clan)
     return ClanHistory(
         clan=clan,
-        income=_by_month(clan, months, recent),
-        bosses=_ranked(every, 2),
-        items=_ranked(every, 1),
-        fund=_fund_by_period(session, clan),
+        income=by_month(clan, months, recent),
+        bosses=ranked(every, 2),
+        items=ranked(every, 1),
+        fund=_fund_by_month(session, clan, months),
         saved=saved,
         closes=closes,
     )
 
 
-def _kill_months(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
+def kills_between(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
     """``(kill id, killed at)`` of every kill in ``[start, end)``."""
     return list(
         session.execute(
@@ -297,7 +270,7 @@ def _readable_character(
 def _member_months(
     session: Session, clan: Clan, character_id: int, months: list[date]
 ) -> list[MemberMonth]:
-    start, end = _utc_bounds(clan, months[0], months[-1])
+    start, end = utc_bounds(clan, months[0], months[-1])
     shares = session.execute(
         select(Sale.sold_at, Posting.amount)
         .join(Posting, Posting.entry_id == Sale.entry_id)
@@ -322,7 +295,7 @@ def _member_months(
         earned[month_of(clan, sold_at)] += int(amount)
     kills: Counter[date] = Counter()
     present: Counter[date] = Counter()
-    for kill_id, killed_at in _kill_months(session, clan, start, end):
+    for kill_id, killed_at in kills_between(session, clan, start, end):
         kills[month_of(clan, killed_at)] += 1
         present[month_of(clan, killed_at)] += kill_id in attended
     return [MemberMonth(m, earned[m], present[m], kills[m]) for m in months]
@@ -380,68 +353,4 @@ def member_history(
         paid_total=paid[1],
         transfers_received=received[0],
         received_total=received[1],
-    )
-
-
-def clan_years(session: Session, clan: Clan, now: datetime) -> list[int]:
-    """Every year from the clan's first kill, sale or period to this year, newest first."""
-    first_kill, first_sale, first_period = session.execute(
-        select(
-            select(func.min(Kill.killed_at)).where(Kill.clan_id == clan.id).scalar_subquery(),
-            select(func.min(Sale.sold_at)).where(Sale.clan_id == clan.id).scalar_subquery(),
-            select(func.min(Period.starts_on)).where(Period.clan_id == clan.id).scalar_subquery(),
-        )
-    ).one()
-    this_year = local_day(clan, now).year
-    starts = [local_day(clan, t).year for t in (first_kill, first_sale) if t is not None]
-    if first_period is not None:
-        starts.append(first_period.year)
-    return list(range(this_year, min([this_year, *starts]) - 1, -1))
-
-
-def require_year(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationError(BAD_YEAR, "year", {"first": FIRST_YEAR, "last": LAST_YEAR})
-    return year
-
-
-def _attendance_ranking(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
-    rows = session.execute(
-        select(Character.name, func.count(Attendance.id))
-        .join(Attendance, Attendance.character_id == Character.id)
-        .join(Kill, Kill.id == Attendance.kill_id)
-        .where(Kill.clan_id == clan.id, Kill.killed_at >= start, Kill.killed_at < end)
-        .group_by(Character.id, Character.name)
-    ).all()
-    return sorted(
-        (Ranked(name, int(n), int(n)) for name, n in rows), key=lambda r: (-r.value, r.label)
-    )
-
-
-def year_review(
-    session: Session, actor_id: int, clan_id: int, year: int | None, now: datetime | None = None
-) -> YearReview:
-    """The year's highlights (this year when ``year`` is None): income by month, the bosses
-    that earned the most, the best sale, attendance by member and what netting saved."""
-    clan = authz.get_clan(session, actor_id, clan_id)
-    now = now or utcnow()
-    year = require_year(year if year is not None else local_day(clan, now).year)
-    months = [date(year, m, 1) for m in range(1, 13)]
-    start, end = _utc_bounds(clan, months[0], months[-1])
-    rows = _sales_between(session, clan, start, end)
-    best = max(rows, key=lambda r: (r[0].received, -r[0].id), default=None)
-    saved, closes = _closed_savings(session, clan, year)
-    return YearReview(
-        clan=clan,
-        year=year,
-        years=clan_years(session, clan, now),
-        income=_by_month(clan, months, rows),
-        bosses=_ranked(rows, 2),
-        best_sale=best[0] if best else None,
-        best_sale_item=best[1] if best else "",
-        best_sale_boss=best[2] if best else "",
-        attendance=_attendance_ranking(session, clan, start, end),
-        kills=len(_kill_months(session, clan, start, end)),
-        saved=saved,
-        closes=closes,
     )

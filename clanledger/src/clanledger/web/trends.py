@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from clanledger.extensions import db
 from clanledger.models import Role
-from clanledger.services import trends
+from clanledger.services import trends, year_review
 from clanledger.services.dashboard import Bar
 from clanledger.services.errors import ValidationError
 from clanledger.services.trends import MonthFigure
@@ -39,7 +39,9 @@ def _year_arg() -> int | None:
         return None
     if not text.isascii() or not text.isdigit() or len(text) > 4:
         raise ValidationError(
-            trends.BAD_YEAR, "year", {"first": trends.FIRST_YEAR, "last": trends.LAST_YEAR}
+            year_review.BAD_YEAR,
+            "year",
+            {"first": year_review.FIRST_YEAR, "last": year_review.LAST_YEAR},
         )
     return int(text)
 
@@ -52,7 +54,7 @@ def clan(clan_id: int) -> str:
         "trends/clan.html",
         history=history,
         income_chart=month_chart(history.income),
-        fund_chart=month_chart(history.fund[-trends.MONTHS_SHOWN :]),
+        fund_chart=month_chart(history.fund),
         boss_chart=ranking_chart(history.bosses),
         item_chart=ranking_chart(history.items),
     )
@@ -61,7 +63,7 @@ def clan(clan_id: int) -> str:
 @bp.get("/clans/<int:clan_id>/history/year")
 @clan_view(Role.MEMBER)
 def year(clan_id: int) -> str:
-    review = trends.year_review(db.session, current_user.id, clan_id, _year_arg())
+    review = year_review.year_review(db.session, current_user.id, clan_id, _year_arg())
     return render_template(
         "trends/year.html",
         review=review,
