@@ -165,15 +165,15 @@ def test_year_in_review_by_hand(year):
     assert review.years == [2026, 2025]
     assert (review.total_income, review.sales, review.kills) == (2000, 3, 4)
     assert [(b.label, b.value) for b in review.bosses] == [("安塔瑞斯", 1400), ("法利昂", 600)]
-    assert (review.best_sale_item, review.best_sale.received) == ("屠龍", 900)
-    assert review.best_sale_boss == "安塔瑞斯"
+    assert (review.best_sale.item, review.best_sale.received) == ("屠龍", 900)
+    assert review.best_sale.boss == "安塔瑞斯"
     # Present: K1 A B C, K2 A B C, K3 B, K4 A B.
     assert [(r.label, r.value) for r in review.attendance] == [("B", 4), ("A", 3), ("C", 2)]
     assert (review.saved, review.closes) == (25, 1)
 
     january = year_review.year_review(db.session, member.id, clan.id, 2026, NOW)
     assert (january.total_income, january.kills, january.saved) == (2000, 1, 0)
-    assert (january.best_sale_item, january.best_sale.received) == ("屠龍", 2000)
+    assert (january.best_sale.item, january.best_sale.received) == ("屠龍", 2000)
     assert [(r.label, r.value) for r in january.attendance] == [("A", 1), ("C", 1)]
 
     empty = year_review.year_review(db.session, member.id, clan.id, 2024, NOW)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -49,8 +50,6 @@ from clanledger.services.periods import local_day
 from clanledger.services.transfers import transfer_terms_paid
 
 MONTHS_SHOWN = 12
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 OWN_PAGE_ONLY = N_("Members read their own statement; officers read everyone's.")
 
 
@@ -144,10 +143,17 @@ def utc_bounds(clan: Clan, first: date, last: date) -> tuple[datetime, datetime]
 
 
 def sales_between(session: Session, clan: Clan, start: datetime, end: datetime) -> list:
-    """``(sale, item name, boss name)`` of every current sale in ``[start, end)``."""
+    """Every current sale in ``[start, end)``: ``id``, ``sold_at``, ``received``, ``item``
+    and ``boss`` (plain rows: a year of sales reads fast)."""
     return list(
         session.execute(
-            select(Sale, Drop.name, Boss.name)
+            select(
+                Sale.id,
+                Sale.sold_at,
+                Sale.received,
+                Drop.name.label("item"),
+                Boss.name.label("boss"),
+            )
             .join(Drop, Drop.id == Sale.drop_id)
             .join(Kill, Kill.id == Drop.kill_id)
             .join(Boss, Boss.id == Kill.boss_id)
@@ -160,19 +166,19 @@ def sales_between(session: Session, clan: Clan, start: datetime, end: datetime) 
 def by_month(clan: Clan, months: list[date], rows: list) -> list[MonthFigure]:
     totals: dict[date, int] = defaultdict(int)
     counts: Counter[date] = Counter()
-    for sale, _item, _boss in rows:
-        totals[month_of(clan, sale.sold_at)] += sale.received
+    for sale in rows:
+        totals[month_of(clan, sale.sold_at)] += int(sale.received)
         counts[month_of(clan, sale.sold_at)] += 1
     return [MonthFigure(m, totals[m], counts[m]) for m in months]
 
 
-def ranked(rows: list, index: int) -> list[Ranked]:
-    """Sales grouped by the name at ``index`` (1: item, 2: boss), most diamonds first."""
+def ranked(rows: list, by: str) -> list[Ranked]:
+    """Sales rows grouped by their ``by`` name ("item" or "boss"), most diamonds first."""
     totals: dict[str, int] = defaultdict(int)
     counts: Counter[str] = Counter()
     for row in rows:
-        totals[row[index]] += row[0].received
-        counts[row[index]] += 1
+        totals[getattr(row, by)] += int(row.received)
+        counts[getattr(row, by)] += 1
     return sorted(
         (Ranked(name, totals[name], counts[name]) for name in totals),
         key=lambda r: (-r.value, r.label),
@@ -220,6 +226,23 @@ def closed_savings(session: Session, clan: Clan, year: int | None = None) -> tup
     return sum(period_savings(session, clan, p).saved for p in closed), len(closed)
 
 
+def _ranked_since_start(session: Session, clan: Clan, name: Any) -> list[Ranked]:
+    """Every sale since the clan started, grouped by ``name`` (a boss's or an item's) in
+    the database, most diamonds first."""
+    rows = session.execute(
+        select(name, func.sum(Sale.received), func.count(Sale.id))
+        .join(Drop, Drop.id == Sale.drop_id)
+        .join(Kill, Kill.id == Drop.kill_id)
+        .join(Boss, Boss.id == Kill.boss_id)
+        .where(Sale.clan_id == clan.id)
+        .group_by(name)
+    ).all()
+    return sorted(
+        (Ranked(label, int(total), int(count)) for label, total, count in rows),
+        key=lambda r: (-r.value, r.label),
+    )
+
+
 def clan_history(
     session: Session, actor_id: int, clan_id: int, now: datetime | None = None
 ) -> ClanHistory:
@@ -229,13 +252,12 @@ def clan_history(
     clan = authz.get_clan(session, actor_id, clan_id)
     months = last_months(clan, now or utcnow())
     recent = sales_between(session, clan, *utc_bounds(clan, months[0], months[-1]))
-    every = sales_between(session, clan, EARLIEST, LATEST)
     saved, closes = closed_savings(session, clan)
     return ClanHistory(
         clan=clan,
         income=by_month(clan, months, recent),
-        bosses=ranked(every, 2),
-        items=ranked(every, 1),
+        bosses=_ranked_since_start(session, clan, Boss.name),
+        items=_ranked_since_start(session, clan, Drop.name),
         fund=_fund_by_month(session, clan, months),
         saved=saved,
         closes=closes,

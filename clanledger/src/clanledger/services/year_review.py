@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,9 +39,7 @@ class YearReview:
     years: list[int]
     income: list[MonthFigure]
     bosses: list[Ranked]
-    best_sale: Sale | None = None
-    best_sale_item: str = ""
-    best_sale_boss: str = ""
+    best_sale: Any = None  # a sales row: received, sold_at, item, boss
     attendance: list[Ranked] = field(default_factory=list)
     kills: int = 0
     saved: int = 0
@@ -105,17 +104,15 @@ def year_review(
     months = [date(year, m, 1) for m in range(1, 13)]
     start, end = utc_bounds(clan, months[0], months[-1])
     rows = sales_between(session, clan, start, end)
-    best = max(rows, key=lambda r: (r[0].received, -r[0].id), default=None)
+    best = max(rows, key=lambda r: (r.received, -r.id), default=None)
     saved, closes = closed_savings(session, clan, year)
     return YearReview(
         clan=clan,
         year=year,
         years=clan_years(session, clan, now),
         income=by_month(clan, months, rows),
-        bosses=ranked(rows, 2),
-        best_sale=best[0] if best else None,
-        best_sale_item=best[1] if best else "",
-        best_sale_boss=best[2] if best else "",
+        bosses=ranked(rows, "boss"),
+        best_sale=best,
         attendance=_attendance_ranking(session, clan, start, end),
         kills=len(kills_between(session, clan, start, end)),
         saved=saved,
