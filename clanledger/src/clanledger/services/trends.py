@@ -50,7 +50,7 @@ from clanledger.services.periods import local_day
 from clanledger.services.transfers import transfer_terms_paid
 
 MONTHS_SHOWN = 12
-OWN_PAGE_ONLY = N_("Members read their own statement; officers read everyone's.")
+OWN_PAGE_ONLY = N_("Members read their own history; officers read everyone's.")
 
 
 @dataclass(frozen=True)
