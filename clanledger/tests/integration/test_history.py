@@ -274,3 +274,14 @@ def test_history_exports_with_translated_headers(year, login, monkeypatch):
     assert rows[0][:3] == ("角色", "月份", "分得") and ("B", "2025-12", 450, 2, 2, 100) in rows
     other = client.get(f"/clans/{clan.id}/export/history/{ids['C']}?format=csv")
     assert other.status_code == 403
+
+
+def test_attendance_counts_kills_from_when_the_character_was_added(year, make_character):
+    clan = year["clan"]
+    late = make_character(clan, None, "D")
+    late.created_at = datetime(2025, 12, 10, tzinfo=UTC)  # after K3, before K4
+    db.session.commit()
+    d = trends.member_history(db.session, year["officer"].id, clan.id, late.id, NOW)
+    months = {m.month: (m.attended, m.kills) for m in d.months if m.kills}
+    assert months == {date(2025, 12, 1): (0, 1), date(2026, 1, 1): (0, 1)}
+    assert (d.rate_percent, d.earned) == (0, 0)

@@ -290,8 +290,10 @@ def _readable_character(
 
 
 def _member_months(
-    session: Session, clan: Clan, character_id: int, months: list[date]
+    session: Session, clan: Clan, character: Character, months: list[date]
 ) -> list[MemberMonth]:
+    """Shares earned and kills attended per month; a month's kills count from the day the
+    character was added (or its first kill, if it was recorded for earlier kills)."""
     start, end = utc_bounds(clan, months[0], months[-1])
     shares = session.execute(
         select(Sale.sold_at, Posting.amount)
@@ -301,23 +303,24 @@ def _member_months(
             Sale.sold_at >= start,
             Sale.sold_at < end,
             Posting.account_kind == AccountKind.MEMBER,
-            Posting.character_id == character_id,
+            Posting.character_id == character.id,
             Posting.amount > 0,
         )
     ).all()
-    attended = set(
+    attended = dict(
         session.execute(
-            select(Attendance.kill_id).where(
-                Attendance.clan_id == clan.id, Attendance.character_id == character_id
-            )
-        ).scalars()
+            select(Attendance.kill_id, Kill.killed_at)
+            .join(Kill, Kill.id == Attendance.kill_id)
+            .where(Attendance.clan_id == clan.id, Attendance.character_id == character.id)
+        ).all()
     )
+    since = min([character.created_at, *attended.values()])
     earned: dict[date, int] = defaultdict(int)
     for sold_at, amount in shares:
         earned[month_of(clan, sold_at)] += int(amount)
     kills: Counter[date] = Counter()
     present: Counter[date] = Counter()
-    for kill_id, killed_at in kills_between(session, clan, start, end):
+    for kill_id, killed_at in kills_between(session, clan, max(start, since), end):
         kills[month_of(clan, killed_at)] += 1
         present[month_of(clan, killed_at)] += kill_id in attended
     return [MemberMonth(m, earned[m], present[m], kills[m]) for m in months]
@@ -367,7 +370,7 @@ def member_history(
     received = _transfers_of(session, clan_id, character_id, "receiver")
     return MemberHistory(
         character=character,
-        months=_member_months(session, clan, character_id, months),
+        months=_member_months(session, clan, character, months),
         items_held=int(held),
         items_sold=int(sold_count),
         sold_for=int(sold_for),
