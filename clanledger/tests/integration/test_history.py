@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from test_loot_queries import add_raid, counting
 
 from clanledger.extensions import db
 from clanledger.models import Role
@@ -285,3 +286,27 @@ def test_attendance_counts_kills_from_when_the_character_was_added(year, make_ch
     months = {m.month: (m.attended, m.kills) for m in d.months if m.kills}
     assert months == {date(2025, 12, 1): (0, 1), date(2026, 1, 1): (0, 1)}
     assert (d.rate_percent, d.earned) == (0, 0)
+
+
+def test_history_pages_run_a_fixed_number_of_queries(year):
+    clan, officer, ids = year["clan"], year["officer"], year["ids"]
+    boss = bosses.add_boss(db.session, officer.id, clan.id, "巴風特").id
+
+    def queries() -> list[int]:
+        counts = []
+        for read in (
+            lambda: trends.clan_history(db.session, officer.id, clan.id),
+            lambda: year_review.year_review(db.session, officer.id, clan.id, None),
+            lambda: trends.member_history(db.session, officer.id, clan.id, ids["B"]),
+        ):
+            db.session.expire_all()
+            with counting() as statements:
+                read()
+            counts.append(len(statements))
+        return counts
+
+    add_raid(officer.id, clan.id, boss, list(ids.values()))
+    before = queries()
+    for _ in range(3):
+        add_raid(officer.id, clan.id, boss, list(ids.values()))
+    assert queries() == before
