@@ -94,6 +94,7 @@ def test_clan_and_member_history_fit_a_phone(year_clan, new_page, screenshot):
     page.locator("#member-months").wait_for()
     assert page.locator("#member-months tbody tr").count() == 12
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "phone-dark-member-history-zh_Hant")
     page.goto(f"/clans/{year_clan.id}/")
     page.locator("#history-link").click()
     page.locator("#boss-chart").wait_for()
