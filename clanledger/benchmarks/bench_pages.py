@@ -1,5 +1,6 @@
-"""Page benchmark: server time of the dashboard, a statement and the close preview on a year
-of data, through the Flask test client and through gunicorn (2 workers) on PostgreSQL.
+"""Page benchmark: server time of the dashboard, a statement, the close preview and the
+history pages on a year of data, through the Flask test client and through gunicorn
+(2 workers) on PostgreSQL.
 
 The generated dataset: 1 clan x 100 members x 12 months x 3,000 sales (250 a month, 10
 participants each, every sale posted through the domain core), the first 11 months closed
@@ -66,6 +67,7 @@ from clanledger.models import (
 )
 from clanledger.services import close, transfers
 from clanledger.services.audit import set_actor
+from clanledger.services.errors import PermissionDenied
 from clanledger.services.periods import period_for_day
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/clanledger_bench"
@@ -230,13 +232,24 @@ def _month_of_sales(
 def _close_and_settle(rng: random.Random, clan_id: int, period_id: int, officer_id: int) -> None:
     close.confirm_close(db.session, officer_id, clan_id, period_id)
     planned = db.session.execute(
-        select(Transfer.id).where(
-            Transfer.period_id == period_id, Transfer.status == TransferStatus.PLANNED
-        )
-    ).scalars()
-    for transfer_id in planned:
+        select(Transfer.id, Character.user_id)
+        .outerjoin(Character, Character.id == Transfer.receiver_character_id)
+        .where(Transfer.period_id == period_id, Transfer.status == TransferStatus.PLANNED)
+    ).all()
+    for transfer_id, receiver_user_id in planned:
         if rng.random() < 0.85:  # most are settled before the next close, some stay open
-            transfers.confirm_received(db.session, officer_id, clan_id, transfer_id)
+            # The receiver's player confirms; the fund's transfers an officer, with a reason
+            # (not one the officer pays: another officer would, and it stays open here).
+            try:
+                transfers.confirm_received(
+                    db.session,
+                    receiver_user_id or officer_id,
+                    clan_id,
+                    transfer_id,
+                    reason=None if receiver_user_id else "seen in the game's mail",
+                )
+            except PermissionDenied:
+                db.session.rollback()
 
 
 def refresh_statistics() -> None:
@@ -291,6 +304,9 @@ def pages(data: Dataset) -> dict[str, tuple[str, int]]:
         "dashboard": (f"{base}/", data.member_id),
         "statement": (f"{base}/statement", data.member_id),
         "close preview": (f"{base}/periods/{data.last_period_id}", data.leader_id),
+        "clan history": (f"{base}/history", data.member_id),
+        "year review": (f"{base}/history/year", data.member_id),
+        "member history": (f"{base}/history/members/{data.member_character_id}", data.member_id),
     }
 
 

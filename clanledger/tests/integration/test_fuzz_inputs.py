@@ -30,6 +30,8 @@ GARBAGE_QUERIES = (
     "state=%FF&mine=2&q=%25_%5C%27%22&type=" + "X" * 500,
     "q=%23&state=all&period=0&page=0",
     "q=%2399999999999999999999&type=Drop&mine=1",
+    "year=99999999999999999999&month=-1",
+    "year=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95&month=2026-00",
 )
 GARBAGE_VALUES = (
     "sNaN",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session
 from clanledger.domain.collation import sort_key
 from clanledger.domain.ledger import AccountKind, account_label
 from clanledger.domain.messages import N_
-from clanledger.models import Clan, EntryKind, JournalEntry, Period, Posting, Role
-from clanledger.services import authz, close, close_preview, statements
+from clanledger.models import Character, Clan, EntryKind, JournalEntry, Period, Posting, Role
+from clanledger.services import authz, close, close_preview, statements, trends
 from clanledger.services.periods import load_period
 
 DIAMONDS_FORMAT = "#,##0"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # refused by Excel in a sheet name
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,47 @@ def statement_table(
     return Table(N_("Statement"), header, rows, frozenset({4, 5}))
 
 
+def history_tables(
+    session: Session, actor_id: int, clan_id: int, character_id: int | None
+) -> list[Table]:
+    """Each character's last twelve months (the given one, or the actor's own), month by
+    month: diamonds earned, kills attended and the attendance rate."""
+    if character_id is None:
+        ids = list(
+            session.execute(
+                select(Character.id)
+                .where(Character.clan_id == clan_id, Character.user_id == actor_id)
+                .order_by(Character.name)
+            ).scalars()
+        )
+    else:
+        ids = [character_id]
+    header = [
+        N_("Character"),
+        N_("Month"),
+        N_("Earned"),
+        N_("Kills attended"),
+        N_("Kills"),
+        N_("Attendance (%)"),
+    ]
+    tables = []
+    for cid in ids:
+        history = trends.member_history(session, actor_id, clan_id, cid)
+        rows = [
+            [
+                history.character.name,
+                m.month.strftime("%Y-%m"),
+                m.earned,
+                m.attended,
+                m.kills,
+                m.rate_percent,
+            ]
+            for m in history.months
+        ]
+        tables.append(Table(N_("History"), header, rows, frozenset({2})))
+    return tables
+
+
 def plan_table(session: Session, actor_id: int, clan_id: int, period_id: int) -> Table:
     """The period's transfer plan: the one to confirm, or the confirmed one with status."""
     preview = close.preview_close(session, actor_id, clan_id, period_id)
@@ -234,7 +277,7 @@ def to_xlsx(tables: list[tuple[Table, list[str], str]]) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table, header, title in tables:
-        sheet = workbook.create_sheet(title[:31])
+        sheet = workbook.create_sheet(SHEET_TITLE_UNSAFE.sub("-", title)[:31] or "-")
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -24,6 +24,7 @@ from clanledger.web import (
     plan,
     statements,
     transfers,
+    trends,
     wallets,
 )
 from clanledger.web.params import MAX_ROW_ID, refuse_nul_characters
@@ -45,6 +46,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     plan.bp,
     statements.bp,
     transfers.bp,
+    trends.bp,
     wallets.bp,
 )
 

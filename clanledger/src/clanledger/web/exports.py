@@ -69,15 +69,22 @@ def _in_words(table: exports.Table) -> exports.Table:
     return replace(table, rows=rows)
 
 
-def _download(table: exports.Table, name: str) -> Response:
-    """The table as a download named ``name`` (UTF-8 with an ASCII fallback, RFC 6266/5987)."""
+def _download(
+    table: exports.Table, name: str, more_sheets: list[exports.Table] | None = None
+) -> Response:
+    """The table as a download named ``name`` (UTF-8 with an ASCII fallback, RFC 6266/5987);
+    an XLSX file carries ``more_sheets`` after it (a CSV file holds one table)."""
     fmt = _format()
     header = [_(title) for title in table.header]
     table = _in_words(table)
     if fmt == "csv":
         body = exports.to_csv(table, header)
     else:
-        body = exports.to_xlsx([(table, header, _(table.title))])
+        sheets = [(table, header, _(table.title))]
+        for extra in more_sheets or []:
+            title = f"{_(extra.title)} {extra.rows[0][0] if extra.rows else ''}".strip()
+            sheets.append((extra, [_(t) for t in extra.header], title))
+        body = exports.to_xlsx(sheets)
     fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     disposition = (
         f'attachment; filename="{fallback}.{fmt}"; '
@@ -120,7 +127,15 @@ def statement(clan_id: int) -> Response:
     character = id_arg("character")
     period = id_arg("period")
     table = exports.statement_table(db.session, current_user.id, clan_id, character, period)
-    return _download(table, _file_name(_("Statement"), period))
+    history = exports.history_tables(db.session, current_user.id, clan_id, character)
+    return _download(table, _file_name(_("Statement"), period), history)
+
+
+@bp.get("/clans/<int:clan_id>/export/history/<int:character_id>")
+@clan_view(Role.MEMBER)
+def history(clan_id: int, character_id: int) -> Response:
+    (table,) = exports.history_tables(db.session, current_user.id, clan_id, character_id)
+    return _download(table, _file_name(_("History")))
 
 
 @bp.get("/clans/<int:clan_id>/export/statement/print")
