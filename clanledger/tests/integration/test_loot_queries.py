@@ -100,7 +100,7 @@ def test_page_queries_do_not_grow_with_the_data(
         add_raid(leader.id, clan.id, boss, chars + more)
     large = counts()
     assert large == small, {p: (small[p], large[p]) for p in PAGES if small[p] != large[p]}
-    assert max(large.values()) <= 25, large
+    assert max(large.values()) <= 26, large  # the dashboard: 25, and 1 for the set-up checklist
 
 
 @pytest.mark.parametrize("page", ["/", "/statement"])
