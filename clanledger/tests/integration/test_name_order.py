@@ -49,7 +49,7 @@ def test_roster_boss_and_holder_lists_in_the_readers_order(
     login(leader)
     _as(client, locale)
     roster = client.get(f"/clans/{clan.id}/characters").get_data(as_text=True)
-    assert _in_order(roster, NAMES, "<td>{}</td>") == expected
+    assert _in_order(roster, NAMES, ">{}</") == expected
     items = client.get(f"/clans/{clan.id}/drops").get_data(as_text=True)
     holders = items[items.index('id="holder"') :]
     assert _in_order(holders, NAMES, ">{}</option>") == expected
