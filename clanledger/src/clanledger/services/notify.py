@@ -1,0 +1,243 @@
+"""Clan-chat notifications: webhooks (officers add them), the outbox (written in the same
+transaction as the change it announces) and delivery (``flask deliver``).
+
+Delivery never runs inside a request. A worker claims due rows (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises the claim), commits the claim, sends
+with no transaction open, then records the outcome: sent, or another try after an
+exponential backoff, or dead after the last try. Every try carries the row's idempotency
+key, so a receiver that saw a message drops the repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from babel.support import Translations
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clanledger.domain import notify as rules
+from clanledger.domain.errors import DomainError
+from clanledger.domain.messages import N_
+from clanledger.domain.notify import Event, WebhookKind
+from clanledger.models import Clan, OutboxMessage, OutboxStatus, Role, Webhook
+from clanledger.services import audit, authz
+from clanledger.services.errors import NotFound, ValidationError
+
+LOCALES = ("zh_Hant", "en")
+MAX_WEBHOOKS = 10
+LOG_SIZE = 50
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How the worker tries: ``max_attempts`` tries, waiting ``base_delay_s`` doubled after
+    each failure (at most ``max_delay_s``); a claim lasts ``lease_s``."""
+
+    max_attempts: int = 8
+    base_delay_s: float = 30.0
+    max_delay_s: float = 3600.0
+    timeout_s: float = 10.0
+    lease_s: float = 120.0
+    batch: int = 20
+    public_url: str = ""
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** (attempts - 1)))
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+# -- webhooks ------------------------------------------------------------------------------
+
+
+def add_webhook(
+    session: Session,
+    actor_id: int,
+    clan_id: int,
+    *,
+    kind: str,
+    url: str,
+    events: list[str],
+    locale: str,
+    allow_internal: bool = False,
+) -> tuple[Webhook, str | None]:
+    """Add a webhook (officer). Returns it with the signing secret of a generic webhook,
+    which is shown once.
+
+    Raises:
+        ValidationError: bad kind, address, event or language; too many webhooks.
+    """
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    if kind not in set(WebhookKind):
+        raise ValidationError(N_("Choose Discord or a generic JSON endpoint."), field="kind")
+    try:
+        url = rules.check_url(url, allow_internal=allow_internal)
+    except DomainError as exc:
+        raise ValidationError(str(exc), field="url") from exc
+    chosen = sorted(set(events))
+    if not chosen or any(name not in set(Event) for name in chosen):
+        raise ValidationError(N_("Choose at least one event from the list."), field="events")
+    if locale not in LOCALES:
+        raise ValidationError(N_("Choose a language from the list."), field="locale")
+    count = len(session.scalars(select(Webhook.id).where(Webhook.clan_id == clan_id)).all())
+    if count >= MAX_WEBHOOKS:
+        raise ValidationError(N_("A clan has at most 10 webhooks."), field="url")
+    secret = secrets.token_hex(32) if kind == WebhookKind.GENERIC else None
+    audit.set_actor(session, actor_id)
+    webhook = Webhook(
+        clan_id=clan_id,
+        kind=WebhookKind(kind),
+        url=url,
+        secret=secret,
+        events=" ".join(chosen),
+        locale=locale,
+        created_by_id=actor_id,
+    )
+    session.add(webhook)
+    session.commit()
+    return webhook, secret
+
+
+def remove_webhook(session: Session, actor_id: int, clan_id: int, webhook_id: int) -> None:
+    """Remove a webhook and its outbox rows (officer)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None or webhook.clan_id != clan_id:
+        raise NotFound(N_("No such webhook in this clan."))
+    audit.set_actor(session, actor_id)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.webhook_id == webhook.id, OutboxMessage.status != OutboxStatus.SENT)
+        .values(status=OutboxStatus.DEAD, last_error="webhook removed")
+    )
+    webhook.active = False
+    session.commit()
+
+
+def webhooks_page(
+    session: Session, actor_id: int, clan_id: int
+) -> tuple[list[Webhook], list[OutboxMessage]]:
+    """The clan's active webhooks and its last :data:`LOG_SIZE` messages (officer)."""
+    authz.require_role(session, actor_id, clan_id, Role.OFFICER)
+    hooks = session.scalars(
+        select(Webhook).where(Webhook.clan_id == clan_id, Webhook.active).order_by(Webhook.id)
+    ).all()
+    log = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.clan_id == clan_id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(LOG_SIZE)
+    ).all()
+    return list(hooks), list(log)
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def enqueue(session: Session, clan: Clan, event: Event, data: Mapping[str, Any]) -> int:
+    """Add one outbox row per active webhook of ``clan`` that listens to ``event``, in the
+    caller's transaction (the caller commits). Returns how many rows were added."""
+    hooks = session.scalars(select(Webhook).where(Webhook.clan_id == clan.id, Webhook.active)).all()
+    payload = json.dumps({"clan_name": clan.name, **data}, ensure_ascii=False)
+    added = 0
+    for hook in hooks:
+        if event.value in hook.event_names:
+            session.add(
+                OutboxMessage(
+                    clan_id=clan.id,
+                    webhook_id=hook.id,
+                    event=event.value,
+                    idempotency_key=str(uuid.uuid4()),
+                    data=payload,
+                )
+            )
+            added += 1
+    return added
+
+
+def local_clock(clan: Clan, moment: datetime | None) -> str:
+    """``moment`` as the clan's wall-clock time ``MM-DD HH:MM`` (empty when unknown)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(clan.timezone)).strftime("%m-%d %H:%M")
+
+
+# -- texts ---------------------------------------------------------------------------------
+
+
+def render(event: str, data: Mapping[str, Any], locale: str, public_url: str = "") -> str:
+    """The chat text of ``event`` in ``locale``: what happened and what to do."""
+    t = Translations.load(str(TRANSLATIONS), [locale])
+
+    def n(amount: int) -> str:
+        return format_decimal(amount, locale=locale)
+
+    if event == Event.KILL_RECORDED:
+        text = t.gettext("%(boss)s killed. Check in with code %(code)s until %(until)s.") % {
+            "boss": data["boss"],
+            "code": data["code"],
+            "until": data["until"],
+        }
+        if public_url:
+            text += f"\n{public_url.rstrip('/')}/clans/{data['clan_id']}/checkin"
+        return text
+    if event == Event.DROP_RECORDED:
+        return t.gettext("New drop from %(boss)s: %(item)s, held by %(holder)s.") % data
+    if event == Event.SALE_RECORDED:
+        return t.gettext("%(item)s sold for %(gross)s diamonds (%(received)s received).") % {
+            "item": data["item"],
+            "gross": n(data["gross"]),
+            "received": n(data["received"]),
+        }
+    return _month_text(t, data, locale, n)
+
+
+def _month_text(t: Translations, data: Mapping[str, Any], locale: str, n: Any) -> str:
+    month = format_skeleton("yMMMM", datetime.fromisoformat(data["month"]), locale=locale)
+    if not data["transfers"]:
+        return t.gettext("%(month)s is closed: no transfers this month.") % {"month": month}
+    lines = [t.gettext("%(month)s is closed. Transfers to make:") % {"month": month}]
+    for line in data["transfers"]:
+        lines.append(
+            t.gettext("%(receiver)s: list a junk item at %(gross)s for %(payer)s to buy")
+            % {"receiver": line["receiver"], "gross": n(line["gross"]), "payer": line["payer"]}
+        )
+    return "\n".join(lines)
+
+
+def request_bodies(message: OutboxMessage, webhook: Webhook, text: str) -> list[bytes]:
+    """The HTTP bodies of one message: Discord pieces of at most 2,000 characters, or one
+    generic JSON document."""
+    if webhook.kind == WebhookKind.DISCORD:
+        return [
+            json.dumps({"content": piece}, ensure_ascii=False).encode()
+            for piece in rules.split_message(text)
+        ]
+    data = json.loads(message.data)
+    body = {
+        "id": message.idempotency_key,
+        "event": message.event,
+        "clan": {"id": message.clan_id, "name": data.pop("clan_name", "")},
+        "data": data,
+        "text": text,
+        "created_at": message.created_at.isoformat(),
+    }
+    return [json.dumps(body, ensure_ascii=False).encode()]
