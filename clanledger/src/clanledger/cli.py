@@ -7,6 +7,7 @@ import time
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from sqlalchemy.exc import SQLAlchemyError
 
 from clanledger.close_cli import register_close_commands
 from clanledger.extensions import db
@@ -123,10 +124,29 @@ def deliver(
         lease_s=max(120.0, timeout * 4),
         public_url=current_app.config.get("PUBLIC_URL", ""),
     )
-    while True:
+    if not once:
+        click.echo(f"Delivering clan-chat messages every {interval:g} s (Ctrl+C stops).")
+    try:
+        while True:
+            _deliver_pass(policy, once)
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+def _deliver_pass(policy: DeliveryPolicy, once: bool) -> None:
+    """One pass; a database that is away is reported and tried again on the next pass
+    (with ``--once`` it is an error)."""
+    try:
         report = delivery.deliver_once(db.session, policy)
-        if report.ids or once:
-            click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.dead} dead.")
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        message = f"delivery pass failed: {str(error).splitlines()[0]}"
         if once:
-            return
-        time.sleep(interval)
+            raise click.ClickException(message) from error
+        click.echo(message, err=True)
+        return
+    if report.ids or once:
+        click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.dead} dead.")

@@ -82,7 +82,8 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at line ends where it can."""
+    """``text`` in pieces of at most ``limit`` characters, cut at line ends where it can;
+    no piece is blank unless ``text`` is."""
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -97,6 +98,6 @@ def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
             pieces.append(current)
             candidate = line
         current = candidate
-    if current or not pieces:
-        pieces.append(current)
-    return pieces
+    pieces.append(current)
+    # Discord refuses an empty message: blank pieces (between blank lines) are dropped.
+    return [piece for piece in pieces if piece.strip()] or [text[:limit]]
