@@ -347,3 +347,19 @@ def test_a_member_cannot_see_the_webhooks(clan_setup, make_user, add_member, log
     add_member(clan, member, Role.MEMBER)
     login(member)
     assert client.get(f"/clans/{clan.id}/webhooks").status_code == 403
+
+
+def test_the_kill_page_offers_the_chat_text_to_copy(clan_setup, login, client):
+    clan, officer, chars, boss = clan_setup
+    kill = _kill(clan, officer, chars, boss)
+    login(officer)
+    page = client.get(f"/clans/{clan.id}/kills/{kill.id}").get_data(as_text=True)
+    expected = notify.render(
+        "kill_recorded",
+        notify.kill_data(clan, kill, "安塔瑞斯"),
+        "zh_Hant",
+        "http://localhost/",
+    )
+    assert f"以代碼 {kill.checkin_code} 報到" in expected
+    assert f"readonly>{expected}</textarea>" in page.replace("&amp;", "&")
+    assert f"/clans/{clan.id}/checkin?code={kill.checkin_code}" in expected

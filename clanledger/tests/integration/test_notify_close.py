@@ -12,8 +12,8 @@ from sqlalchemy import select
 from test_notify import FAST, Receiver
 
 from clanledger.extensions import db
-from clanledger.models import OutboxMessage
-from clanledger.services import close, delivery, notify
+from clanledger.models import OutboxMessage, Transfer
+from clanledger.services import close, delivery, notify, transfers
 from clanledger.services.errors import Conflict
 
 # Fixtures shared with the close and notification tests.
@@ -72,3 +72,43 @@ def test_a_dead_chat_does_not_stop_the_close(month):
     closed = close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest)
     assert closed.status.value == "closed"
     assert delivery.deliver_once(db.session, FAST).retrying == 1
+
+
+def test_the_close_page_offers_the_plan_to_copy(month, login, client):
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    login(officer)
+    before = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
+    assert (
+        "2026年3月預計的轉帳（本月尚未結算）：\nA：請以 737 上架一件垃圾物品，讓 B 買下" in before
+    )
+    preview = close.preview_close(db.session, officer.id, clan.id, period.id)
+    close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest)
+    after = client.get(f"/clans/{clan.id}/periods/{period.id}").get_data(as_text=True)
+    assert "2026年3月已結算，請完成以下轉帳：\nA：請以 737 上架一件垃圾物品，讓 B 買下" in after
+
+
+def test_paid_and_confirmed_transfers_reach_the_chat(month, receiver: Receiver):
+    clan, officer, period = month["clan"], month["officer"], month["period"]
+    players, leader = month["players"], month["leader"]
+    notify.add_webhook(
+        db.session,
+        officer.id,
+        clan.id,
+        kind="discord",
+        url=receiver.url,
+        events=["transfer_paid", "transfer_confirmed"],
+        locale="en",
+        allow_internal=True,
+    )
+    preview = close.preview_close(db.session, officer.id, clan.id, period.id)
+    close.confirm_close(db.session, officer.id, clan.id, period.id, preview.digest)
+    ba = next(t.id for t in db.session.scalars(select(Transfer)) if t.gross == 737)
+    transfers.mark_paid(db.session, players["B"].id, clan.id, ba, paid_gross=740)
+    transfers.confirm_received(db.session, leader.id, clan.id, ba)
+
+    assert delivery.deliver_once(db.session, FAST).sent == 2
+    texts = [json.loads(body)["content"] for _headers, body in receiver.received]
+    assert texts == [
+        "B bought A's listing at 740: A, please confirm that you got the diamonds.",
+        "A confirmed receiving 740 from B.",
+    ]

@@ -29,6 +29,8 @@ class Event(enum.StrEnum):
     DROP_RECORDED = "drop_recorded"
     SALE_RECORDED = "sale_recorded"
     MONTH_CLOSED = "month_closed"  # the month plan: one line per transfer
+    TRANSFER_PAID = "transfer_paid"
+    TRANSFER_CONFIRMED = "transfer_confirmed"
 
 
 EVENT_LABELS = {
@@ -36,6 +38,8 @@ EVENT_LABELS = {
     Event.DROP_RECORDED: N_("Drop recorded"),
     Event.SALE_RECORDED: N_("Sale recorded"),
     Event.MONTH_CLOSED: N_("Month closed (the transfers to make)"),
+    Event.TRANSFER_PAID: N_("Transfer paid"),
+    Event.TRANSFER_CONFIRMED: N_("Transfer confirmed"),
 }
 
 _INTERNAL_NAMES = ("localhost", "localhost.localdomain")

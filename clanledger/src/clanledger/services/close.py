@@ -241,12 +241,7 @@ def confirm_close(
 
 def _announce_close(session: Session, clan: Clan, period: Period, preview: ClosePreview) -> None:
     """The month plan for the clan chat: one line per transfer."""
-    lines = [
-        {"payer": t.payer, "payer_id": t.payer_id, "receiver": t.receiver}
-        | {"receiver_id": t.receiver_id, "gross": t.gross, "net": t.net, "seq": t.seq}
-        for t in preview.transfers
-    ]
-    data = {"period_id": period.id, "month": period.starts_on.isoformat(), "transfers": lines}
+    data = notify.month_data(period, preview.transfers)
     notify.enqueue(session, clan, Event.MONTH_CLOSED, data)
 
 

@@ -150,9 +150,7 @@ def _save_and_announce(session: Session, clan: Clan, kill: Kill, boss: str) -> N
     twice = N_("This kill was already recorded (the form was sent twice).")
     session.add(kill)
     flush_or_conflict(session, twice)
-    data = {"clan_id": clan.id, "kill_id": kill.id, "boss": boss, "code": kill.checkin_code}
-    data["until"] = notify.local_clock(clan, kill.checkin_until)
-    notify.enqueue(session, clan, Event.KILL_RECORDED, data)
+    notify.enqueue(session, clan, Event.KILL_RECORDED, notify.kill_data(clan, kill, boss))
     commit_or_conflict(session, twice)
 
 

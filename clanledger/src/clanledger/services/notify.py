@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
@@ -30,7 +31,17 @@ from clanledger.domain import notify as rules
 from clanledger.domain.errors import DomainError
 from clanledger.domain.messages import N_
 from clanledger.domain.notify import Event, WebhookKind
-from clanledger.models import Clan, OutboxMessage, OutboxStatus, Role, Webhook
+from clanledger.models import (
+    Character,
+    Clan,
+    Kill,
+    OutboxMessage,
+    OutboxStatus,
+    Period,
+    Role,
+    Transfer,
+    Webhook,
+)
 from clanledger.services import audit, authz
 from clanledger.services.errors import NotFound, ValidationError
 
@@ -173,6 +184,41 @@ def enqueue(session: Session, clan: Clan, event: Event, data: Mapping[str, Any])
     return added
 
 
+def kill_data(clan: Clan, kill: Kill, boss: str) -> dict[str, Any]:
+    """What the chat needs of a recorded kill: its boss and check-in code, until when."""
+    data = {"clan_id": clan.id, "kill_id": kill.id, "boss": boss, "code": kill.checkin_code}
+    data["until"] = local_clock(clan, kill.checkin_until)
+    return data
+
+
+def month_data(period: Period, transfers: Iterable[Any]) -> dict[str, Any]:
+    """What the chat needs of a month plan: one entry per transfer (``PlanLine``s)."""
+    lines = [
+        {"payer": t.payer, "payer_id": t.payer_id, "receiver": t.receiver}
+        | {"receiver_id": t.receiver_id, "gross": t.gross, "net": t.net, "seq": t.seq}
+        for t in transfers
+    ]
+    data = {"period_id": period.id, "month": period.starts_on.isoformat(), "transfers": lines}
+    return data | {"closed": period.status.value == "closed"}
+
+
+def announce_transfer(session: Session, clan_id: int, transfer: Transfer, event: Event) -> None:
+    """Queue ``event`` (paid or confirmed) of ``transfer`` in the caller's transaction."""
+    clan = session.get(Clan, clan_id)
+    assert clan is not None
+
+    def name(character_id: int | None) -> str:
+        character = session.get(Character, character_id) if character_id else None
+        return character.name if character else ""
+
+    data = {"transfer_id": transfer.id, "period_id": transfer.period_id, "seq": transfer.seq}
+    data |= {"payer": name(transfer.payer_character_id), "payer_id": transfer.payer_character_id}
+    data |= {"receiver": name(transfer.receiver_character_id)}
+    data |= {"receiver_id": transfer.receiver_character_id, "net": transfer.net}
+    data |= {"gross": transfer.gross if transfer.paid_gross is None else transfer.paid_gross}
+    enqueue(session, clan, event, data)
+
+
 def local_clock(clan: Clan, moment: datetime | None) -> str:
     """``moment`` as the clan's wall-clock time ``MM-DD HH:MM`` (empty when unknown)."""
     if moment is None:
@@ -197,7 +243,8 @@ def render(event: str, data: Mapping[str, Any], locale: str, public_url: str = "
             "until": data["until"],
         }
         if public_url:
-            text += f"\n{public_url.rstrip('/')}/clans/{data['clan_id']}/checkin"
+            link = f"{public_url.rstrip('/')}/clans/{data['clan_id']}/checkin"
+            text += f"\n{link}?{urlencode({'code': data['code']})}"
         return text
     if event == Event.DROP_RECORDED:
         return t.gettext("New drop from %(boss)s: %(item)s, held by %(holder)s.") % data
@@ -207,6 +254,16 @@ def render(event: str, data: Mapping[str, Any], locale: str, public_url: str = "
             "gross": n(data["gross"]),
             "received": n(data["received"]),
         }
+    if event == Event.TRANSFER_PAID:
+        return t.gettext(
+            "%(payer)s bought %(receiver)s's listing at %(gross)s: %(receiver)s, please "
+            "confirm that you got the diamonds."
+        ) % {**data, "gross": n(data["gross"])}
+    if event == Event.TRANSFER_CONFIRMED:
+        return t.gettext("%(receiver)s confirmed receiving %(gross)s from %(payer)s.") % {
+            **data,
+            "gross": n(data["gross"]),
+        }
     return _month_text(t, data, locale, n)
 
 
@@ -214,7 +271,12 @@ def _month_text(t: Translations, data: Mapping[str, Any], locale: str, n: Any) -
     month = format_skeleton("yMMMM", datetime.fromisoformat(data["month"]), locale=locale)
     if not data["transfers"]:
         return t.gettext("%(month)s is closed: no transfers this month.") % {"month": month}
-    lines = [t.gettext("%(month)s is closed. Transfers to make:") % {"month": month}]
+    heading = (
+        t.gettext("%(month)s is closed. Transfers to make:")
+        if data.get("closed", True)
+        else t.gettext("Planned transfers for %(month)s (the month is not closed yet):")
+    )
+    lines = [heading % {"month": month}]
     for line in data["transfers"]:
         lines.append(
             t.gettext("%(receiver)s: list a junk item at %(gross)s for %(payer)s to buy")

@@ -3,7 +3,16 @@ each one hears, and the delivery log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clanledger.domain.notify import EVENT_LABELS, MAX_URL_LENGTH, WebhookKind
 from clanledger.extensions import db
+from clanledger.i18n import current_locale_code
 from clanledger.models import Role
 from clanledger.services import notify
 from clanledger.services.errors import Conflict, ValidationError
@@ -29,6 +39,14 @@ KIND_LABELS = {
     WebhookKind.GENERIC: _l("Generic JSON (LINE bot or any bot), signed"),
 }
 LOCALE_LABELS = {"zh_Hant": "繁體中文", "en": "English"}
+
+
+def chat_text(event: str, data: dict) -> str:
+    """The clan-chat message of ``event`` in the reader's language, as a webhook gets it:
+    for the copy buttons of clans without a webhook."""
+    locale = current_locale_code()
+    public_url = current_app.config.get("PUBLIC_URL") or request.host_url
+    return notify.render(event, data, locale if locale in notify.LOCALES else "zh_Hant", public_url)
 
 
 class WebhookForm(FlaskForm):
