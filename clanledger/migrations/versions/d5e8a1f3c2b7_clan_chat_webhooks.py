@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=128), nullable=True),
         sa.Column("events", sa.String(length=500), nullable=False),
         sa.Column("locale", sa.String(length=16), nullable=False),
+        sa.Column("unsold_days", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),

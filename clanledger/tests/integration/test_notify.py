@@ -287,7 +287,8 @@ def test_the_deliver_command(app, clan_setup, receiver):
 
 
 def _form(url="https://discord.com/api/webhooks/1/abc", **fields):
-    return {"kind": "generic", "url": url, "events": ["kill_recorded"], "locale": "en", **fields}
+    form = {"kind": "generic", "url": url, "events": ["kill_recorded"], "locale": "en"}
+    return form | {"unsold_days": "7"} | fields
 
 
 def test_an_officer_adds_a_webhook_and_sees_its_secret_once(clan_setup, login, client):
@@ -363,3 +364,57 @@ def test_the_kill_page_offers_the_chat_text_to_copy(clan_setup, login, client):
     assert f"以代碼 {kill.checkin_code} 報到" in expected
     assert f"readonly>{expected}</textarea>" in page.replace("&amp;", "&")
     assert f"/clans/{clan.id}/checkin?code={kill.checkin_code}" in expected
+
+
+def test_an_item_unsold_for_n_days_is_reminded_once(clan_setup, receiver):
+    clan, officer, chars, boss = clan_setup
+    notify.add_webhook(
+        db.session,
+        officer.id,
+        clan.id,
+        kind="discord",
+        url=receiver.url,
+        events=["item_unsold"],
+        locale="en",
+        unsold_days=7,
+        allow_internal=True,
+    )
+    kill = _kill(clan, officer, chars, boss)
+    now = utcnow()
+    for name, days_ago in (("屠龍刀", 8), ("木劍", 3)):
+        drop = drops.record_drop(
+            db.session,
+            officer.id,
+            clan.id,
+            kill_id=kill.id,
+            name=name,
+            holder_character_id=chars[0].id,
+        )
+        drops.list_drop(
+            db.session,
+            officer.id,
+            clan.id,
+            drop.id,
+            asking_price=2413,
+            now=now - timedelta(days=days_ago),
+        )
+
+    assert notify.queue_unsold_reminders(db.session, now) == 1
+    assert notify.queue_unsold_reminders(db.session, now) == 0  # queued once
+    assert delivery.deliver_once(db.session, FAST, now=now).sent == 1
+    assert delivery.deliver_once(db.session, FAST, now=now + timedelta(hours=1)).ids == []
+    ((_headers, body),) = receiver.received
+    assert json.loads(body)["content"] == (
+        "屠龍刀 has not sold in 7 days (asking 2,413, held by 夜風): lower the price or relist it."
+    )
+    # Four days later the second item is due too.
+    assert notify.queue_unsold_reminders(db.session, now + timedelta(days=4)) == 1
+
+
+@pytest.mark.parametrize("days", ["0", "61", "-1", "x", ""])
+def test_a_bad_reminder_delay_is_a_form_error(clan_setup, login, client, days):
+    clan, officer, _, _ = clan_setup
+    login(officer)
+    response = client.post(f"/clans/{clan.id}/webhooks", data=_form(unsold_days=days))
+    assert response.status_code == 400
+    assert db.session.scalars(select(Webhook)).all() == []

@@ -17,6 +17,7 @@ SIGNATURE_HEADER = "X-Clanledger-Signature"
 TIMESTAMP_HEADER = "X-Clanledger-Timestamp"
 DELIVERY_HEADER = "X-Clanledger-Delivery"
 MAX_URL_LENGTH = 500
+UNSOLD_DAYS = (1, 60)  # the range of a webhook's "unsold for N days"
 
 
 class WebhookKind(enum.StrEnum):
@@ -31,6 +32,7 @@ class Event(enum.StrEnum):
     MONTH_CLOSED = "month_closed"  # the month plan: one line per transfer
     TRANSFER_PAID = "transfer_paid"
     TRANSFER_CONFIRMED = "transfer_confirmed"
+    ITEM_UNSOLD = "item_unsold"  # listed and not sold after the webhook's number of days
 
 
 EVENT_LABELS = {
@@ -40,6 +42,7 @@ EVENT_LABELS = {
     Event.MONTH_CLOSED: N_("Month closed (the transfers to make)"),
     Event.TRANSFER_PAID: N_("Transfer paid"),
     Event.TRANSFER_CONFIRMED: N_("Transfer confirmed"),
+    Event.ITEM_UNSOLD: N_("Item still unsold after the days below"),
 }
 
 _INTERNAL_NAMES = ("localhost", "localhost.localdomain")

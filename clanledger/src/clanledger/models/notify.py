@@ -33,6 +33,8 @@ class Webhook(db.Model):
     secret: Mapped[str | None] = mapped_column(String(128))
     events: Mapped[str] = mapped_column(String(500))  # space-separated event names
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hant")
+    # "Item unsold": remind this many days after an item was listed and has not sold.
+    unsold_days: Mapped[int] = mapped_column(Integer, default=7)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

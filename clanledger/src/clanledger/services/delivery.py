@@ -17,7 +17,13 @@ from clanledger.domain import notify as rules
 from clanledger.domain.notify import WebhookKind
 from clanledger.models import OutboxMessage, OutboxStatus, Webhook
 from clanledger.models.types import utcnow
-from clanledger.services.notify import DeliveryPolicy, DeliveryReport, render, request_bodies
+from clanledger.services.notify import (
+    DeliveryPolicy,
+    DeliveryReport,
+    queue_unsold_reminders,
+    render,
+    request_bodies,
+)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -143,8 +149,10 @@ def record(
 def deliver_once(
     session: Session, policy: DeliveryPolicy, now: datetime | None = None
 ) -> DeliveryReport:
-    """One pass: claim what is due, send each row, record each outcome."""
+    """One pass: queue the due "item unsold" reminders, claim what is due, send each row,
+    record each outcome."""
     report = DeliveryReport()
+    queue_unsold_reminders(session, now or utcnow())
     for message_id in claim(session, policy, now or utcnow()):
         message = session.get(OutboxMessage, message_id)
         webhook = session.get(Webhook, message.webhook_id) if message else None

@@ -25,6 +25,7 @@ from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from babel.support import Translations
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clanledger.domain import notify as rules
@@ -34,6 +35,8 @@ from clanledger.domain.notify import Event, WebhookKind
 from clanledger.models import (
     Character,
     Clan,
+    Drop,
+    DropStatus,
     Kill,
     OutboxMessage,
     OutboxStatus,
@@ -88,6 +91,7 @@ def add_webhook(
     url: str,
     events: list[str],
     locale: str,
+    unsold_days: int = 7,
     allow_internal: bool = False,
 ) -> tuple[Webhook, str | None]:
     """Add a webhook (officer). Returns it with the signing secret of a generic webhook,
@@ -108,6 +112,13 @@ def add_webhook(
         raise ValidationError(N_("Choose at least one event from the list."), field="events")
     if locale not in LOCALES:
         raise ValidationError(N_("Choose a language from the list."), field="locale")
+    low, high = rules.UNSOLD_DAYS
+    if (
+        isinstance(unsold_days, bool)
+        or not isinstance(unsold_days, int)
+        or not low <= unsold_days <= high
+    ):
+        raise ValidationError(N_("The reminder comes after 1 to 60 days."), field="unsold_days")
     count = len(session.scalars(select(Webhook.id).where(Webhook.clan_id == clan_id)).all())
     if count >= MAX_WEBHOOKS:
         raise ValidationError(N_("A clan has at most 10 webhooks."), field="url")
@@ -120,6 +131,7 @@ def add_webhook(
         secret=secret,
         events=" ".join(chosen),
         locale=locale,
+        unsold_days=unsold_days,
         created_by_id=actor_id,
     )
     session.add(webhook)
@@ -219,6 +231,53 @@ def announce_transfer(session: Session, clan_id: int, transfer: Transfer, event:
     enqueue(session, clan, event, data)
 
 
+def queue_unsold_reminders(session: Session, now: datetime) -> int:
+    """Queue one "item unsold" message per listing of an item still on the exchange
+    ``unsold_days`` after it was listed, for each webhook that hears it, and commit. The
+    message's key names the webhook, the item and its listing round, so a reminder is
+    queued once however many workers look. Returns how many were queued."""
+    hooks = session.scalars(select(Webhook).where(Webhook.active)).all()
+    queued = 0
+    for hook in (h for h in hooks if Event.ITEM_UNSOLD.value in h.event_names):
+        due = session.scalars(
+            select(Drop).where(
+                Drop.clan_id == hook.clan_id,
+                Drop.status.in_([DropStatus.LISTED, DropStatus.UNSOLD]),
+                Drop.listed_at <= now - timedelta(days=hook.unsold_days),
+            )
+        ).all()
+        for drop in due:
+            queued += _queue_reminder(session, hook, drop, now)
+    try:
+        session.commit()
+    except IntegrityError:  # another worker queued the same reminders first
+        session.rollback()
+        return 0
+    return queued
+
+
+def _queue_reminder(session: Session, hook: Webhook, drop: Drop, now: datetime) -> int:
+    key = f"unsold-{hook.id}-{drop.id}-{drop.relist_count}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        return 0
+    holder = session.get(Character, drop.holder_character_id)
+    clan = session.get(Clan, hook.clan_id)
+    data = {"drop_id": drop.id, "item": drop.name, "price": drop.asking_price or 0}
+    data |= {"days": hook.unsold_days, "holder": holder.name if holder else ""}
+    payload = json.dumps({"clan_name": clan.name if clan else "", **data}, ensure_ascii=False)
+    session.add(
+        OutboxMessage(
+            clan_id=hook.clan_id,
+            webhook_id=hook.id,
+            event=Event.ITEM_UNSOLD.value,
+            idempotency_key=key,
+            data=payload,
+            next_attempt_at=now,
+        )
+    )
+    return 1
+
+
 def local_clock(clan: Clan, moment: datetime | None) -> str:
     """``moment`` as the clan's wall-clock time ``MM-DD HH:MM`` (empty when unknown)."""
     if moment is None:
@@ -254,6 +313,11 @@ def render(event: str, data: Mapping[str, Any], locale: str, public_url: str = "
             "gross": n(data["gross"]),
             "received": n(data["received"]),
         }
+    if event == Event.ITEM_UNSOLD:
+        return t.gettext(
+            "%(item)s has not sold in %(days)s days (asking %(price)s, held by %(holder)s): "
+            "lower the price or relist it."
+        ) % {**data, "price": n(data["price"])}
     if event == Event.TRANSFER_PAID:
         return t.gettext(
             "%(payer)s bought %(receiver)s's listing at %(gross)s: %(receiver)s, please "

@@ -18,16 +18,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clanledger.domain.notify import EVENT_LABELS, MAX_URL_LENGTH, WebhookKind
+from clanledger.domain.notify import EVENT_LABELS, MAX_URL_LENGTH, UNSOLD_DAYS, WebhookKind
 from clanledger.extensions import db
 from clanledger.i18n import current_locale_code
 from clanledger.models import Role
 from clanledger.services import notify
 from clanledger.services.errors import Conflict, ValidationError
-from clanledger.web.forms import form_page_status, select_choices, show_service_error
+from clanledger.web.forms import (
+    WholeNumberField,
+    form_page_status,
+    select_choices,
+    show_service_error,
+)
 from clanledger.web.nav import register_nav
 from clanledger.web.scoping import clan_view
 
@@ -64,6 +69,11 @@ class WebhookForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose at least one event from the list."))],
     )
     locale = SelectField(_l("Language"), choices=select_choices(LOCALE_LABELS.items()))
+    unsold_days = WholeNumberField(
+        _l("Remind of an unsold item after (days)"),
+        default=7,
+        validators=[InputRequired(), NumberRange(*UNSOLD_DAYS)],
+    )
 
 
 class RemoveForm(FlaskForm):
@@ -85,6 +95,7 @@ def webhooks(clan_id: int) -> tuple[str, int]:
                 url=form.url.data,
                 events=list(form.events.data or []),
                 locale=form.locale.data,
+                unsold_days=form.unsold_days.data,
                 allow_internal=current_app.config.get("WEBHOOKS_ALLOW_INTERNAL", False),
             )
         except (ValidationError, Conflict) as error:
