@@ -123,6 +123,7 @@ def deliver(
         timeout_s=timeout,
         lease_s=max(120.0, timeout * 4),
         public_url=current_app.config.get("PUBLIC_URL", ""),
+        allow_internal=current_app.config.get("WEBHOOKS_ALLOW_INTERNAL", False),
     )
     if not once:
         click.echo(f"Delivering clan-chat messages every {interval:g} s (Ctrl+C stops).")

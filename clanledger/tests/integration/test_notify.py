@@ -25,7 +25,9 @@ from clanledger.models.types import utcnow
 from clanledger.services import bosses, delivery, drops, kills, notify
 from clanledger.services.notify import DeliveryPolicy
 
-FAST = DeliveryPolicy(max_attempts=3, base_delay_s=30, timeout_s=1.0, lease_s=60)
+FAST = DeliveryPolicy(
+    max_attempts=3, base_delay_s=30, timeout_s=1.0, lease_s=60, allow_internal=True
+)
 
 
 @dataclass
@@ -221,7 +223,7 @@ def test_two_workers_at_once_send_each_message_once(app, clan_setup, receiver):
     _hook(clan, officer, receiver.url)
     for _ in range(12):
         _kill(clan, officer, chars, boss)
-    policy = DeliveryPolicy(batch=2, timeout_s=2.0, lease_s=60)
+    policy = DeliveryPolicy(batch=2, timeout_s=2.0, lease_s=60, allow_internal=True)
     errors: list[BaseException] = []
 
     def worker() -> None:
@@ -275,6 +277,7 @@ def test_the_deliver_command(app, clan_setup, receiver):
     clan, officer, chars, boss = clan_setup
     _hook(clan, officer, receiver.url)
     _kill(clan, officer, chars, boss)
+    app.config["WEBHOOKS_ALLOW_INTERNAL"] = True  # the receiver is on 127.0.0.1
     runner = app.test_cli_runner()
     assert "--once" in runner.invoke(args=["deliver", "--help"]).output
     result = runner.invoke(args=["deliver", "--once"])
@@ -418,3 +421,13 @@ def test_a_bad_reminder_delay_is_a_form_error(clan_setup, login, client, days):
     response = client.post(f"/clans/{clan.id}/webhooks", data=_form(unsold_days=days))
     assert response.status_code == 400
     assert db.session.scalars(select(Webhook)).all() == []
+
+
+def test_a_worker_does_not_contact_an_internal_address_unless_allowed(clan_setup, receiver):
+    clan, officer, chars, boss = clan_setup
+    _hook(clan, officer, receiver.url)  # added while the setting allowed it
+    _kill(clan, officer, chars, boss)
+    strict = DeliveryPolicy(max_attempts=1, timeout_s=1.0)
+    assert delivery.deliver_once(db.session, strict).dead == 1
+    assert receiver.received == []
+    assert "inside the server's network" in _rows()[0].last_error

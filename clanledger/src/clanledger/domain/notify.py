@@ -70,6 +70,11 @@ def check_url(url: str, *, allow_internal: bool) -> str:
     return url
 
 
+def internal_address(address: str) -> bool:
+    """Whether an IP address (as resolved) is loopback, private, link-local or reserved."""
+    return not ipaddress.ip_address(address.split("%", 1)[0]).is_global
+
+
 def _internal(host: str) -> bool:
     host = host.lower().rstrip(".")
     if host in _INTERNAL_NAMES or host.endswith((".localhost", ".local", ".internal")):

@@ -4,11 +4,13 @@ record the outcome (sent, another try after a backoff, or dead)."""
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -114,11 +116,24 @@ def prepare(
     return requests
 
 
-def send(requests: list[tuple[str, bytes, dict[str, str]]], timeout: float) -> Outcome:
+def resolves_inside(url: str) -> bool:
+    """Whether ``url``'s host resolves to an internal address now (names are checked when a
+    webhook is added; this catches a public name pointed at the server's own network)."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the request fails on its own
+    return any(rules.internal_address(str(info[4][0])) for info in infos)
+
+
+def send(requests: list[tuple[str, bytes, dict[str, str]]], policy: DeliveryPolicy) -> Outcome:
     """Send every request in order, stopping at the first failure."""
     outcome = Outcome(None, "nothing to send")
     for url, body, headers in requests:
-        outcome = post(url, body, headers, timeout)
+        if not policy.allow_internal and resolves_inside(url):
+            return Outcome(None, "refused: the address is inside the server's network")
+        outcome = post(url, body, headers, policy.timeout_s)
         if not outcome.ok:
             break
     return outcome
@@ -158,7 +173,7 @@ def deliver_once(
         webhook = session.get(Webhook, message.webhook_id) if message else None
         requests = prepare(message, webhook, policy) if message and webhook else []
         session.commit()  # no transaction open while the network is slow
-        outcome = send(requests, policy.timeout_s)
+        outcome = send(requests, policy)
         status = record(session, message_id, outcome, policy, utcnow() if now is None else now)
         report.ids.append(message_id)
         if status == OutboxStatus.SENT:

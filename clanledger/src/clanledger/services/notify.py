@@ -66,6 +66,8 @@ class DeliveryPolicy:
     lease_s: float = 120.0
     batch: int = 20
     public_url: str = ""
+    # Off: a webhook whose host resolves to an internal address is not contacted.
+    allow_internal: bool = False
 
     def delay(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** (attempts - 1)))
