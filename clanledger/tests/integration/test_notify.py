@@ -37,10 +37,20 @@ class Receiver:
     the delivery ids it accepted (a repeat of an accepted id is dropped, as a bot would)."""
 
     url: str = ""
+    secret: str | None = None  # when set, a bad or stale signature is answered 401
     script: list[int | str] = field(default_factory=list)
     received: list[tuple[dict, bytes]] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _genuine(headers, body: bytes, secret: str) -> bool:
+    """What a bot does: recompute the HMAC and refuse a timestamp older than 5 minutes."""
+    stamp = headers.get(TIMESTAMP_HEADER, "")
+    if not stamp.isdigit() or abs(int(stamp) - time.time()) > 300:
+        return False
+    mac = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
+    return hmac.compare_digest(headers.get(SIGNATURE_HEADER, ""), "sha256=" + mac.hexdigest())
 
 
 @pytest.fixture
@@ -53,6 +63,8 @@ def receiver() -> Iterator[Receiver]:
             with state.lock:
                 state.received.append((dict(self.headers), body))
                 action = state.script.pop(0) if state.script else 200
+            if state.secret is not None and not _genuine(self.headers, body, state.secret):
+                action = 401
             if action == "slow":
                 time.sleep(FAST.timeout_s * 2)
                 action = 200
@@ -431,3 +443,17 @@ def test_a_worker_does_not_contact_an_internal_address_unless_allowed(clan_setup
     assert delivery.deliver_once(db.session, strict).dead == 1
     assert receiver.received == []
     assert "inside the server's network" in _rows()[0].last_error
+
+
+def test_the_receiver_checks_the_signature(clan_setup, receiver):
+    clan, officer, chars, boss = clan_setup
+    _hook(clan, officer, receiver.url)
+    receiver.secret = "not-the-webhook-secret"
+    _kill(clan, officer, chars, boss)
+    assert delivery.deliver_once(db.session, FAST).retrying == 1
+    assert _rows()[0].last_code == 401 and receiver.accepted == []
+
+    receiver.secret = db.session.scalars(select(Webhook.secret)).one()
+    later = utcnow() + timedelta(seconds=31)
+    assert delivery.deliver_once(db.session, FAST, now=later).sent == 1
+    assert receiver.accepted == [_rows()[0].idempotency_key]
