@@ -457,3 +457,10 @@ def test_the_receiver_checks_the_signature(clan_setup, receiver):
     later = utcnow() + timedelta(seconds=31)
     assert delivery.deliver_once(db.session, FAST, now=later).sent == 1
     assert receiver.accepted == [_rows()[0].idempotency_key]
+
+
+def test_the_settings_page_links_to_the_clan_chat(clan_setup, login, client):
+    clan, leader, _, _ = clan_setup  # the clan's leader
+    login(leader)
+    page = client.get(f"/clans/{clan.id}/settings").get_data(as_text=True)
+    assert f'href="/clans/{clan.id}/webhooks" id="clan-chat-link"' in page
