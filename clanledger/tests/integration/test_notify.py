@@ -18,7 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from clanledger.domain.notify import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from clanledger.domain.notify import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Event,
+    sign,
+)
 from clanledger.extensions import db
 from clanledger.models import Kill, OutboxMessage, OutboxStatus, Role, Webhook
 from clanledger.models.types import utcnow
@@ -464,3 +470,24 @@ def test_the_settings_page_links_to_the_clan_chat(clan_setup, login, client):
     login(leader)
     page = client.get(f"/clans/{clan.id}/settings").get_data(as_text=True)
     assert f'href="/clans/{clan.id}/webhooks" id="clan-chat-link"' in page
+
+
+def test_a_long_month_plan_reaches_discord_in_pieces(clan_setup, receiver):
+    clan, officer, _chars, _boss = clan_setup
+    _hook(clan, officer, receiver.url, kind="discord", events=["month_closed"])
+    lines = [
+        {"payer": f"付款人{i:03d}", "receiver": f"收款人{i:03d}", "gross": 1000 + i}
+        for i in range(120)
+    ]
+    notify.enqueue(
+        db.session, clan, Event.MONTH_CLOSED, {"month": "2026-11-01", "transfers": lines}
+    )
+    db.session.commit()
+    assert delivery.deliver_once(db.session, FAST).sent == 1
+    contents = [json.loads(body)["content"] for _headers, body in receiver.received]
+    assert len(contents) > 1 and all(len(c) <= 2000 for c in contents)
+    text = "\n".join(contents).splitlines()
+    assert (
+        len(text) == 121 and text[-1] == "收款人119：請以 1,119 上架一件垃圾物品，讓 付款人119 買下"
+    )
+    assert len({h[DELIVERY_HEADER] for h, _body in receiver.received}) == 1  # one message
