@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -290,9 +291,14 @@ def local_clock(clan: Clan, moment: datetime | None) -> str:
 # -- texts ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=len(LOCALES))
+def _catalogue(locale: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [locale])
+
+
 def render(event: str, data: Mapping[str, Any], locale: str, public_url: str = "") -> str:
     """The chat text of ``event`` in ``locale``: what happened and what to do."""
-    t = Translations.load(str(TRANSLATIONS), [locale])
+    t = _catalogue(locale)
 
     def n(amount: int) -> str:
         return format_decimal(amount, locale=locale)
