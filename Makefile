@@ -26,11 +26,14 @@ $(STAMP): $(PY) clanledger/pyproject.toml yolov3/pyproject.toml
 setup: $(STAMP)  ## create .venv and install both systems with their dev tools
 	@$(MAKE) --no-print-directory -C clanledger -f ../mk/clanledger.mk translations PY=../$(PY)
 
-serve: setup  ## run clanledger at http://127.0.0.1:5000 (SQLite in the instance folder, demo clan on first run)
+serve: setup  ## run clanledger at http://127.0.0.1:5000 and its clan-chat worker (SQLite in the instance folder, demo clan on first run)
 	@$(PY) -c 'from clanledger.config import ensure_instance_secret as e; e()'
 	cd clanledger && ../$(VENV)/bin/flask --app clanledger db upgrade
 	cd clanledger && ../$(VENV)/bin/flask --app clanledger seed-demo --if-empty
-	cd clanledger && ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port 5000
+	@# The clan-chat worker runs beside the server and stops with it.
+	cd clanledger && { ../$(VENV)/bin/flask --app clanledger deliver & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port 5000; }
 
 demo: setup  ## the detector's main job: train and evaluate YOLOv3-tiny on a generated dataset
 	$(PY) -m yolov3 demo --out runs/demo --exist-ok

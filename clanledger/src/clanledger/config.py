@@ -57,6 +57,10 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         RATELIMIT_HEADERS_ENABLED=True,
         # Password-reset and character-claim links live this long.
         RESET_TOKEN_HOURS=int(os.environ.get("RESET_TOKEN_HOURS", "24")),
+        # Clan-chat webhooks: the site's address for links, and whether a webhook may point
+        # at a loopback or private address (off: only public hosts).
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", ""),
+        WEBHOOKS_ALLOW_INTERNAL=_env_flag("WEBHOOKS_ALLOW_INTERNAL", False),
         BABEL_DEFAULT_LOCALE="zh_Hant",
         BABEL_DEFAULT_TIMEZONE="Asia/Taipei",
         BOOTSTRAP_SERVE_LOCAL=True,

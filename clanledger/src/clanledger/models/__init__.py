@@ -32,6 +32,7 @@ from clanledger.models.ledger import (
     Transfer,
     TransferStatus,
 )
+from clanledger.models.notify import OutboxMessage, OutboxStatus, Webhook
 from clanledger.models.types import FractionType, utcnow
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "Kill",
     "Membership",
     "MembershipStatus",
+    "OutboxMessage",
+    "OutboxStatus",
     "PasswordResetToken",
     "Period",
     "PeriodStatus",
@@ -63,5 +66,6 @@ __all__ = [
     "Transfer",
     "TransferStatus",
     "User",
+    "Webhook",
     "utcnow",
 ]

@@ -37,6 +37,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from clanledger.domain.messages import N_
+from clanledger.domain.notify import Event
 from clanledger.domain.savings import Savings
 from clanledger.models import (
     Clan,
@@ -49,7 +50,7 @@ from clanledger.models import (
     TransferStatus,
 )
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, notify
 from clanledger.services.close_preview import (
     ClosePreview,
     PlanLine,
@@ -230,11 +231,18 @@ def confirm_close(
             if not previous or preview.plan_code != expected_plan:
                 raise Conflict(N_("The plan changed since you opened it: review it again."))
         _write_close(session, clan, period, preview, actor_id)  # type: ignore[arg-type]
+        _announce_close(session, clan, period, preview)  # type: ignore[arg-type]
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return period
+
+
+def _announce_close(session: Session, clan: Clan, period: Period, preview: ClosePreview) -> None:
+    """The month plan for the clan chat: one line per transfer."""
+    data = notify.month_data(period, preview.transfers)
+    notify.enqueue(session, clan, Event.MONTH_CLOSED, data)
 
 
 def _write_close(

@@ -26,15 +26,17 @@ from clanledger.domain import money
 from clanledger.domain.collation import by_name
 from clanledger.domain.errors import InvalidAmount, PriceOutOfRange
 from clanledger.domain.messages import N_
-from clanledger.models import Character, Drop, DropStatus, Kill, Membership, Role, Sale
+from clanledger.domain.notify import Event
+from clanledger.models import Character, Clan, Drop, DropStatus, Kill, Membership, Role, Sale
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, notify
 from clanledger.services.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
     ValidationError,
     commit_or_conflict,
+    flush_or_conflict,
 )
 from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
 
@@ -178,7 +180,14 @@ def record_drop(
         created_at=now or utcnow(),
     )
     session.add(drop)
-    commit_or_conflict(session, N_("This item was already recorded (the form was sent twice)."))
+    twice = N_("This item was already recorded (the form was sent twice).")
+    flush_or_conflict(session, twice)
+    clan = session.get(Clan, clan_id)
+    assert clan is not None
+    data = {"kill_id": kill.id, "drop_id": drop.id, "item": drop.name, "grade": drop.grade}
+    data |= {"boss": kill.boss.name, "holder": holder.name, "holder_id": holder.id}
+    notify.enqueue(session, clan, Event.DROP_RECORDED, data)
+    commit_or_conflict(session, twice)
     return drop
 
 

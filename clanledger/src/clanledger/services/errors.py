@@ -3,6 +3,7 @@ PermissionDenied -> 403, ValidationError -> the form shown again with field erro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -83,13 +84,22 @@ def is_lost_race(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+def flush_or_conflict(session: Session, message: str) -> None:
+    """Flush (to learn new ids before the commit), as :func:`commit_or_conflict` commits."""
+    _or_conflict(session, session.flush, message)
+
+
 def commit_or_conflict(session: Session, message: str) -> None:
     """Commit, turning a lost race into :class:`Conflict` with ``message``: a unique key the
     database refused (a form sent twice, a name taken meanwhile), a stale version column
     (someone changed the row since it was read) or a lock the database gave up waiting for.
     The session is rolled back."""
+    _or_conflict(session, session.commit, message)
+
+
+def _or_conflict(session: Session, step: Callable[[], None], message: str) -> None:
     try:
-        session.commit()
+        step()
     except (IntegrityError, StaleDataError) as exc:
         session.rollback()
         raise Conflict(message) from exc

@@ -26,13 +26,19 @@ from clanledger.domain.attendance import kill_weights
 from clanledger.domain.collation import by_name, sort_key
 from clanledger.domain.errors import DomainError
 from clanledger.domain.messages import N_
+from clanledger.domain.notify import Event
 from clanledger.domain.split import parse_weight
 from clanledger.models import Attendance, Character, Clan, DropStatus, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz, bosses, sales
+from clanledger.services import audit, authz, bosses, notify, sales
 
 # The boss list is part of recording kills: re-exported (``bosses.add_boss`` and so on).
-from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
+from clanledger.services.errors import (
+    NotFound,
+    ValidationError,
+    commit_or_conflict,
+    flush_or_conflict,
+)
 
 # No 0/O or 1/I/L: a code read aloud in voice chat or off a phone screen is typed right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -139,6 +145,15 @@ def _windows(clan: Clan, killed_at: datetime, now: datetime) -> tuple[datetime, 
     return checkin_until, locks_at
 
 
+def _save_and_announce(session: Session, clan: Clan, kill: Kill, boss: str) -> None:
+    """Commit ``kill`` with its check-in code queued for the clan chat."""
+    twice = N_("This kill was already recorded (the form was sent twice).")
+    session.add(kill)
+    flush_or_conflict(session, twice)
+    notify.enqueue(session, clan, Event.KILL_RECORDED, notify.kill_data(clan, kill, boss))
+    commit_or_conflict(session, twice)
+
+
 def record_kill(
     session: Session,
     actor_id: int,
@@ -195,8 +210,7 @@ def record_kill(
         Attendance(clan_id=clan_id, character_id=cid, weight=w, source="officer")
         for cid, w in weights.items()
     ]
-    session.add(kill)
-    commit_or_conflict(session, N_("This kill was already recorded (the form was sent twice)."))
+    _save_and_announce(session, clan, kill, boss.name)
     return kill
 
 

@@ -27,6 +27,7 @@ from clanledger.domain.errors import ZeroTotalWeight
 from clanledger.domain.fees import received_from
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
+from clanledger.domain.notify import Event
 from clanledger.models import (
     Clan,
     Drop,
@@ -39,7 +40,7 @@ from clanledger.models import (
     SaleKind,
 )
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, notify
 from clanledger.services.drops import (
     check_version,
     clan_character,
@@ -276,6 +277,10 @@ def _book_sale(
     entry = _post_sale(session, clan, drop, sale, distribution, actor_id, sale.sold_at, key)
     sale.entry_id = entry.id
     drop.status = status
+    session.flush()
+    data = {"drop_id": drop.id, "sale_id": sale.id, "item": drop.name, "kind": sale.kind.value}
+    data |= {"gross": sale.gross_price, "received": sale.received}
+    notify.enqueue(session, clan, Event.SALE_RECORDED, data)
     commit_or_conflict(session, ALREADY_SOLD)
     return sale
 

@@ -28,6 +28,7 @@ from clanledger.domain.fees import FeePolicy, exchange_fee
 from clanledger.domain.ledger import Account, AccountKind, member, transfer_postings
 from clanledger.domain.messages import N_
 from clanledger.domain.money import Rate
+from clanledger.domain.notify import Event
 from clanledger.models import (
     Character,
     Clan,
@@ -40,7 +41,7 @@ from clanledger.models import (
     TransferStatus,
 )
 from clanledger.models.types import utcnow
-from clanledger.services import audit, authz
+from clanledger.services import audit, authz, notify
 from clanledger.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clanledger.services.journal import PostingLine, lines_from_domain, post_entry
 from clanledger.services.paging import LIKE_ESCAPE, contains_pattern, page_window
@@ -212,6 +213,7 @@ def mark_paid(
     transfer.paid_at = utcnow()
     transfer.screenshot = stored
     transfer.status = TransferStatus.PAID
+    notify.announce_transfer(session, clan_id, transfer, Event.TRANSFER_PAID)
     session.commit()
     return transfer
 
@@ -311,6 +313,7 @@ def confirm_received(
     transfer.entry_id = entry.id
     transfer.status = TransferStatus.CONFIRMED
     transfer.confirmed_at = utcnow()
+    notify.announce_transfer(session, clan_id, transfer, Event.TRANSFER_CONFIRMED)
     session.commit()
     return transfer
 

@@ -18,10 +18,11 @@ from clanledger.domain.wallets import WALLET_SAVING_DEFINITION
 from clanledger.extensions import db
 from clanledger.i18n import format_diamonds, format_month, shown_account_label
 from clanledger.models import Role
-from clanledger.services import close, close_preview
+from clanledger.services import close, close_preview, notify
 from clanledger.services.periods import list_periods, month_has_ended
 from clanledger.web.forms import handle_form
 from clanledger.web.nav import register_nav
+from clanledger.web.notify import chat_text
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("close", __name__)
@@ -82,6 +83,7 @@ def _render(clan_id: int, period_id: int, status: int = 200, **forms: FlaskForm)
         confirm_form=confirm_form,
         reopen_form=reopen_form,
         month_ended=ended,
+        chat_text=chat_text("month_closed", notify.month_data(preview.period, preview.transfers)),
     )
     return page, status
 

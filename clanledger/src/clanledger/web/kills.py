@@ -27,11 +27,12 @@ from clanledger.extensions import db
 from clanledger.i18n import service_message
 from clanledger.models import Character, Kill, Role
 from clanledger.models.types import utcnow
-from clanledger.services import bosses, drops, kills
+from clanledger.services import bosses, drops, kills, notify
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.services.paging import page_window
 from clanledger.web.forms import handle_form, local_now, to_utc, within_clan_history
 from clanledger.web.nav import register_nav
+from clanledger.web.notify import chat_text
 from clanledger.web.params import page_arg
 from clanledger.web.scoping import clan_view
 
@@ -217,6 +218,7 @@ def _kill_page(kill: Kill, roster: list[Character], drop_form: DropForm) -> str:
         drop_form=drop_form,
         item_names=drops.item_names(db.session, current_user.id, kill.clan_id),
         checkin=checkin_form(formdata=None, code=kill.checkin_code),
+        chat_text=chat_text("kill_recorded", notify.kill_data(g.clan, kill, kill.boss.name)),
     )
 
 
