@@ -33,11 +33,11 @@ from clanledger.web.forms import (
     select_choices,
     show_service_error,
 )
-from clanledger.web.nav import register_nav
+from clanledger.web.nav import register_nav_parent
 from clanledger.web.scoping import clan_view
 
 bp = Blueprint("notify", __name__)
-register_nav("notify.webhooks", _l("Clan chat"), Role.OFFICER, order=94)
+register_nav_parent("notify", "dashboard.index")  # reached from the dashboard and settings
 
 KIND_LABELS = {
     WebhookKind.DISCORD: _l("Discord webhook"),
