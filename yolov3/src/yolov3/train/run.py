@@ -30,7 +30,7 @@ from yolov3.checkpoint import (
     save_checkpoint,
     seed_everything,
 )
-from yolov3.config import ModelConfig, TrainConfig
+from yolov3.config import ModelConfig, TrainConfig, derive_config, optimizer_steps_per_epoch
 from yolov3.data import (
     Augmentation,
     DetectionDataset,
@@ -51,9 +51,16 @@ from yolov3.train.ema import ModelEMA
 from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validate
 from yolov3.train.loss import YoloLoss
 from yolov3.train.optimizer import build_optimizer
+from yolov3.train.preview import save_batch_preview
 from yolov3.train.run_dir import RunFolderError, run_dir_index, run_dir_path
 from yolov3.train.run_log import RunLog
 from yolov3.train.scheduler import build_schedule
+from yolov3.train.training_data import (
+    CachedDataset,
+    as_single_class,
+    available_memory,
+    check_cache_fits,
+)
 from yolov3.train.transfer import load_pretrained
 
 
@@ -158,6 +165,8 @@ class Run:
         ensure_valid(train)
         val = read_dataset(cfg.val_data or cfg.data, cfg.data_format, cfg.val_split)
         ensure_valid(val)
+        if cfg.single_cls:
+            train, val = as_single_class(train), as_single_class(val)
         self.say(
             f"data: {len(train.records)} training images ({cfg.train_split or 'all'}), "
             f"{len(val.records)} validation images ({cfg.val_split or 'all'}), "
@@ -191,14 +200,7 @@ class Run:
 
     def _build_loaders(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
         cfg, dist = self.config, self.dist
-        dataset = DetectionDataset(
-            train_data,
-            cfg.img_size,
-            augment=cfg.augment,
-            mosaic=cfg.mosaic,
-            seed=cfg.seed,
-            aug=Augmentation(**cfg.aug),
-        )
+        dataset = self._train_dataset(train_data)
         # A seeded per-epoch permutation (also with one process), so resumes replay exactly.
         sampler = DistributedSampler(
             dataset, num_replicas=dist.world_size, rank=dist.rank, shuffle=True, seed=cfg.seed
@@ -216,6 +218,24 @@ class Run:
         val_set = DetectionDataset(val_data, cfg.img_size, augment=False, seed=cfg.seed)
         val_loader = build_loader(val_set, cfg.batch_size, workers=cfg.workers, pin_memory=pin)
         return loader, val_loader
+
+    def _train_dataset(self, train_data: Any) -> DetectionDataset:
+        cfg = self.config
+        kwargs = {
+            "augment": cfg.augment,
+            "mosaic": cfg.mosaic,
+            "seed": cfg.seed,
+            "aug": Augmentation(**cfg.aug),
+        }
+        if cfg.cache != "ram":
+            return DetectionDataset(train_data, cfg.img_size, **kwargs)
+        size = multiscale_range(cfg.img_size)[1] if cfg.multi_scale else cfg.img_size
+        needed = check_cache_fits(train_data, size, available_memory())
+        self.say(
+            f"caching {len(train_data.records)} training images in RAM (~{needed / 2**20:.0f} MiB)"
+        )
+        progress = cfg.progress and self.dist.is_main
+        return CachedDataset(train_data, cfg.img_size, max_size=size, progress=progress, **kwargs)
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         if not self.dist.enabled:
@@ -247,7 +267,19 @@ class Run:
             ema=ModelEMA(model, cfg.ema_decay, cfg.ema_tau) if cfg.ema else None,
             scaler=torch.amp.GradScaler("cuda") if needs_scaler else None,
             amp_dtype=amp_dtype,
+            on_first_batch=self._preview(model_config) if self.checkpoint is None else None,
         )
+
+    def _preview(self, model_config: ModelConfig):
+        """The hook that writes ``train_batch0.jpg`` (main process only)."""
+        if not self.dist.is_main:
+            return None
+        path, names = self.out / "train_batch0.jpg", model_config.class_names
+
+        def write(images: torch.Tensor, targets: torch.Tensor) -> None:
+            save_batch_preview(path, images, targets, names)
+
+        return write
 
     def _restore(self, state: TrainState) -> tuple[int, float, list[dict]]:
         ck = self.checkpoint
@@ -277,12 +309,30 @@ class Run:
             torch.backends.cudnn.benchmark = benchmark
             cleanup_distributed()
 
+    def _derive(self, train_images: int, val_images: int) -> TrainConfig:
+        """Fill in the settings left to the data (:func:`derive_config`) and say which."""
+        before = self.config
+        cfg = derive_config(
+            before, train_images, val_images, self.device.type, self.dist.world_size
+        )
+        new = [name for name in cfg.derived if getattr(before, name) is None]
+        if new:
+            steps = optimizer_steps_per_epoch(
+                train_images, cfg.batch_size, cfg.nominal_batch, self.dist.world_size
+            )
+            values = ", ".join(f"{name} {getattr(cfg, name)}" for name in new)
+            self.say(
+                f"derived from {train_images} training and {val_images} validation images: "
+                f"{values} ({steps} optimizer steps per epoch; --set NAME=VALUE overrides)"
+            )
+        return cfg
+
     def _execute(self) -> dict[str, Any]:
-        cfg = self.config
-        seed_everything(cfg.seed + self.dist.rank, cfg.deterministic)
+        seed_everything(self.config.seed + self.dist.rank, self.config.deterministic)
+        train_data, val_data = self._read_data()
+        self.config = cfg = self._derive(len(train_data.records), len(val_data.records))
         if self.device.type == "cuda" and not cfg.deterministic:
             torch.backends.cudnn.benchmark = True  # fastest kernels per input shape
-        train_data, val_data = self._read_data()
         model_config = self._resolve_model_config(train_data)
         model = self._build_model(model_config)
         loader, val_loader = self._build_loaders(train_data, val_data)
@@ -328,20 +378,46 @@ class Run:
                 result = validate(net, val_loader, self.device, cfg)
                 row.update(val_ap50=result.ap50, val_ap=result.ap)
             row["seconds"] = time.perf_counter() - t0
+            stale = 0
             if log is not None:
-                improved = row["val_ap50"] != "" and row["val_ap50"] > best
-                best = max(best, row["val_ap50"]) if improved else best
-                log.log_epoch(row)
-                ck = self._checkpoint(state, model_config, epoch + 1, best, log.history)
-                save_checkpoint(ck, self.out / "last.pt")
-                if improved:
-                    copy_checkpoint(self.out / "last.pt", self.out / "best.pt")
-                self.say(_epoch_line(row, self.config.epochs))
+                best = self._save(state, model_config, row, best, log)
+                stale = validations_since_best(log.history)
             barrier(self.dist)
             epoch += 1
             if self.stop_after is not None and epoch - start >= self.stop_after:
                 break
+            if self._out_of_patience(stale, epoch):
+                break
         return best
+
+    def _save(self, state, model_config, row: dict[str, Any], best: float, log: RunLog) -> float:
+        """Log the epoch, write last.pt (best.pt, epochN.pt); returns the best AP50 so far."""
+        epoch = row["epoch"]
+        improved = row["val_ap50"] != "" and row["val_ap50"] > best
+        best = max(best, row["val_ap50"]) if improved else best
+        log.log_epoch(row)
+        last = self.out / "last.pt"
+        save_checkpoint(self._checkpoint(state, model_config, epoch, best, log.history), last)
+        if improved:
+            copy_checkpoint(last, self.out / "best.pt")
+        period = self.config.save_period
+        if period and epoch % period == 0:
+            copy_checkpoint(last, self.out / f"epoch{epoch}.pt")
+        self.say(_epoch_line(row, self.config.epochs))
+        return best
+
+    def _out_of_patience(self, stale: int, epoch: int) -> bool:
+        """Whether AP50 has not improved for ``patience`` validations (decided by rank 0)."""
+        patience = self.config.patience
+        if not patience or epoch >= self.config.epochs:
+            return False
+        stop = bool(broadcast_value(float(stale >= patience), self.dist))
+        if stop:
+            self.say(
+                f"stopped early after epoch {epoch}: validation AP50 has not improved for "
+                f"{patience} validations; best.pt holds the best weights"
+            )
+        return stop
 
     def _replan(self, state: TrainState, batches: int, done: int, finished: int) -> TrainConfig:
         """Fit the number of epochs to the time budget from the speed so far (rank 0 decides).
@@ -375,6 +451,14 @@ class Run:
             "history": history,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+
+def validations_since_best(history: list[dict[str, Any]]) -> int:
+    """Validations logged after the first one with the best AP50 (all of them if none)."""
+    scores = [float(r["val_ap50"]) for r in history if r.get("val_ap50", "") != ""]
+    if not scores:
+        return 0
+    return len(scores) - 1 - scores.index(max(scores))
 
 
 def _absolute(path: str | None) -> str | None:
