@@ -135,6 +135,24 @@ def run_arm(name: str, data: Path, out: Path, args: argparse.Namespace, weights:
     return row, history
 
 
+def settings_gap(data: Path, out: Path, args: argparse.Namespace, weights: Path) -> str:
+    """The training settings in which the CLI defaults (as derived for this split on the
+    CPU) differ from the recipe; the run folder and progress bars aside."""
+    from yolov3.config import derive_config
+    from yolov3.data import read_dataset
+
+    sizes = [len(read_dataset(data, "yolo", split).records) for split in ("train", "val")]
+    defaults = derive_config(defaults_config(data, out, args, weights), *sizes, "cpu")
+    recipe = recipe_config(data, out, args, weights).to_dict()
+    ignored = {"out", "progress", "derived"}
+    gaps = [
+        f"{k} {v!r} (recipe {recipe[k]!r})"
+        for k, v in defaults.to_dict().items()
+        if k not in ignored and v != recipe[k]
+    ]
+    return "; ".join(gaps) or "none"
+
+
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -196,6 +214,8 @@ def main() -> int:
     torch.set_num_threads(min(torch.get_num_threads(), 2))
     out = Path(args.out)
     data = write_split(out / "raccoon")
+    gap = settings_gap(data, out, args, weights)
+    print(f"settings of the CLI defaults that differ from the recipe: {gap}")
     results, histories = {}, {}
     for name in args.arms:
         results[name], histories[name] = run_arm(name, data, out, args, weights)

@@ -17,7 +17,7 @@ from yolov3.synthetic import ShapesSpec, write_shapes_dataset
 from yolov3.train import fit
 from yolov3.train import run as run_module
 from yolov3.train.preview import batch_mosaic
-from yolov3.train.run import validations_since_best
+from yolov3.train.run_log import validations_since_best
 from yolov3.train.training_data import (
     CachedDataset,
     CacheTooLarge,

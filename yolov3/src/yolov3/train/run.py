@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,8 @@ from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
 from yolov3.checkpoint import (
-    capture_rng_state,
     copy_checkpoint,
     load_checkpoint,
-    restore_rng_state,
     save_checkpoint,
     seed_everything,
 )
@@ -52,8 +50,9 @@ from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validat
 from yolov3.train.loss import YoloLoss
 from yolov3.train.optimizer import build_optimizer
 from yolov3.train.preview import save_batch_preview
-from yolov3.train.run_dir import RunFolderError, run_dir_index, run_dir_path
-from yolov3.train.run_log import RunLog
+from yolov3.train.resume import restore_state, resumed_configs, run_checkpoint
+from yolov3.train.run_dir import run_dir_index, run_dir_path
+from yolov3.train.run_log import RunLog, epoch_line, validations_since_best
 from yolov3.train.scheduler import build_schedule
 from yolov3.train.training_data import (
     CachedDataset,
@@ -123,7 +122,7 @@ class Run:
             model_config = model.config
         self.checkpoint = load_checkpoint(resume) if resume else None
         if self.checkpoint is not None:
-            config, model_config = _resumed_configs(self.checkpoint, Path(resume), epochs)
+            config, model_config = resumed_configs(self.checkpoint, Path(resume), epochs)
         self.config, self.arch, self.stop_after = config, arch, stop_after
         self.model_config = model_config
         info = torchrun_info()
@@ -285,16 +284,7 @@ class Run:
         ck = self.checkpoint
         if ck is None:
             return 0, -1.0, []
-        unwrap(state.model).load_state_dict(ck["model"])
-        state.optimizer.load_state_dict(ck["optimizer"])
-        if state.ema is not None and ck.get("ema") is not None:
-            state.ema.module.load_state_dict(ck["ema"])
-            state.ema.updates = int(ck["ema_updates"])
-        if state.scaler is not None and ck.get("scaler"):
-            state.scaler.load_state_dict(ck["scaler"])
-        state.iteration = int(ck["iteration"])
-        state.bad_total = int(ck.get("bad_total", 0))
-        restore_rng_state(ck["rng"])
+        restore_state(state, ck)
         self.say(f"resumed from epoch {ck['epoch']} of {self.config.epochs}")
         return int(ck["epoch"]), float(ck["best_fitness"]), list(ck.get("history", []))
 
@@ -397,13 +387,15 @@ class Run:
         best = max(best, row["val_ap50"]) if improved else best
         log.log_epoch(row)
         last = self.out / "last.pt"
-        save_checkpoint(self._checkpoint(state, model_config, epoch, best, log.history), last)
+        save_checkpoint(
+            run_checkpoint(state, model_config, self.config, epoch, best, log.history), last
+        )
         if improved:
             copy_checkpoint(last, self.out / "best.pt")
         period = self.config.save_period
         if period and epoch % period == 0:
             copy_checkpoint(last, self.out / f"epoch{epoch}.pt")
-        self.say(_epoch_line(row, self.config.epochs))
+        self.say(epoch_line(row, self.config.epochs))
         return best
 
     def _out_of_patience(self, stale: int, epoch: int) -> bool:
@@ -433,64 +425,7 @@ class Run:
             state.schedule = build_schedule(self.config, batches)
         return self.config
 
-    def _checkpoint(self, state, model_config, epoch, best, history) -> dict[str, Any]:
-        return {
-            "model_config": model_config.to_dict(),
-            "train_config": self.config.to_dict(),
-            "model": unwrap(state.model).state_dict(),
-            "ema": state.ema.module.state_dict() if state.ema is not None else None,
-            "ema_updates": state.ema.updates if state.ema is not None else 0,
-            "optimizer": state.optimizer.state_dict(),
-            "scheduler": {**vars(state.schedule), "iteration": state.iteration},
-            "scaler": state.scaler.state_dict() if state.scaler is not None else None,
-            "epoch": epoch,
-            "iteration": state.iteration,
-            "best_fitness": best,
-            "bad_total": state.bad_total,
-            "rng": capture_rng_state(),
-            "history": history,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-
-
-def validations_since_best(history: list[dict[str, Any]]) -> int:
-    """Validations logged after the first one with the best AP50 (all of them if none)."""
-    scores = [float(r["val_ap50"]) for r in history if r.get("val_ap50", "") != ""]
-    if not scores:
-        return 0
-    return len(scores) - 1 - scores.index(max(scores))
-
 
 def _absolute(path: str | None) -> str | None:
     """``path`` made absolute when it names an existing file or folder, else unchanged."""
     return str(Path(path).resolve()) if path and Path(path).exists() else path
-
-
-def _resumed_configs(
-    ck: dict[str, Any], path: Path, epochs: int | None
-) -> tuple[TrainConfig, ModelConfig]:
-    """The checkpoint's configs, writing to the folder it lies in, ``epochs`` extended."""
-    config = TrainConfig.from_dict(ck["train_config"])
-    config = replace(config, out=str(path.resolve().parent))
-    if epochs is not None:
-        if epochs < int(ck["epoch"]):
-            raise RunFolderError(
-                f"{path} has already trained {ck['epoch']} epochs; --epochs {epochs} is fewer"
-            )
-        config = replace(config, epochs=epochs)
-    if int(ck["epoch"]) >= config.epochs:
-        raise RunFolderError(
-            f"{path}: the run has already finished all {config.epochs} epochs; give --epochs N "
-            f"(more than {config.epochs}) to train it further"
-        )
-    return config, ModelConfig.from_dict(ck["model_config"])
-
-
-def _epoch_line(row: dict[str, Any], epochs: int) -> str:
-    val = f"  AP50 {row['val_ap50']:.3f}  AP {row['val_ap']:.3f}" if row["val_ap50"] != "" else ""
-    skipped = f"  skipped {row['skipped']}" if row["skipped"] else ""
-    return (
-        f"epoch {row['epoch']}/{epochs}  loss {row['total']:.4f} (box {row['box']:.4f} "
-        f"obj {row['obj']:.4f} cls {row['cls']:.4f})  lr {row['lr']:.2e}  "
-        f"{row['images_per_s']:.1f} img/s{val}{skipped}  {row['seconds']:.0f}s"
-    )
