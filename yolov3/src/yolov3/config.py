@@ -277,8 +277,9 @@ EMA_TAU_MAX = 2000.0  # ... at most the 2000 updates of large-data trainers
 WARMUP_EPOCHS_SCRATCH = 3.0  # warm-up from random weights (Darknet's burn-in, ~3 epochs)
 WARMUP_EPOCHS_PRETRAINED = 2.0  # pretrained features need less (the tuned recipe's 2)
 WARMUP_RUN_FRACTION = 0.1  # and never more than a tenth of a run of known length
-# Validating an image costs about a third of training on one (no backward pass, no
-# augmentation); validating every k epochs keeps that at about 5% of the training time.
+# Validating an image costs a fraction of training on one (no backward pass, no
+# augmentation): from a tenth to a half in the raccoon benchmark's epochs (results.csv, a
+# shared 2-core CPU). Validating every k epochs keeps it to a few percent of the run.
 VAL_COST_RATIO = 0.15  # validation images per training image worth validating each epoch
 MAX_VAL_INTERVAL = 10
 CPU_BUDGET_IMG_SIZE = 320  # time-budgeted CPU runs: 1.7x the images per second of 416 px
