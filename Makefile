@@ -58,7 +58,7 @@ bench: setup  ## run the benchmark scripts and print their figures
 	@for f in clanledger/benchmarks/bench_*.py yolov3/benchmarks/bench_*.py; do \
 		[ -e "$$f" ] || continue; echo "== $$f"; $(PY) "$$f" || exit 1; done
 
-bench-train: setup  ## fine-tune and from-scratch YOLOv3-tiny on raccoon, 15 CPU minutes each (not in CI)
+bench-train: setup  ## YOLOv3-tiny on raccoon: CLI defaults, tuned recipe, from scratch; 15 CPU minutes each (not in CI)
 	$(PY) yolov3/benchmarks/train_raccoon.py
 
 gpu-check:  ## the GPU check (needs CUDA; no set-up: any Python with torch >= 2.4) -> runs/gpu-check

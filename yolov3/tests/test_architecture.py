@@ -165,6 +165,8 @@ ONE_HOME = [
     "predict_loader",
     "to_image_pixels",
     "fit",
+    "derive_config",
+    "optimizer_steps_per_epoch",
     "next_run_dir",
     "file_kind",
     "image_size",

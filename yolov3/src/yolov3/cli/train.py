@@ -19,6 +19,12 @@ examples:
   yolov3 train --resume runs/train/exp/last.pt --epochs 150   # extend a finished run
   torchrun --nproc_per_node 4 -m yolov3 train --data coco/ --batch-size 16
   yolov3 train --data d/ --set box_loss=giou --set label_smoothing=0.1
+  yolov3 train --data raccoon/ --arch yolov3-tiny --weights yolov3-tiny.weights \\
+      --time-budget-min 15 --patience 10 --cache ram
+
+Settings marked "derived" are chosen from the dataset size, the epochs or time budget and
+--weights when the run starts (printed then, and saved in the run's checkpoints); giving
+one explicitly always wins.
 """
 
 # Options with their own flag; every other TrainConfig field is reachable through --set.
@@ -32,6 +38,7 @@ _FLAGS = {
     "stratified by class and seeded by --seed; listed in the run's split.json",
     "img_size": "input size in pixels, a multiple of 32",
     "epochs": "passes over the training set",
+    "time_budget_min": "re-plan the epochs to end after this many minutes",
     "batch_size": "images per forward pass and process",
     "nominal_batch": "accumulate gradients up to this many images per optimizer step",
     "optimizer": "sgd (Nesterov), adam or adamw",
@@ -45,6 +52,9 @@ _FLAGS = {
     "weights_cutoff": "Darknet weights: load only layers 0..N-1; 0 = exactly the backbone",
     "freeze_epochs": "keep the backbone frozen for the first N epochs",
     "val_interval": "validate every k epochs",
+    "patience": "stop when validation AP50 has not improved for N validations (0 = never)",
+    "save_period": "also keep epochN.pt every N epochs (0 = only last.pt and best.pt)",
+    "cache": "ram: keep the decoded, resized training images in memory",
     "box_loss": "ciou, giou or mse",
 }
 
@@ -96,6 +106,7 @@ def _override(item: str) -> tuple[str, typing.Any]:
     if isinstance(item, tuple):
         return item
     types = _field_types()
+    del types["derived"]  # written by the run, not set
     key, sep, text = item.partition("=")
     if not sep or key not in types:
         raise argparse.ArgumentTypeError(
@@ -110,33 +121,57 @@ def _override(item: str) -> tuple[str, typing.Any]:
     return key, value
 
 
+# How the fields left to the data are chosen (yolov3.config.derive_config), for --help.
+_DERIVED_HELP = {
+    "img_size": "320 for a time-budgeted CPU run, else 416",
+    "nominal_batch": "images/8 as a power of two, 16..64",
+    "freeze_epochs": "1 with --weights, else 0",
+    "val_interval": "from the validation/training sizes",
+}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per :data:`_FLAGS` field, checked against TrainConfig when parsed."""
+    defaults, types = TrainConfig(), _field_types()
+    for name, text in _FLAGS.items():
+        if name in _DERIVED_HELP:
+            shown = f"derived: {_DERIVED_HELP[name]}"
+        else:
+            default = getattr(defaults, name)
+            shown = "none" if default in (None, "") else default
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            help=f"{text} (default: {shown})",
+            type=_flag_type(name, types),
+        )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train or fine-tune YOLOv3 / YOLOv3-tiny on a dataset",
         description=(
             "Train a detector. Writes last.pt, best.pt (best validation AP50 of the EMA "
-            "weights), results.csv, results.png and TensorBoard scalars to --out. Under "
-            "torchrun it trains with DistributedDataParallel."
+            "weights), results.csv, results.png, train_batch0.jpg (the first batch with its "
+            "boxes) and TensorBoard scalars to --out. Under torchrun it trains with "
+            "DistributedDataParallel."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    defaults = TrainConfig()
     parser.add_argument(
         "--arch", default=None, choices=("yolov3", "yolov3-tiny"), help="(default: yolov3)"
     )
-    types = _field_types()
-    for name, text in _FLAGS.items():
-        help_text = f"{text} (default: {getattr(defaults, name) or 'none'})"
-        parser.add_argument(
-            "--" + name.replace("_", "-"), dest=name, help=help_text, type=_flag_type(name, types)
-        )
+    _add_config_flags(parser)
     parser.add_argument(
         "--exist-ok", action="store_true", help="write into an existing run folder on purpose"
     )
     parser.add_argument("--multi-scale", action="store_true", help="vary the input size per batch")
     parser.add_argument("--no-augment", action="store_true", help="no data augmentation")
+    parser.add_argument(
+        "--single-cls", action="store_true", help='train every class as one class, "object"'
+    )
     parser.add_argument("--mosaic", action="store_true", help="4-image mosaic augmentation")
     parser.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
     parser.add_argument(
@@ -180,6 +215,7 @@ def build_train_config(args: argparse.Namespace) -> typing.Any:
     values.setdefault("exist_ok", args.exist_ok)
     values.setdefault("multi_scale", args.multi_scale)
     values.setdefault("mosaic", args.mosaic)
+    values.setdefault("single_cls", args.single_cls)
     if args.no_augment:
         values["augment"] = False
     if args.no_amp:

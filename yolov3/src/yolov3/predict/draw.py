@@ -22,9 +22,13 @@ def class_color(label: int) -> tuple[int, int, int]:
 
 
 def draw_detections(
-    image: np.ndarray, detections: dict[str, Tensor], class_names: Sequence[str]
+    image: np.ndarray,
+    detections: dict[str, Tensor],
+    class_names: Sequence[str],
+    show_scores: bool = True,
 ) -> np.ndarray:
-    """A copy of ``image`` (HWC uint8 RGB) with each box, its class name and score.
+    """A copy of ``image`` (HWC uint8 RGB) with each box, its class name and (with
+    ``show_scores``) its score.
 
     Line width and font size follow the image size so labels stay legible on large photos.
     Boxes are drawn from the lowest score up, so where labels overlap the most confident one
@@ -42,7 +46,7 @@ def draw_detections(
         color = class_color(label)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness, cv2.LINE_AA)
         name = class_names[label] if 0 <= label < len(class_names) else str(label)
-        text = f"{name} {score:.2f}"
+        text = f"{name} {score:.2f}" if show_scores else name
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
         top = y1 - th - base - 2 if y1 - th - base - 2 >= 0 else y1  # inside the box at the top
         left = max(0, min(x1, w - tw - 2))

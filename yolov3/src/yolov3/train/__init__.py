@@ -7,6 +7,8 @@
 - :mod:`~yolov3.train.optimizer`, :mod:`~yolov3.train.scheduler`, :mod:`~yolov3.train.ema`,
   :mod:`~yolov3.train.distributed`, :mod:`~yolov3.train.transfer` (pretrained weights) and
   :mod:`~yolov3.train.run_log` (results.csv, TensorBoard, results.png).
+- :mod:`~yolov3.train.training_data` (``single_cls``, ``cache="ram"``) and
+  :mod:`~yolov3.train.preview` (``train_batch0.jpg``).
 """
 
 from yolov3.train.loop import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ class TrainState:
     pending: int = 0  # batches whose gradients wait for the next optimizer step
     bad_in_row: int = 0  # consecutive skipped batches (non-finite loss or gradient)
     bad_total: int = 0
+    # called once with the first batch's images and targets (the run's train_batch0.jpg)
+    on_first_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None
 
     @property
     def lr(self) -> float:
@@ -158,6 +161,9 @@ def train_one_epoch(state: TrainState, loader: Any, epoch: int) -> dict[str, flo
     )
     last = len(loader) - 1
     for index, (images, targets, _) in enumerate(bar):
+        if state.on_first_batch is not None:
+            state.on_first_batch(images, targets)
+            state.on_first_batch = None
         images = images.to(state.device, non_blocking=True)
         targets = targets.to(state.device)
         due = accumulation_steps(state.iteration, warmup, state.accumulate)

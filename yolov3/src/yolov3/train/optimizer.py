@@ -34,6 +34,7 @@ def build_optimizer(
     Weight decay is scaled so that its effect per image matches ``nominal_batch`` even when
     the effective batch (``world_batch * accumulate``) differs from it.
     """
+    config = config.with_fixed_defaults()
     decay, norm, bias = parameter_groups(model)
     wd = config.weight_decay * world_batch * accumulate / config.nominal_batch
     groups = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,12 @@ from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
 from yolov3.checkpoint import (
-    capture_rng_state,
     copy_checkpoint,
     load_checkpoint,
-    restore_rng_state,
     save_checkpoint,
     seed_everything,
 )
-from yolov3.config import ModelConfig, TrainConfig
+from yolov3.config import ModelConfig, TrainConfig, derive_config, optimizer_steps_per_epoch
 from yolov3.data import (
     Augmentation,
     DetectionDataset,
@@ -52,9 +50,17 @@ from yolov3.train.ema import ModelEMA
 from yolov3.train.loop import TrainState, amp_settings, train_one_epoch, validate
 from yolov3.train.loss import YoloLoss
 from yolov3.train.optimizer import build_optimizer
-from yolov3.train.run_dir import RunFolderError, run_dir_index, run_dir_path
-from yolov3.train.run_log import RunLog
+from yolov3.train.preview import save_batch_preview
+from yolov3.train.resume import restore_state, resumed_configs, run_checkpoint
+from yolov3.train.run_dir import run_dir_index, run_dir_path
+from yolov3.train.run_log import RunLog, epoch_line, validations_since_best
 from yolov3.train.scheduler import build_schedule
+from yolov3.train.training_data import (
+    CachedDataset,
+    as_single_class,
+    available_memory,
+    check_cache_fits,
+)
 from yolov3.train.transfer import load_pretrained
 
 
@@ -117,7 +123,7 @@ class Run:
             model_config = model.config
         self.checkpoint = load_checkpoint(resume) if resume else None
         if self.checkpoint is not None:
-            config, model_config = _resumed_configs(self.checkpoint, Path(resume), epochs)
+            config, model_config = resumed_configs(self.checkpoint, Path(resume), epochs)
         self.config, self.arch, self.stop_after = config, arch, stop_after
         self.model_config = model_config
         info = torchrun_info()
@@ -167,6 +173,8 @@ class Run:
             val = read_dataset(cfg.val_data or cfg.data, cfg.data_format, cfg.val_split)
             val = ready_for_training(val, self.say)
             splits = cfg.train_split or "all", cfg.val_split or "all"
+        if cfg.single_cls:
+            train, val = as_single_class(train), as_single_class(val)
         self.say(
             f"data: {len(train.records)} training images ({splits[0]}), "
             f"{len(val.records)} validation images ({splits[1]}), "
@@ -200,14 +208,7 @@ class Run:
 
     def _build_loaders(self, train_data: Any, val_data: Any) -> tuple[Any, Any]:
         cfg, dist = self.config, self.dist
-        dataset = DetectionDataset(
-            train_data,
-            cfg.img_size,
-            augment=cfg.augment,
-            mosaic=cfg.mosaic,
-            seed=cfg.seed,
-            aug=Augmentation(**cfg.aug),
-        )
+        dataset = self._train_dataset(train_data)
         # A seeded per-epoch permutation (also with one process), so resumes replay exactly.
         sampler = DistributedSampler(
             dataset, num_replicas=dist.world_size, rank=dist.rank, shuffle=True, seed=cfg.seed
@@ -225,6 +226,24 @@ class Run:
         val_set = DetectionDataset(val_data, cfg.img_size, augment=False, seed=cfg.seed)
         val_loader = build_loader(val_set, cfg.batch_size, workers=cfg.workers, pin_memory=pin)
         return loader, val_loader
+
+    def _train_dataset(self, train_data: Any) -> DetectionDataset:
+        cfg = self.config
+        kwargs = {
+            "augment": cfg.augment,
+            "mosaic": cfg.mosaic,
+            "seed": cfg.seed,
+            "aug": Augmentation(**cfg.aug),
+        }
+        if cfg.cache != "ram":
+            return DetectionDataset(train_data, cfg.img_size, **kwargs)
+        size = multiscale_range(cfg.img_size)[1] if cfg.multi_scale else cfg.img_size
+        needed = check_cache_fits(train_data, size, available_memory())
+        self.say(
+            f"caching {len(train_data.records)} training images in RAM (~{needed / 2**20:.0f} MiB)"
+        )
+        progress = cfg.progress and self.dist.is_main
+        return CachedDataset(train_data, cfg.img_size, max_size=size, progress=progress, **kwargs)
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         if not self.dist.enabled:
@@ -256,22 +275,25 @@ class Run:
             ema=ModelEMA(model, cfg.ema_decay, cfg.ema_tau) if cfg.ema else None,
             scaler=torch.amp.GradScaler("cuda") if needs_scaler else None,
             amp_dtype=amp_dtype,
+            on_first_batch=self._preview(model_config) if self.checkpoint is None else None,
         )
+
+    def _preview(self, model_config: ModelConfig):
+        """The hook that writes ``train_batch0.jpg`` (main process only)."""
+        if not self.dist.is_main:
+            return None
+        path, names = self.out / "train_batch0.jpg", model_config.class_names
+
+        def write(images: torch.Tensor, targets: torch.Tensor) -> None:
+            save_batch_preview(path, images, targets, names)
+
+        return write
 
     def _restore(self, state: TrainState) -> tuple[int, float, list[dict]]:
         ck = self.checkpoint
         if ck is None:
             return 0, -1.0, []
-        unwrap(state.model).load_state_dict(ck["model"])
-        state.optimizer.load_state_dict(ck["optimizer"])
-        if state.ema is not None and ck.get("ema") is not None:
-            state.ema.module.load_state_dict(ck["ema"])
-            state.ema.updates = int(ck["ema_updates"])
-        if state.scaler is not None and ck.get("scaler"):
-            state.scaler.load_state_dict(ck["scaler"])
-        state.iteration = int(ck["iteration"])
-        state.bad_total = int(ck.get("bad_total", 0))
-        restore_rng_state(ck["rng"])
+        restore_state(state, ck)
         self.say(f"resumed from epoch {ck['epoch']} of {self.config.epochs}")
         return int(ck["epoch"]), float(ck["best_fitness"]), list(ck.get("history", []))
 
@@ -286,12 +308,30 @@ class Run:
             torch.backends.cudnn.benchmark = benchmark
             cleanup_distributed()
 
+    def _derive(self, train_images: int, val_images: int) -> TrainConfig:
+        """Fill in the settings left to the data (:func:`derive_config`) and say which."""
+        before = self.config
+        cfg = derive_config(
+            before, train_images, val_images, self.device.type, self.dist.world_size
+        )
+        new = [name for name in cfg.derived if getattr(before, name) is None]
+        if new:
+            steps = optimizer_steps_per_epoch(
+                train_images, cfg.batch_size, cfg.nominal_batch, self.dist.world_size
+            )
+            values = ", ".join(f"{name} {getattr(cfg, name)}" for name in new)
+            self.say(
+                f"derived from {train_images} training and {val_images} validation images: "
+                f"{values} ({steps} optimizer steps per epoch; --set NAME=VALUE overrides)"
+            )
+        return cfg
+
     def _execute(self) -> dict[str, Any]:
-        cfg = self.config
-        seed_everything(cfg.seed + self.dist.rank, cfg.deterministic)
+        seed_everything(self.config.seed + self.dist.rank, self.config.deterministic)
+        train_data, val_data = self._read_data()
+        self.config = cfg = self._derive(len(train_data.records), len(val_data.records))
         if self.device.type == "cuda" and not cfg.deterministic:
             torch.backends.cudnn.benchmark = True  # fastest kernels per input shape
-        train_data, val_data = self._read_data()
         model_config = self._resolve_model_config(train_data)
         model = self._build_model(model_config)
         loader, val_loader = self._build_loaders(train_data, val_data)
@@ -337,20 +377,48 @@ class Run:
                 result = validate(net, val_loader, self.device, cfg)
                 row.update(val_ap50=result.ap50, val_ap=result.ap)
             row["seconds"] = time.perf_counter() - t0
+            stale = 0
             if log is not None:
-                improved = row["val_ap50"] != "" and row["val_ap50"] > best
-                best = max(best, row["val_ap50"]) if improved else best
-                log.log_epoch(row)
-                ck = self._checkpoint(state, model_config, epoch + 1, best, log.history)
-                save_checkpoint(ck, self.out / "last.pt")
-                if improved:
-                    copy_checkpoint(self.out / "last.pt", self.out / "best.pt")
-                self.say(_epoch_line(row, self.config.epochs))
+                best = self._save(state, model_config, row, best, log)
+                stale = validations_since_best(log.history)
             barrier(self.dist)
             epoch += 1
             if self.stop_after is not None and epoch - start >= self.stop_after:
                 break
+            if self._out_of_patience(stale, epoch):
+                break
         return best
+
+    def _save(self, state, model_config, row: dict[str, Any], best: float, log: RunLog) -> float:
+        """Log the epoch, write last.pt (best.pt, epochN.pt); returns the best AP50 so far."""
+        epoch = row["epoch"]
+        improved = row["val_ap50"] != "" and row["val_ap50"] > best
+        best = max(best, row["val_ap50"]) if improved else best
+        log.log_epoch(row)
+        last = self.out / "last.pt"
+        save_checkpoint(
+            run_checkpoint(state, model_config, self.config, epoch, best, log.history), last
+        )
+        if improved:
+            copy_checkpoint(last, self.out / "best.pt")
+        period = self.config.save_period
+        if period and epoch % period == 0:
+            copy_checkpoint(last, self.out / f"epoch{epoch}.pt")
+        self.say(epoch_line(row, self.config.epochs))
+        return best
+
+    def _out_of_patience(self, stale: int, epoch: int) -> bool:
+        """Whether AP50 has not improved for ``patience`` validations (decided by rank 0)."""
+        patience = self.config.patience
+        if not patience or epoch >= self.config.epochs:
+            return False
+        stop = bool(broadcast_value(float(stale >= patience), self.dist))
+        if stop:
+            self.say(
+                f"stopped early after epoch {epoch}: validation AP50 has not improved for "
+                f"{patience} validations; best.pt holds the best weights"
+            )
+        return stop
 
     def _replan(self, state: TrainState, batches: int, done: int, finished: int) -> TrainConfig:
         """Fit the number of epochs to the time budget from the speed so far (rank 0 decides).
@@ -366,56 +434,7 @@ class Run:
             state.schedule = build_schedule(self.config, batches)
         return self.config
 
-    def _checkpoint(self, state, model_config, epoch, best, history) -> dict[str, Any]:
-        return {
-            "model_config": model_config.to_dict(),
-            "train_config": self.config.to_dict(),
-            "model": unwrap(state.model).state_dict(),
-            "ema": state.ema.module.state_dict() if state.ema is not None else None,
-            "ema_updates": state.ema.updates if state.ema is not None else 0,
-            "optimizer": state.optimizer.state_dict(),
-            "scheduler": {**vars(state.schedule), "iteration": state.iteration},
-            "scaler": state.scaler.state_dict() if state.scaler is not None else None,
-            "epoch": epoch,
-            "iteration": state.iteration,
-            "best_fitness": best,
-            "bad_total": state.bad_total,
-            "rng": capture_rng_state(),
-            "history": history,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-
 
 def _absolute(path: str | None) -> str | None:
     """``path`` made absolute when it names an existing file or folder, else unchanged."""
     return str(Path(path).resolve()) if path and Path(path).exists() else path
-
-
-def _resumed_configs(
-    ck: dict[str, Any], path: Path, epochs: int | None
-) -> tuple[TrainConfig, ModelConfig]:
-    """The checkpoint's configs, writing to the folder it lies in, ``epochs`` extended."""
-    config = TrainConfig.from_dict(ck["train_config"])
-    config = replace(config, out=str(path.resolve().parent))
-    if epochs is not None:
-        if epochs < int(ck["epoch"]):
-            raise RunFolderError(
-                f"{path} has already trained {ck['epoch']} epochs; --epochs {epochs} is fewer"
-            )
-        config = replace(config, epochs=epochs)
-    if int(ck["epoch"]) >= config.epochs:
-        raise RunFolderError(
-            f"{path}: the run has already finished all {config.epochs} epochs; give --epochs N "
-            f"(more than {config.epochs}) to train it further"
-        )
-    return config, ModelConfig.from_dict(ck["model_config"])
-
-
-def _epoch_line(row: dict[str, Any], epochs: int) -> str:
-    val = f"  AP50 {row['val_ap50']:.3f}  AP {row['val_ap']:.3f}" if row["val_ap50"] != "" else ""
-    skipped = f"  skipped {row['skipped']}" if row["skipped"] else ""
-    return (
-        f"epoch {row['epoch']}/{epochs}  loss {row['total']:.4f} (box {row['box']:.4f} "
-        f"obj {row['obj']:.4f} cls {row['cls']:.4f})  lr {row['lr']:.2e}  "
-        f"{row['images_per_s']:.1f} img/s{val}{skipped}  {row['seconds']:.0f}s"
-    )

@@ -124,3 +124,21 @@ def plot_results(history: list[dict[str, Any]], path: str | Path, title: str = "
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def validations_since_best(history: list[dict[str, Any]]) -> int:
+    """Validations logged after the first one with the best AP50 (all of them if none)."""
+    scores = [float(r["val_ap50"]) for r in history if r.get("val_ap50", "") != ""]
+    if not scores:
+        return 0
+    return len(scores) - 1 - scores.index(max(scores))
+
+
+def epoch_line(row: dict[str, Any], epochs: int) -> str:
+    val = f"  AP50 {row['val_ap50']:.3f}  AP {row['val_ap']:.3f}" if row["val_ap50"] != "" else ""
+    skipped = f"  skipped {row['skipped']}" if row["skipped"] else ""
+    return (
+        f"epoch {row['epoch']}/{epochs}  loss {row['total']:.4f} (box {row['box']:.4f} "
+        f"obj {row['obj']:.4f} cls {row['cls']:.4f})  lr {row['lr']:.2e}  "
+        f"{row['images_per_s']:.1f} img/s{val}{skipped}  {row['seconds']:.0f}s"
+    )

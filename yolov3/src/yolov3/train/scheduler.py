@@ -53,11 +53,13 @@ class BurnInDecay:
 
 def burn_in_iters(config: TrainConfig, batches_per_epoch: int) -> int:
     """Warm-up length in batches: ``burn_in_epochs`` capped at ``burn_in_max_iters``."""
+    config = config.with_fixed_defaults()
     return min(config.burn_in_max_iters, round(config.burn_in_epochs * batches_per_epoch))
 
 
 def build_schedule(config: TrainConfig, batches_per_epoch: int) -> BurnInDecay:
     """The schedule of a run of ``config.epochs`` epochs of ``batches_per_epoch`` batches."""
+    config = config.with_fixed_defaults()
     return BurnInDecay(
         total_iters=config.epochs * batches_per_epoch,
         burn_in_iters=burn_in_iters(config, batches_per_epoch),
