@@ -15,6 +15,7 @@ from clanledger.models.accounts import (
     Role,
     User,
 )
+from clanledger.models.api import ApiToken, TokenScope
 from clanledger.models.auction import Auction, AuctionStatus, Bid
 from clanledger.models.ledger import (
     Attendance,
@@ -35,6 +36,7 @@ from clanledger.models.ledger import (
 from clanledger.models.types import FractionType, utcnow
 
 __all__ = [
+    "ApiToken",
     "Attendance",
     "Auction",
     "AuctionStatus",
@@ -60,6 +62,7 @@ __all__ = [
     "Role",
     "Sale",
     "SaleKind",
+    "TokenScope",
     "Transfer",
     "TransferStatus",
     "User",

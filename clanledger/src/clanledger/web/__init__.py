@@ -23,6 +23,7 @@ from clanledger.web import (
     onboarding,
     plan,
     statements,
+    tokens,
     transfers,
     wallets,
 )
@@ -44,6 +45,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     onboarding.bp,
     plan.bp,
     statements.bp,
+    tokens.bp,
     transfers.bp,
     wallets.bp,
 )

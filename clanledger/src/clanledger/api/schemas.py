@@ -1,0 +1,104 @@
+"""What the API reads and answers, as marshmallow schemas (they also make the OpenAPI
+document). Amounts are whole diamonds (integers); times are ISO 8601 in UTC."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+MAX_PAGE = 100
+
+
+class PageArgs(ma.Schema):
+    limit = ma.fields.Integer(
+        load_default=50,
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": f"Items per page, 1 to {MAX_PAGE}."},
+    )
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "The next_cursor of the previous page."},
+    )
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String(metadata={"description": "In the Accept-Language asked for."})
+    errors = ma.fields.Dict(metadata={"description": "Field -> messages, for 422."})
+
+
+class TokenSchema(ma.Schema):
+    name = ma.fields.String()
+    scope = ma.fields.String(metadata={"description": "read or write"})
+    expires_at = ma.fields.DateTime(allow_none=True)
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    token = ma.fields.Nested(TokenSchema)
+
+
+class ClanSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    server = ma.fields.String()
+    timezone = ma.fields.String()
+    role = ma.fields.String(metadata={"description": "Your role: leader, officer or member."})
+    member_count = ma.fields.Integer(allow_none=True)
+
+
+class CharacterRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    char_class = ma.fields.String()
+
+
+class MemberSchema(ma.Schema):
+    membership_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    role = ma.fields.String()
+    status = ma.fields.String(
+        metadata={"description": "active; officers also see pending and removed members."}
+    )
+    joined_at = ma.fields.DateTime()
+    characters = ma.fields.List(ma.fields.Nested(CharacterRefSchema))
+
+
+class CharacterSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    char_class = ma.fields.String()
+    active = ma.fields.Boolean()
+    owner_user_id = ma.fields.Integer(allow_none=True)
+    owner_display_name = ma.fields.String(allow_none=True)
+
+
+class BossSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    active = ma.fields.Boolean()
+
+
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A page schema: ``items`` of ``item`` and the ``next_cursor`` (null on the last)."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item)),
+            "next_cursor": ma.fields.String(allow_none=True),
+        },
+        name=name,
+    )
+
+
+ClanPage = page_of(ClanSchema, "ClanPage")
+MemberPage = page_of(MemberSchema, "MemberPage")
+CharacterPage = page_of(CharacterSchema, "CharacterPage")
+BossPage = page_of(BossSchema, "BossPage")
