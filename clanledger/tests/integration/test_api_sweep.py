@@ -26,6 +26,9 @@ for endpoint in (
     "api.member_list",
     "api.character_list",
     "api.boss_list",
+    "api.transfer_list",
+    "api.transfer_paid",
+    "api.transfer_confirm",
 ):
     expect(endpoint, anonymous=401, user=401)
 expect("api-docs.openapi_json", anonymous=200, user=200)

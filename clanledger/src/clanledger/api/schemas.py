@@ -6,6 +6,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from clanledger.domain.money import MAX_PRICE
+
 MAX_PAGE = 100
 
 
@@ -102,3 +104,51 @@ ClanPage = page_of(ClanSchema, "ClanPage")
 MemberPage = page_of(MemberSchema, "MemberPage")
 CharacterPage = page_of(CharacterSchema, "CharacterPage")
 BossPage = page_of(BossSchema, "BossPage")
+
+
+class TransferArgs(PageArgs):
+    status = ma.fields.String(
+        load_default="outstanding",
+        validate=validate.OneOf(["outstanding", "all"]),
+        metadata={"description": "outstanding (planned or paid) or all."},
+    )
+    mine = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Only your characters' transfers."}
+    )
+
+
+class TransferSchema(ma.Schema):
+    id = ma.fields.Integer()
+    period_id = ma.fields.Integer()
+    month = ma.fields.String(metadata={"description": "YYYY-MM of the month it settles."})
+    payer = ma.fields.String()
+    payer_character_id = ma.fields.Integer(allow_none=True)
+    receiver = ma.fields.String()
+    receiver_character_id = ma.fields.Integer(allow_none=True)
+    gross = ma.fields.Integer(metadata={"description": "Diamonds the payer pays."})
+    fee = ma.fields.Integer(metadata={"description": "Exchange fee in diamonds."})
+    net = ma.fields.Integer(metadata={"description": "Diamonds the receiver gets."})
+    paid_gross = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String(metadata={"description": "planned, paid or confirmed."})
+    paid_at = ma.fields.DateTime(allow_none=True)
+    confirmed_at = ma.fields.DateTime(allow_none=True)
+
+
+class PaidArgs(ma.Schema):
+    paid_gross = ma.fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(1, MAX_PRICE),
+        metadata={"description": "Diamonds actually paid (default: the planned gross)."},
+    )
+
+
+class ConfirmArgs(ma.Schema):
+    reason = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={"description": "Why, when an officer confirms for a player."},
+    )
+
+
+TransferPage = page_of(TransferSchema, "TransferPage")

@@ -15,7 +15,7 @@ from clanledger.models.accounts import (
     Role,
     User,
 )
-from clanledger.models.api import ApiToken, TokenScope
+from clanledger.models.api import ApiToken, IdempotentResponse, TokenScope
 from clanledger.models.auction import Auction, AuctionStatus, Bid
 from clanledger.models.ledger import (
     Attendance,
@@ -50,6 +50,7 @@ __all__ = [
     "DropStatus",
     "EntryKind",
     "FractionType",
+    "IdempotentResponse",
     "JournalEntry",
     "Kill",
     "Membership",
