@@ -18,6 +18,13 @@ from clanledger.services.api_idempotency import StoredAnswer
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
+KEY_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "A retry with the same key and body gets the first answer again.",
+}
 
 
 def _request_hash() -> str:

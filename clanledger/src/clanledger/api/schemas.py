@@ -3,6 +3,8 @@ document). Amounts are whole diamonds (integers); times are ISO 8601 in UTC."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -152,3 +154,56 @@ class ConfirmArgs(ma.Schema):
 
 
 TransferPage = page_of(TransferSchema, "TransferPage")
+
+
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
+EARLIEST_KILL = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class AttendanceSchema(ma.Schema):
+    character_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_ROW_ID)
+    )
+    weight = ma.fields.String(
+        load_default="1",
+        validate=validate.Length(1, 16),
+        metadata={"description": "A share: 1, 0.5, 1/2, 1.25, full or half."},
+    )
+
+
+class KillSchema(ma.Schema):
+    id = ma.fields.Integer()
+    boss_id = ma.fields.Integer()
+    boss = ma.fields.String()
+    killed_at = ma.fields.DateTime()
+    note = ma.fields.String()
+    caller_character_id = ma.fields.Integer(allow_none=True)
+    checkin_until = ma.fields.DateTime(allow_none=True)
+    rollcall_locked_at = ma.fields.DateTime(allow_none=True)
+    attendance = ma.fields.List(ma.fields.Nested(AttendanceSchema))
+    drop_ids = ma.fields.List(ma.fields.Integer())
+
+
+class NewKillSchema(ma.Schema):
+    boss_id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ROW_ID))
+    killed_at = ma.fields.AwareDateTime(
+        required=True,
+        validate=validate.Range(min=EARLIEST_KILL),
+        metadata={"description": "ISO 8601 with a UTC offset, e.g. 2026-12-05T21:00:00+08:00."},
+    )
+    participants = ma.fields.List(
+        ma.fields.Nested(AttendanceSchema), load_default=list, validate=validate.Length(max=300)
+    )
+    caller_character_id = ma.fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(1, MAX_ROW_ID)
+    )
+    note = ma.fields.String(load_default="", validate=validate.Length(max=200))
+
+    @ma.validates_schema
+    def _one_share_each(self, data: dict, **kwargs: object) -> None:
+        ids = [p["character_id"] for p in data.get("participants", [])]
+        if len(ids) != len(set(ids)):
+            raise ma.ValidationError("A character is listed twice.", "participants")
+
+
+KillPage = page_of(KillSchema, "KillPage")

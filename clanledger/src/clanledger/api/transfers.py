@@ -8,19 +8,11 @@ from typing import Any
 from clanledger.api import schemas
 from clanledger.api.auth import api_user_id
 from clanledger.api.blueprint import bp
-from clanledger.api.idempotency import HEADER, idempotent
+from clanledger.api.idempotency import KEY_PARAMETER, idempotent
 from clanledger.api.paging import page
 from clanledger.extensions import db
 from clanledger.models import Transfer
 from clanledger.services import transfers
-
-KEY_PARAMETER = {
-    "in": "header",
-    "name": HEADER,
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "A retry with the same key and body gets the first answer again.",
-}
 
 
 def _shown(transfer: Transfer, payer: str, receiver: str, month: str) -> dict[str, Any]:
