@@ -26,6 +26,8 @@ for endpoint in (
     "api.member_list",
     "api.character_list",
     "api.boss_list",
+    "api.drop_list",
+    "api.drop_detail",
     "api.kill_list",
     "api.kill_detail",
     "api.kill_create",

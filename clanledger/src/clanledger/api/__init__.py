@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template
 from flask_smorest import Api
 
-from clanledger.api import kills, resources, transfers  # noqa: F401 (their routes)
+from clanledger.api import drops, kills, resources, transfers  # noqa: F401 (their routes)
 from clanledger.api.schemas import ProblemSchema
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api/v1")

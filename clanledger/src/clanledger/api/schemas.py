@@ -207,3 +207,41 @@ class NewKillSchema(ma.Schema):
 
 
 KillPage = page_of(KillSchema, "KillPage")
+
+
+class DropArgs(PageArgs):
+    status = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["held", "listed", "unsold", "sold", "bought", "stored", "auction"]
+        ),
+        metadata={"description": "Only items in this state."},
+    )
+
+
+class SaleSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "exchange or internal."})
+    gross_price = ma.fields.Integer(allow_none=True)
+    received = ma.fields.Integer(metadata={"description": "Diamonds received or paid."})
+    fee_bps = ma.fields.Integer()
+    fund_cut_bps = ma.fields.Integer()
+    buyer_character_id = ma.fields.Integer(allow_none=True)
+    sold_at = ma.fields.DateTime()
+
+
+class DropSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kill_id = ma.fields.Integer()
+    boss = ma.fields.String()
+    name = ma.fields.String()
+    grade = ma.fields.String()
+    holder_character_id = ma.fields.Integer()
+    status = ma.fields.String()
+    asking_price = ma.fields.Integer(allow_none=True)
+    listed_at = ma.fields.DateTime(allow_none=True)
+    relist_count = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    sale = ma.fields.Nested(SaleSchema, allow_none=True)
+
+
+DropPage = page_of(DropSchema, "DropPage")
