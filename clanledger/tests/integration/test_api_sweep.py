@@ -28,6 +28,8 @@ for endpoint in (
     "api.boss_list",
     "api.drop_list",
     "api.drop_detail",
+    "api.statement",
+    "api.balance_list",
     "api.kill_list",
     "api.kill_detail",
     "api.kill_create",

@@ -10,7 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, render_template
 from flask_smorest import Api
 
-from clanledger.api import drops, kills, resources, transfers  # noqa: F401 (their routes)
+from clanledger.api import (  # noqa: F401 (their routes)
+    drops,
+    kills,
+    resources,
+    statements,
+    transfers,
+)
 from clanledger.api.schemas import ProblemSchema
 
 docs = Blueprint("api_docs", __name__, url_prefix="/api/v1")

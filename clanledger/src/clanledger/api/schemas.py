@@ -245,3 +245,66 @@ class DropSchema(ma.Schema):
 
 
 DropPage = page_of(DropSchema, "DropPage")
+
+
+class PeriodArgs(PageArgs):
+    period_id = ma.fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, MAX_ROW_ID),
+        metadata={"description": "The month (default: the open one)."},
+    )
+
+
+class StatementArgs(PeriodArgs):
+    character_id = ma.fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, MAX_ROW_ID),
+        metadata={"description": "One character (yours; any for officers). Default: yours."},
+    )
+
+
+class PeriodSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True, metadata={"description": "null before any entry."})
+    month = ma.fields.String(metadata={"description": "YYYY-MM"})
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+    status = ma.fields.String(metadata={"description": "open or closed."})
+
+
+class BalanceSchema(ma.Schema):
+    character_id = ma.fields.Integer()
+    name = ma.fields.String()
+    owner_display_name = ma.fields.String(allow_none=True)
+    balance = ma.fields.Integer(
+        metadata={"description": "> 0: the clan owes the character; < 0: it holds others'."}
+    )
+
+
+class StatementLineSchema(ma.Schema):
+    entry_id = ma.fields.Integer()
+    occurred_at = ma.fields.DateTime()
+    kind = ma.fields.String()
+    role = ma.fields.String()
+    character_id = ma.fields.Integer()
+    amount = ma.fields.Integer()
+    running = ma.fields.Integer()
+    memo = ma.fields.String()
+    reason = ma.fields.String()
+
+
+class StatementSchema(ma.Schema):
+    period = ma.fields.Nested(PeriodSchema)
+    balance = ma.fields.Integer()
+    opening = ma.fields.Integer()
+    credits = ma.fields.Integer()
+    debits = ma.fields.Integer()
+    characters = ma.fields.List(ma.fields.Nested(BalanceSchema))
+    items = ma.fields.List(ma.fields.Nested(StatementLineSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class BalancesSchema(ma.Schema):
+    period = ma.fields.Nested(PeriodSchema)
+    fund = ma.fields.Integer(metadata={"description": "The clan fund's balance."})
+    items = ma.fields.List(ma.fields.Nested(BalanceSchema))
+    next_cursor = ma.fields.String(allow_none=True)
