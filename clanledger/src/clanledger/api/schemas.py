@@ -241,6 +241,7 @@ class DropSchema(ma.Schema):
     listed_at = ma.fields.DateTime(allow_none=True)
     relist_count = ma.fields.Integer()
     created_at = ma.fields.DateTime()
+    version = ma.fields.Integer(metadata={"description": "Send it back with an action."})
     sale = ma.fields.Nested(SaleSchema, allow_none=True)
 
 
@@ -308,3 +309,43 @@ class BalancesSchema(ma.Schema):
     fund = ma.fields.Integer(metadata={"description": "The clan fund's balance."})
     items = ma.fields.List(ma.fields.Nested(BalanceSchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class DropActionArgs(ma.Schema):
+    version = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=validate.Range(1, MAX_ROW_ID),
+        metadata={"description": "The item's version you read; a changed item is 409."},
+    )
+
+
+def _price(required: bool, description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        required=required,
+        load_default=ma.missing if required else None,
+        strict=True,
+        validate=validate.Range(0, MAX_PRICE),
+        metadata={"description": description},
+    )
+
+
+class ListArgs(DropActionArgs):
+    asking_price = _price(True, "The price it is listed at on the exchange, in diamonds.")
+
+
+class SellArgs(DropActionArgs):
+    received = _price(True, "Diamonds actually received, as the game shows.")
+    gross_price = _price(False, "The price it sold at (default: the asking price).")
+    sold_at = ma.fields.AwareDateTime(
+        load_default=None,
+        validate=validate.Range(min=EARLIEST_KILL),
+        metadata={"description": "When it sold (default: now), with its UTC offset."},
+    )
+
+
+class PurchaseArgs(DropActionArgs):
+    buyer_character_id = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_ROW_ID)
+    )
+    price = _price(True, "The agreed price in diamonds (no exchange fee).")
