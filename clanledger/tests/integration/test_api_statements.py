@@ -117,3 +117,30 @@ def test_bad_statement_queries_are_problems(client, world, target):
     response = _get(client, world, "leader", target)
     assert 400 <= response.status_code < 500, response.status_code
     assert response.content_type == PROBLEM
+
+
+@pytest.mark.parametrize(("role", "status"), [("member", 403), ("officer", 200), ("leader", 200)])
+def test_officers_read_the_months_and_the_close_preview(client, world, role, status):
+    listed = _get(client, world, role, "/periods")
+    assert listed.status_code == status
+    preview = _get(client, world, role, f"/periods/{world['period']}/preview")
+    assert preview.status_code == status
+    if status != 200:
+        assert preview.content_type == PROBLEM
+        return
+    months = listed.get_json()["items"]
+    assert [(m["id"], m["entries"], m["status"]) for m in months] == [(world["period"], 1, "open")]
+    body = preview.get_json()
+    assert body["closed"] is False
+    settle = {b["name"]: b["to_settle"] for b in body["balances"] if b["kind"] == "member"}
+    assert settle == {"星辰": -1200, "月影": 1200}
+    [transfer] = body["transfers"]
+    assert (transfer["payer"], transfer["receiver"], transfer["net"]) == ("星辰", "月影", 1200)
+    assert transfer["gross"] - transfer["fee"] == transfer["net"]  # the payer bears the fee
+    assert body["lower_bound"] == 1
+
+
+def test_another_clans_month_has_no_preview(client, world):
+    response = _get(client, world, "leader", f"/periods/{world['away_period']}/preview")
+    assert response.status_code == 404 and response.content_type == PROBLEM
+    assert _get(client, world, "outsider", f"/periods/{world['period']}/preview").status_code == 404

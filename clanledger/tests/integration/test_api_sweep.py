@@ -33,6 +33,8 @@ for endpoint in (
     "api.drop_storage",
     "api.drop_sale",
     "api.drop_purchase",
+    "api.period_list",
+    "api.period_preview",
     "api.statement",
     "api.balance_list",
     "api.kill_list",

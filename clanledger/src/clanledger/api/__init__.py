@@ -13,6 +13,7 @@ from flask_smorest import Api
 from clanledger.api import (  # noqa: F401 (their routes)
     drops,
     kills,
+    periods,
     resources,
     statements,
     transfers,

@@ -349,3 +349,51 @@ class PurchaseArgs(DropActionArgs):
         required=True, strict=True, validate=validate.Range(1, MAX_ROW_ID)
     )
     price = _price(True, "The agreed price in diamonds (no exchange fee).")
+
+
+class PeriodRowSchema(PeriodSchema):
+    entries = ma.fields.Integer()
+    outstanding_transfers = ma.fields.Integer()
+
+
+class PreviewBalanceSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "member, fund or fees."})
+    character_id = ma.fields.Integer(allow_none=True)
+    name = ma.fields.String()
+    balance = ma.fields.Integer()
+    committed = ma.fields.Integer()
+    carried = ma.fields.Integer()
+    netting = ma.fields.Integer()
+    to_settle = ma.fields.Integer()
+
+
+class PlanLineSchema(ma.Schema):
+    seq = ma.fields.Integer()
+    payer_character_id = ma.fields.Integer()
+    payer = ma.fields.String()
+    receiver_character_id = ma.fields.Integer()
+    receiver = ma.fields.String()
+    gross = ma.fields.Integer()
+    fee = ma.fields.Integer()
+    net = ma.fields.Integer()
+    status = ma.fields.String()
+    transfer_id = ma.fields.Integer(allow_none=True)
+
+
+class PreviewSchema(ma.Schema):
+    period = ma.fields.Nested(PeriodSchema)
+    closed = ma.fields.Boolean(metadata={"description": "true: the plan that was confirmed."})
+    fee_bps = ma.fields.Integer()
+    fee_policy = ma.fields.String()
+    carry_threshold = ma.fields.Integer()
+    fund_balance = ma.fields.Integer()
+    sales = ma.fields.Integer()
+    lower_bound = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The fewest transfers possible (proven)."}
+    )
+    problems = ma.fields.List(ma.fields.String())
+    balances = ma.fields.List(ma.fields.Nested(PreviewBalanceSchema))
+    transfers = ma.fields.List(ma.fields.Nested(PlanLineSchema))
+
+
+PeriodPage = page_of(PeriodRowSchema, "PeriodPage")

@@ -14,7 +14,7 @@ from clanledger.models import Period
 from clanledger.services import balances, statements
 
 
-def _period(period: Period) -> dict[str, Any]:
+def period_summary(period: Period) -> dict[str, Any]:
     return {
         "id": period.id,
         "month": f"{period.starts_on:%Y-%m}",
@@ -52,7 +52,7 @@ def statement(args: dict[str, Any], clan_id: int) -> dict[str, Any]:
         for c in found.characters
     ]
     summary = {
-        "period": _period(found.period),
+        "period": period_summary(found.period),
         "balance": found.balance,
         "opening": found.opening,
         "credits": found.credits,
@@ -78,4 +78,4 @@ def balance_list(args: dict[str, Any], clan_id: int) -> dict[str, Any]:
         for row in overview.rows
     ]
     listed = page("balances", rows, args["cursor"], args["limit"])
-    return {"period": _period(overview.period), "fund": overview.fund, **listed}
+    return {"period": period_summary(overview.period), "fund": overview.fund, **listed}
