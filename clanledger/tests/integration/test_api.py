@@ -218,3 +218,17 @@ def test_each_token_has_its_rate_limit(tmp_path, server_database_url, make_user)
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_wrong_method_and_a_form_body_are_problems(client, world):
+    headers = {"Authorization": f"Bearer {world['secrets']['leader']}", "Accept-Language": "en"}
+    wrong = client.delete("/api/v1/clans", headers=headers)
+    assert wrong.status_code == 405 and wrong.content_type == PROBLEM
+    assert "GET" in wrong.headers["Allow"]
+    write = api_tokens.create_token(db.session, world["users"]["leader"].id, "w", "write", None)
+    headers["Authorization"] = f"Bearer {write[1]}"
+    form = client.post(
+        f"/api/v1/clans/{world['clan'].id}/kills", headers=headers, data={"boss_id": "1"}
+    )
+    assert form.status_code == 422 and form.content_type == PROBLEM
+    assert "boss_id" in form.get_json()["errors"]
