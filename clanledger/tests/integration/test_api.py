@@ -77,6 +77,8 @@ def test_clans_me_and_bosses(client, world):
     assert [(c["name"], c["role"], c["member_count"]) for c in clans["items"]] == [
         ("夜風血盟", "officer", 3)
     ]
+    one = _get(client, f"/api/v1/clans/{world['clan'].id}", secret).get_json()
+    assert (one["name"], one["role"], one["member_count"]) == ("夜風血盟", "officer", 3)
     me = _get(client, "/api/v1/me", secret).get_json()
     assert me["id"] == world["users"]["officer"].id
     assert me["token"] == {"name": "bot", "scope": "read", "expires_at": None}

@@ -58,13 +58,14 @@ def clan_detail(clan_id: int) -> dict[str, Any]:
     """One clan of the user (404 for any other)."""
     membership = authz.active_membership(db.session, api_user_id(), clan_id)
     clan = membership.clan
+    counts = {row.clan.id: row.member_count for row in clans.my_clans(db.session, api_user_id())}
     return {
         "id": clan.id,
         "name": clan.name,
         "server": clan.server,
         "timezone": clan.timezone,
         "role": membership.role.value,
-        "member_count": None,
+        "member_count": counts.get(clan.id),
     }
 
 
