@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from clanledger import i18n, security
+from clanledger import api, i18n, security
 from clanledger.cli import register_commands
 from clanledger.config import load_config
 from clanledger.extensions import init_extensions
@@ -32,5 +32,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_audit_listeners()
     install_closed_period_guard()
     register_blueprints(app)
+    api.init_app(app)  # /api/v1: tokens, problem details, OpenAPI
     register_commands(app)
     return app

@@ -43,6 +43,7 @@ from clanledger.models.types import utcnow
 # Code -> name of the language in that language (for the switcher).
 LANGUAGES: dict[str, str] = {"zh_Hant": "繁體中文", "en": "English"}
 DEFAULT_LOCALE = "zh_Hant"
+API_LANGUAGES = {"zh-Hant": "zh_Hant", "zh-TW": "zh_Hant", "zh": "zh_Hant", "en": "en"}
 DEFAULT_TIMEZONE = "Asia/Taipei"
 SESSION_KEY = "locale"
 
@@ -51,6 +52,8 @@ def select_locale() -> str:
     """The signed-in user's choice, else the session's, else Traditional Chinese."""
     if not has_request_context():
         return DEFAULT_LOCALE
+    if request.path.startswith("/api/"):  # the API speaks the client's Accept-Language
+        return API_LANGUAGES.get(request.accept_languages.best_match(API_LANGUAGES), DEFAULT_LOCALE)
     user_locale = getattr(current_user, "locale", None) if current_user else None
     for choice in (user_locale, session.get(SESSION_KEY)):
         if choice in LANGUAGES:

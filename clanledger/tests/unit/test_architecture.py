@@ -141,7 +141,11 @@ def _queries(tree: ast.AST) -> list[str]:
 
 @pytest.mark.parametrize(
     "name",
-    [n for n in SOURCES if n.startswith("clanledger.web") or n == "clanledger.close_cli"],
+    [
+        n
+        for n in SOURCES
+        if n.startswith(("clanledger.web", "clanledger.api")) or n == "clanledger.close_cli"
+    ],
 )
 def test_views_and_commands_do_not_query(name):
     """Views (and the close command) pass ``db.session`` to services; they never query."""

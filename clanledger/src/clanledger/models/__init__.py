@@ -15,6 +15,7 @@ from clanledger.models.accounts import (
     Role,
     User,
 )
+from clanledger.models.api import ApiToken, IdempotentResponse, TokenScope
 from clanledger.models.auction import Auction, AuctionStatus, Bid
 from clanledger.models.ledger import (
     Attendance,
@@ -36,6 +37,7 @@ from clanledger.models.notify import OutboxMessage, OutboxStatus, Webhook
 from clanledger.models.types import FractionType, utcnow
 
 __all__ = [
+    "ApiToken",
     "Attendance",
     "Auction",
     "AuctionStatus",
@@ -49,6 +51,7 @@ __all__ = [
     "DropStatus",
     "EntryKind",
     "FractionType",
+    "IdempotentResponse",
     "JournalEntry",
     "Kill",
     "Membership",
@@ -63,6 +66,7 @@ __all__ = [
     "Role",
     "Sale",
     "SaleKind",
+    "TokenScope",
     "Transfer",
     "TransferStatus",
     "User",

@@ -211,15 +211,17 @@ def list_drops(
     statuses: tuple[DropStatus, ...] | None = None,
     holder_character_id: int | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[Drop]:
-    """Every item of the clan (up to ``limit`` when given), oldest first, filtered by status
-    and holder (constant queries). Pages show :func:`drop_page`."""
+    """Every item of the clan (up to ``limit`` from ``offset`` when given), oldest first,
+    filtered by status and holder (constant queries). Pages show :func:`drop_page`."""
     authz.active_membership(session, actor_id, clan_id)
     query = (
         select(Drop)
         .where(Drop.clan_id == clan_id)
         .order_by(Drop.created_at, Drop.id)
         .limit(limit)
+        .offset(offset)
         .options(selectinload(Drop.kill).selectinload(Kill.boss), selectinload(Drop.sale))
     )
     if statuses:

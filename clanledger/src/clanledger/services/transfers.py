@@ -373,6 +373,15 @@ def list_transfers(
     return [_row(actor_id, *found) for found in session.execute(query)]
 
 
+def transfer_row(session: Session, actor_id: int, clan_id: int, transfer_id: int) -> TransferRow:
+    """One transfer as in the list: only one the actor may see there (else :class:`NotFound`)."""
+    query, _payer, _receiver = _transfer_query(session, actor_id, clan_id)
+    found = session.execute(query.where(Transfer.id == transfer_id)).one_or_none()
+    if found is None:
+        raise NotFound()
+    return _row(actor_id, *found)
+
+
 TRANSFERS_PER_PAGE = 50
 OUTSTANDING = (TransferStatus.PLANNED, TransferStatus.PAID)
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from clanledger.api.problems import http_problem, is_api_request
 from clanledger.extensions import db
 from clanledger.i18n import LANGUAGES, remember_locale
 from clanledger.security import safe_next_url
@@ -64,4 +65,6 @@ def _csrf_error(error: CSRFError) -> Any:
 def _http_error(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
+    if is_api_request():  # an address under /api/ that no API route matched
+        return http_problem(error)
     return render_template("errors/error.html", status=error.code), error.code
