@@ -41,8 +41,14 @@ def _take_seat() -> tuple[dict, dict]:
     return seat
 
 
+def _think_time() -> tuple[float, float]:
+    """Seconds a member waits between two actions: ``CLANLEDGER_LOAD_WAIT`` ("min,max")."""
+    low, high = os.environ.get("CLANLEDGER_LOAD_WAIT", "10,30").split(",")
+    return float(low), float(high)
+
+
 class ClanMember(FastHttpUser):
-    wait_time = between(1, 4)
+    wait_time = between(*_think_time())
 
     def on_start(self) -> None:
         self.clan, self.seat = _take_seat()
@@ -60,7 +66,10 @@ class ClanMember(FastHttpUser):
         lost session redirects to the sign-in page)."""
         if response.status_code >= 500:
             COUNTS["5xx"] += 1
-        location = response.headers.get("Location") or ""
+        if not response.status_code:  # no answer (timeout): the server may have stored it
+            COUNTS[f"{self.clan['id']}:{kind}:unknown"] += 1
+            return False
+        location = (response.headers or {}).get("Location") or ""
         ok = response.status_code == 302 and lands_on.search(location) is not None
         COUNTS[f"{self.clan['id']}:{kind}:{'ok' if ok else 'failed'}"] += 1
         return ok
@@ -85,7 +94,8 @@ class ClanMember(FastHttpUser):
         response = self.client.get(path, name=name)
         if response.status_code >= 500:
             COUNTS["5xx"] += 1
-        self._read_token(response.text)
+        if response.status_code == 200:
+            self._read_token(response.text)
 
     def sign_in(self) -> None:
         self._get("/auth/login", "sign-in form")

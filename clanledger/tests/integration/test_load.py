@@ -32,7 +32,13 @@ def test_clans_under_load_keep_balanced_ledgers(app, bench_load, tmp_path) -> No
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     workers = 2 if url.startswith("postgresql") else 1
     result = bench_load.run_load(
-        db.session, url, (3, 4, 25), workers, tmp_path, hash_method="pbkdf2:sha256:1"
+        db.session,
+        url,
+        (3, 4, 25),
+        workers,
+        tmp_path,
+        hash_method="pbkdf2:sha256:1",
+        think=(0.5, 2),  # busy members, so that 25 s hold many sales
     )
     assert result.problems == []
     assert result.counts.get("5xx", 0) == 0
