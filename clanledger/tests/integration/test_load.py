@@ -14,7 +14,7 @@ from clanledger.extensions import db
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
-pytestmark = pytest.mark.skipif(
+needs_locust = pytest.mark.skipif(
     importlib.util.find_spec("locust") is None, reason="needs locust (the dev extra)"
 )
 
@@ -28,6 +28,7 @@ def bench_load(monkeypatch):
     sys.modules.pop("bench_load", None)
 
 
+@needs_locust
 def test_clans_under_load_keep_balanced_ledgers(app, bench_load, tmp_path) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     workers = 2 if url.startswith("postgresql") else 1
@@ -48,3 +49,23 @@ def test_clans_under_load_keep_balanced_ledgers(app, bench_load, tmp_path) -> No
     sold = sum(n for key, n in result.counts.items() if key.endswith(":sell item:ok"))
     assert sold >= 3
     assert pages["dashboard"].requests > 12 and pages["Aggregated"].p95_ms > 0
+
+
+def test_the_check_catches_rows_that_differ_from_the_successful_posts(app, bench_load) -> None:
+    plan = bench_load.seed_clans(db.session, 2, 3, "pbkdf2:sha256:1")
+    first, second = (clan["id"] for clan in plan["clans"])
+    assert bench_load.check_ledger(db.session, plan, {}) == []
+    # One sale reported as successful in the first clan, none stored.
+    problems = bench_load.check_ledger(db.session, plan, {f"{first}:sell item:ok": 1})
+    assert problems == [f"clan {first}: 0 rows for 1 successful 'sell item' POSTs"]
+    # An unanswered POST may have been stored, or not: both are consistent.
+    assert bench_load.check_ledger(db.session, plan, {f"{second}:record kill:unknown": 1}) == []
+    assert bench_load.check_ledger(db.session, plan, {"5xx": 2}) == ["2 responses were 5xx"]
+
+
+def test_seeded_clans_have_a_leader_first_and_everyone_seated(app, bench_load) -> None:
+    plan = bench_load.seating_order(bench_load.seed_clans(db.session, 3, 4, "pbkdf2:sha256:1"))
+    seats = [seat for clan in plan["clans"] for seat in clan["seats"]]
+    assert [seat["leader"] for seat in seats[:3]] == [True, True, True]
+    assert not any(seat["leader"] for seat in seats[3:])
+    assert len({seat["username"] for seat in seats}) == 12
