@@ -54,6 +54,7 @@ class ClanMember(FastHttpUser):
         self.clan, self.seat = _take_seat()
         self.base = f"/clans/{self.clan['id']}"
         self.token = ""
+        self.signed_in = False
         self.sign_in()
 
     def _read_token(self, text: str) -> None:
@@ -90,36 +91,49 @@ class ClanMember(FastHttpUser):
             response.failure(f"{name}: HTTP {response.status_code}")
             return None
 
-    def _get(self, path: str, name: str) -> None:
-        response = self.client.get(path, name=name)
-        if response.status_code >= 500:
-            COUNTS["5xx"] += 1
-        if response.status_code == 200:
+    def _get(self, path: str, name: str) -> bool:
+        """GET a page; only a 200 is a success (a redirect to the sign-in page is not)."""
+        with self.client.get(
+            path, name=name, allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code >= 500:
+                COUNTS["5xx"] += 1
+            if response.status_code != 200:
+                response.failure(f"{name}: HTTP {response.status_code}")
+                return False
             self._read_token(response.text)
+            return True
 
     def sign_in(self) -> None:
-        self._get("/auth/login", "sign-in form")
-        self._post(
-            "/auth/login",
-            "sign in",
-            {"username": self.seat["username"], "password": PLAN["password"]},
-            SIGNED_IN,
+        self.signed_in = self._get("/auth/login", "sign-in form") and bool(
+            self._post(
+                "/auth/login",
+                "sign in",
+                {"username": self.seat["username"], "password": PLAN["password"]},
+                SIGNED_IN,
+            )
         )
-        self._get(f"{self.base}/", "dashboard")
+
+    def on_page(self, path: str, name: str) -> bool:
+        """Sign in first if the last attempt failed (a timeout); then GET the page."""
+        if not self.signed_in:
+            self.sign_in()
+        return self.signed_in and self._get(path, name)
 
     @task(3)
     def dashboard(self) -> None:
-        self._get(f"{self.base}/", "dashboard")
+        self.on_page(f"{self.base}/", "dashboard")
 
     @task(2)
     def statement(self) -> None:
-        self._get(f"{self.base}/statement", "statement")
+        self.on_page(f"{self.base}/statement", "statement")
 
     @task(2)
     def record_loot(self) -> None:
         if not self.seat["leader"]:
             return
-        self._get(f"{self.base}/kills/new", "kill form")
+        if not self.on_page(f"{self.base}/kills/new", "kill form"):
+            return
         kill = self._new_kill()
         drop = kill and self._new_drop(kill)
         if drop and self._post(
