@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: help setup serve demo test lint test-slow bench bench-train gpu-check clean
+.PHONY: help setup serve serve-prod demo test lint test-slow bench bench-train gpu-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ serve: setup  ## run clanledger at http://127.0.0.1:5000 and its clan-chat worke
 	cd clanledger && { ../$(VENV)/bin/flask --app clanledger deliver & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port 5000; }
+
+serve-prod: setup  ## run clanledger with gunicorn on PostgreSQL ($$DATABASE_URL; $$REDIS_URL, $$SECRET_KEY), migrations first
+	@$(PY) -c 'import os; from clanledger.config import ensure_instance_secret as e; os.environ.get("SECRET_KEY") or e()'
+	cd clanledger && ../$(PY) -m clanledger.production
 
 demo: setup  ## the detector's main job: train and evaluate YOLOv3-tiny on a generated dataset
 	$(PY) -m yolov3 demo --out runs/demo --exist-ok
