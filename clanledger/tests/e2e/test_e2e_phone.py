@@ -7,6 +7,7 @@ import json
 
 import pytest
 import test_e2e_loot
+from playwright.sync_api import expect
 from test_e2e_loot import sign_in, switch_language
 
 pytestmark = pytest.mark.browser
@@ -89,8 +90,8 @@ def test_long_lists_can_be_searched_in_place(raid_clan, new_page):
     total = rows.count()
     assert total >= 7 and page.locator("#roster-count").inner_text() == str(total)
     page.fill("input[data-filter='#roster tbody tr']", "法師")
+    expect(page.locator("#roster-count")).to_have_text("1")  # the count follows the search
     visible = [r for r in rows.all() if r.is_visible()]
     assert len(visible) == 1 and "法師阿強" in visible[0].inner_text()
-    assert page.locator("#roster-count").inner_text() == "1"  # the count follows the search
     page.fill("input[data-filter='#roster tbody tr']", "")
-    assert page.locator("#roster-count").inner_text() == str(total)
+    expect(page.locator("#roster-count")).to_have_text(str(total))
