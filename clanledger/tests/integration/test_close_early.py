@@ -105,6 +105,8 @@ def test_the_close_page_asks_for_the_reason_and_the_tick(client, login, month, o
     assert db.session.get(Period, period.id).status == PeriodStatus.CLOSED
     audit = client.get(f"/clans/{clan.id}/audit").get_data(as_text=True)
     assert "停機維護" in audit
+    assert '<td class="diff-after break-all">已月結</td>' in audit  # the month's state in words
+    assert ">closed<" not in audit and ">open<" not in audit
 
 
 def test_after_an_early_close_pages_open_on_the_open_month(client, login, month, on_march_4):

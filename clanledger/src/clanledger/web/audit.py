@@ -166,6 +166,7 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {
         "removed": _l("removed"),
     },
     ("Membership", "role"): ROLE_LABELS,
+    ("Period", "status"): {"open": _l("Open"), "closed": _l("Closed")},
     ("Auction", "status"): {
         "open": _l("bidding"),
         "won": _l("won"),
