@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH := torch==2.14.1 torchvision==0.29.1
+SERVE_PORT ?= 5000
 
 .PHONY: help setup serve serve-prod demo test lint test-slow bench bench-train gpu-check clean
 
@@ -26,14 +27,14 @@ $(STAMP): $(PY) clanledger/pyproject.toml yolov3/pyproject.toml
 setup: $(STAMP)  ## create .venv and install both systems with their dev tools
 	@$(MAKE) --no-print-directory -C clanledger -f ../mk/clanledger.mk translations PY=../$(PY)
 
-serve: setup  ## run clanledger at http://127.0.0.1:5000 and its clan-chat worker (SQLite in the instance folder, demo clan on first run)
+serve: setup  ## run clanledger at http://127.0.0.1:5000 (SERVE_PORT=…) and its clan-chat worker (SQLite in the instance folder, demo clan on first run)
 	@$(PY) -c 'from clanledger.config import ensure_instance_secret as e; e()'
 	cd clanledger && ../$(VENV)/bin/flask --app clanledger db upgrade
 	cd clanledger && ../$(VENV)/bin/flask --app clanledger seed-demo --if-empty
 	@# The clan-chat worker runs beside the server and stops with it.
 	cd clanledger && { ../$(VENV)/bin/flask --app clanledger deliver & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port 5000; }
+	  ../$(VENV)/bin/flask --app clanledger run --host 127.0.0.1 --port $(SERVE_PORT); }
 
 serve-prod: setup  ## run clanledger with gunicorn on PostgreSQL ($$DATABASE_URL; $$REDIS_URL, $$SECRET_KEY), migrations first
 	@$(PY) -c 'import os; from clanledger.config import ensure_instance_secret as e; os.environ.get("SECRET_KEY") or e()'
