@@ -148,7 +148,7 @@ def _check_clan(session: Session, clan_id: int, month: dict, counts: dict[str, i
     elif not count(CLOSE, "ok") and closes not in ((0, 1) if count(CLOSE, "unknown") else (0,)):
         problems.append(f"{label} is closed {closes} times, but no close POST succeeded")
     if count(CLOSE, "failed"):
-        problems.append(f"{label}: {count(CLOSE, 'failed')} close POSTs were refused")
+        problems.append(f"{label}: its close was refused {count(CLOSE, 'failed')} times")
     if count(CLOSE_AGAIN, "failed"):
         problems.append(f"{label}: a second close was not refused as already closed")
     stored = _stored_transfers(session, period)

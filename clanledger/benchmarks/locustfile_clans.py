@@ -4,9 +4,9 @@ Each Locust user is one member of one clan from the plan file (``CLANLEDGER_LOAD
 it signs in through the web form, then reads its dashboard and statement; a clan's leader
 also records loot the way an officer does on a phone: a kill with the whole roster, an item
 dropped at it, the item listed, then sold. Once, at a random moment of the window
-``CLANLEDGER_LOAD_CLOSE`` ("min,max" seconds after it signed in), the leader's next action
-is the month-end close of the clan's previous month: it opens the close page, submits its
-form as a browser does (the hidden plan fields and CSRF token, the tick box ticked), and at
+``CLANLEDGER_LOAD_CLOSE`` ("min,max" seconds after it started), the leader's next action is
+the month-end close of the clan's previous month: it opens the close page, submits its form
+as a browser does (the hidden plan fields and CSRF token, the tick box ticked), and at
 its next action submits that form again, as from a stale tab, which must be refused as
 already closed. Every POST answered with the expected redirect (or, for the second close,
 the expected refusal) is counted per clan and written, with every 5xx, to
