@@ -1,20 +1,26 @@
 """Load test: many clans on one production server at once.
 
 N clans x M members (default 50 x 30) are created through the models in one transaction,
-then gunicorn (the production settings, several workers) serves them on PostgreSQL while
-Locust plays every member for a duration (default 5 minutes): each signs in through the web
-form and reads its dashboard and statement; each clan's leader records kills with the whole
-roster, items dropped, listed and sold. A member waits 10-30 s between two actions
-(``--think``), so 1,500 members make about 75 actions a second. Prints requests/s, median
-and p95 per page and the error count, then checks the ledger: every clan's journal sums to
-0 (and every entry), and the kills, drops and sales stored per clan equal the POSTs Locust
-saw succeed (plus at most those left unanswered). Exits 1 on any 5xx or inconsistency.
+each clan with a previous month that has ended (a few kills, their items sold, recorded
+through the services and dated in that month; see ``load_close.py``). Then gunicorn (the
+production settings, several workers) serves them on PostgreSQL while Locust plays every
+member for a duration (default 5 minutes): each signs in through the web form and reads its
+dashboard and statement; each clan's leader records kills with the whole roster, items
+dropped, listed and sold in the current month, and once, a fifth to two fifths into the
+run, closes the previous month through the close page (its hidden plan fields, CSRF token
+and tick box), then submits that form again, which must be refused as already closed. A
+member waits 10-30 s between two actions (``--think``), so 1,500 members make about 75
+actions a second. Prints requests/s, median and p95 per page and the error count, then
+checks the ledger: every clan's journal sums to 0 (and every entry); the kills, drops and
+sales stored per clan equal the POSTs Locust saw succeed (plus at most those left
+unanswered); every previous month is closed once if its close succeeded (once or not at
+all if unanswered), with the transfers planned at set-up and one opening entry in the next
+month. Exits 1 on any 5xx or inconsistency.
 
 Run: ``.venv/bin/python clanledger/benchmarks/bench_load.py`` (``--help`` for the options;
 ``--clans 3 --members 5 --duration 30`` for a quick run). PostgreSQL comes from
 ``--database-url`` or ``BENCH_DATABASE_URL`` (default: the local server, database
-``clanledger_load``, created if missing and wiped). Closing months under load is not part
-of the run.
+``clanledger_load``, created if missing and wiped).
 """
 
 from __future__ import annotations
@@ -35,6 +41,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
+from load_close import (
+    Seat,
+    check_closes,
+    close_summary,
+    previous_month,
+    seed_previous_month,
+)
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -81,16 +95,20 @@ class LoadResult:
     pages: list[PageStat]
     counts: dict[str, int]
     problems: list[str]
+    closes: str  # the month-end closes in one line
+    plan: dict  # the clans played
     seconds: float
     load_average: float
 
 
 def seed_clans(session: Session, clans: int, members: int, hash_method: str) -> dict:
     """Create ``clans`` clans of ``members`` members each (member 0 leads), one character
-    each, a 5 % fee and 10 % fund cut from last month and one boss; the Locust plan."""
+    each, a 5 % fee and 10 % fund cut from the previous month and one boss, then the
+    previous month's loot of each (:mod:`load_close`); the Locust plan."""
     password_hash = generate_password_hash(PASSWORD, method=hash_method)
-    start = date(date.today().year, 1, 1)
+    start = previous_month("Asia/Taipei") - relativedelta(months=1)
     plan = {"password": PASSWORD, "clans": []}
+    seats = []
     for c in range(clans):
         clan = Clan(name=f"壓測血盟{c:03d}", server="肯特01", invite_code=f"LOAD{c:05d}")
         users = [
@@ -104,31 +122,34 @@ def seed_clans(session: Session, clans: int, members: int, hash_method: str) -> 
             for m, u in enumerate(users)
         ]
         boss = Boss(clan_id=clan.id, name="巴風特")
-        session.add_all([*characters, boss])
-        session.add_all(
-            [
-                Membership(
-                    clan_id=clan.id,
-                    user_id=u.id,
-                    role=Role.LEADER if m == 0 else Role.MEMBER,
-                    status="active",
-                )
-                for m, u in enumerate(users)
-            ]
-        )
-        session.add_all(
-            [
-                ClanRate(
-                    clan_id=clan.id, kind=RateKind.EXCHANGE_FEE, bps=500, effective_from=start
-                ),
-                ClanRate(clan_id=clan.id, kind=RateKind.FUND_CUT, bps=1000, effective_from=start),
-            ]
-        )
+        session.add_all([*characters, boss, *_memberships(clan, users), *_rates(clan, start)])
         session.flush()
         plan["clans"].append(_clan_plan(clan, boss, users, characters))
+        seats.append((clan, Seat(users[0].id, boss.id, characters)))
     session.commit()
-    # Leaders first: every clan records loot however few users have started.
+    for c, (clan, seat) in enumerate(tqdm(seats, desc="previous months", disable=None)):
+        plan["clans"][c]["previous_month"] = seed_previous_month(session, c, clan, seat)
+    session.rollback()  # end the last read: on SQLite the server's writes would wait for it
     return plan
+
+
+def _memberships(clan: Clan, users: list[User]) -> list[Membership]:
+    return [
+        Membership(
+            clan_id=clan.id,
+            user_id=u.id,
+            role=Role.LEADER if m == 0 else Role.MEMBER,
+            status="active",
+        )
+        for m, u in enumerate(users)
+    ]
+
+
+def _rates(clan: Clan, start: date) -> list[ClanRate]:
+    return [
+        ClanRate(clan_id=clan.id, kind=RateKind.EXCHANGE_FEE, bps=500, effective_from=start),
+        ClanRate(clan_id=clan.id, kind=RateKind.FUND_CUT, bps=1000, effective_from=start),
+    ]
 
 
 def _clan_plan(clan: Clan, boss: Boss, users: list[User], characters: list[Character]) -> dict:
@@ -207,6 +228,8 @@ def run_locust(
         "CLANLEDGER_LOAD_PLAN": str(plan_path),
         "CLANLEDGER_LOAD_COUNTS": str(counts_path),
         "CLANLEDGER_LOAD_WAIT": f"{think[0]},{think[1]}",
+        # Each leader closes the previous month a fifth to two fifths into the run.
+        "CLANLEDGER_LOAD_CLOSE": f"{seconds * 0.2:g},{seconds * 0.4:g}",
     }
     # Sign-ins hash passwords (scrypt): start at most 10 members a second.
     spawn_rate = max(1, min(10, users // 10))
@@ -253,8 +276,9 @@ def read_stats(out: Path) -> list[PageStat]:
 
 
 def check_ledger(session: Session, plan: dict, counts: dict[str, int]) -> list[str]:
-    """What does not add up: a clan whose journal (or one entry) does not sum to 0, stored
-    rows that differ from the POSTs that succeeded, or any 5xx."""
+    """What does not add up: a clan whose journal (or one entry) does not sum to 0, rows
+    stored during the run that differ from the POSTs that succeeded, a previous month whose
+    close does not match its POSTs and plan (:func:`load_close.check_closes`), or any 5xx."""
     problems = [f"{counts['5xx']} responses were 5xx"] if counts.get("5xx") else []
     clan_ids = [clan["id"] for clan in plan["clans"]]
     totals = dict(
@@ -266,24 +290,34 @@ def check_ledger(session: Session, plan: dict, counts: dict[str, int]) -> list[s
         select(Posting.entry_id).group_by(Posting.entry_id).having(func.sum(Posting.amount) != 0)
     ).all()
     problems += [f"{len(unbalanced)} journal entries do not sum to 0"] if unbalanced else []
-    for name, model in COUNTED.items():
-        stored = dict(
-            session.execute(select(model.clan_id, func.count()).group_by(model.clan_id)).all()
-        )
-        for clan_id in clan_ids:
-            # A POST that timed out may or may not have been stored; nothing else may differ.
-            posted = counts.get(f"{clan_id}:{name}:ok", 0)
-            unknown = counts.get(f"{clan_id}:{name}:unknown", 0)
-            if not posted <= stored.get(clan_id, 0) <= posted + unknown:
-                problems.append(
-                    f"clan {clan_id}: {stored.get(clan_id, 0)} rows for {posted} successful "
-                    f"'{name}' POSTs" + (f" and {unknown} unanswered" if unknown else "")
-                )
+    problems += _check_loot(session, plan, counts)
+    problems += check_closes(session, plan, counts)
     problems += [
         f"clan {clan_id}: journal sums to {totals[clan_id]}, not 0"
         for clan_id in clan_ids
         if totals.get(clan_id, 0) != 0
     ]
+    return problems
+
+
+def _check_loot(session: Session, plan: dict, counts: dict[str, int]) -> list[str]:
+    """Kills, drops and sales stored beyond the previous month's, against the POSTs."""
+    problems = []
+    for name, model in COUNTED.items():
+        stored = dict(
+            session.execute(select(model.clan_id, func.count()).group_by(model.clan_id)).all()
+        )
+        for clan in plan["clans"]:
+            clan_id = clan["id"]
+            run = stored.get(clan_id, 0) - clan.get("previous_month", {}).get("loot", 0)
+            # A POST that timed out may or may not have been stored; nothing else may differ.
+            posted = counts.get(f"{clan_id}:{name}:ok", 0)
+            unknown = counts.get(f"{clan_id}:{name}:unknown", 0)
+            if not posted <= run <= posted + unknown:
+                problems.append(
+                    f"clan {clan_id}: {run} rows for {posted} successful "
+                    f"'{name}' POSTs" + (f" and {unknown} unanswered" if unknown else "")
+                )
     return problems
 
 
@@ -335,7 +369,8 @@ def run_load(
     elapsed = time.monotonic() - start
     session.expire_all()
     problems = check_ledger(session, plan, counts)
-    return LoadResult(read_stats(out), counts, problems, elapsed, load)
+    closes = close_summary(plan, counts)
+    return LoadResult(read_stats(out), counts, problems, closes, plan, elapsed, load)
 
 
 def report(result: LoadResult) -> None:
@@ -347,11 +382,15 @@ def report(result: LoadResult) -> None:
         )
     unanswered = sum(n for key, n in result.counts.items() if key.endswith(":unknown"))
     print(f"5xx responses: {result.counts.get('5xx', 0)}; POSTs left unanswered: {unanswered}")
+    print(result.closes)
     print(f"load average {result.load_average:.1f} on {os.cpu_count()} CPUs at the end of the run")
     if result.problems:
         print("INCONSISTENT:\n  " + "\n  ".join(result.problems))
     else:
-        print("ledger check: every clan's journal sums to 0 and matches the successful POSTs")
+        print(
+            "ledger check: every clan's journal sums to 0 and matches the successful POSTs; "
+            "every close matches its POST and plan"
+        )
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
