@@ -17,6 +17,17 @@ from clanledger.models.accounts import (
 )
 from clanledger.models.api import ApiToken, IdempotentResponse, TokenScope
 from clanledger.models.auction import Auction, AuctionStatus, Bid
+from clanledger.models.book import (
+    BookAccount,
+    BookAudit,
+    BookBudget,
+    BookCategory,
+    BookImport,
+    BookPosting,
+    BookProfile,
+    BookRecurring,
+    BookTransaction,
+)
 from clanledger.models.ledger import (
     Attendance,
     Boss,
@@ -43,6 +54,15 @@ __all__ = [
     "AuctionStatus",
     "AuditLog",
     "Bid",
+    "BookAccount",
+    "BookAudit",
+    "BookBudget",
+    "BookCategory",
+    "BookImport",
+    "BookPosting",
+    "BookProfile",
+    "BookRecurring",
+    "BookTransaction",
     "Boss",
     "Character",
     "Clan",

@@ -1,0 +1,2 @@
+"""The personal book's rules, pure: minor-unit money, balanced transactions, recurring dates,
+budgets and reports. No Flask or SQLAlchemy here."""

@@ -1,0 +1,13 @@
+"""The personal book (記帳) under ``/book``: private to the signed-in user.
+
+Every view is a :func:`~clanledger.web.book.common.book_view`: login required, and the
+services it calls reach only the signed-in user's rows (another user's id is a 404). The
+route modules below add their views to :data:`bp`.
+"""
+
+from __future__ import annotations
+
+from clanledger.web.book import entry  # noqa: F401  (registers its views on bp)
+from clanledger.web.book.common import bp
+
+__all__ = ["bp"]
