@@ -29,11 +29,48 @@ def book_view(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         ensure_book(db.session, current_user.id)
         g.book_user_id = current_user.id
+        for hook in _ON_VISIT:
+            hook(db.session, current_user.id)
         return view(*args, **kwargs)
 
     protected = login_required(wrapped)
     protected.personal = True  # type: ignore[attr-defined]
     return protected  # type: ignore[return-value]
+
+
+_ON_VISIT: list[Callable[[Any, int], None]] = []
+
+
+def register_on_visit(hook: Callable[[Any, int], None]) -> None:
+    """Run ``hook(session, user_id)`` before every book page (recurring transactions due,
+    the clan mirror): each must be idempotent, cheap when there is nothing to do, and
+    commit its own work."""
+    if hook not in _ON_VISIT:
+        _ON_VISIT.append(hook)
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    template: str
+    load: Callable[[Any, int], dict[str, Any]]
+    order: int
+
+
+_PANELS: dict[str, HomePanel] = {}
+
+
+def register_home_panel(
+    template: str, load: Callable[[Any, int], dict[str, Any]], order: int = 50
+) -> None:
+    """Show ``template`` on the book's home page, rendered with ``panel`` set to
+    ``load(session, user_id)`` (budgets left this month, the clan link...)."""
+    _PANELS[template] = HomePanel(template, load, order)
+
+
+def home_panels(session: Any, user_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The registered panels with their data, in order."""
+    panels = sorted(_PANELS.values(), key=lambda p: (p.order, p.template))
+    return [(p.template, p.load(session, user_id)) for p in panels]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from clanledger.extensions import db
 from clanledger.services.book import accounts
-from clanledger.web.book.common import book_view, bp, register_book_tab, user_id
+from clanledger.web.book.common import book_view, bp, home_panels, register_book_tab, user_id
 
 register_book_tab("book.home", _l("Overview"), order=10)
 
@@ -20,4 +20,5 @@ def home() -> str:
         "book/home.html",
         accounts=accounts.list_accounts(db.session, me),
         balances=accounts.balances(db.session, me),
+        panels=home_panels(db.session, me),
     )
