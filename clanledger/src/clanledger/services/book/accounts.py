@@ -14,6 +14,7 @@ from clanledger.services.book import audit
 from clanledger.services.book.categories import seed_default_categories
 from clanledger.services.book.errors import as_validation
 from clanledger.services.errors import (
+    Conflict,
     NotFound,
     ValidationError,
     commit_or_conflict,
@@ -40,7 +41,8 @@ def ensure_book(session: Session, user_id: int) -> BookProfile:
     session.add(BookAccount(user_id=user_id, name=cash, type=AccountType.CASH, currency="TWD"))
     try:
         commit_or_conflict(session, N_("Your book was set up in another tab. Reload the page."))
-    except Exception:
+    except Conflict:
+        # Two first visits at once: the other one made the book.
         existing = session.get(BookProfile, user_id)
         if existing is None:
             raise
