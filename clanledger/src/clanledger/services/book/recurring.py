@@ -325,7 +325,7 @@ def _schedule(frequency: Frequency, data: RuleInput) -> dict[str, Any]:
     every = data.every
     if isinstance(every, bool) or not isinstance(every, int):
         raise ValidationError(N_("Choose how often."), field="every")
-    day = None if frequency is Frequency.WEEKLY else (data.day or starts.day)
+    day = None if frequency is Frequency.WEEKLY else (starts.day if data.day is None else data.day)
     with as_validation():
         schedule.validate_rule(frequency, every, day, starts)
     return {
