@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_skeleton
-from flask_babel import format_date, get_locale, gettext, ngettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -149,16 +149,18 @@ def describe_schedule(frequency: Frequency | str, every: int, day: int | None, s
         return gettext("Every %(n)d weeks on %(weekday)s", n=every, weekday=weekday)
     day = day or start.day
     if frequency is Frequency.MONTHLY:
+        if day >= 31 and every == 1:
+            return gettext("Monthly, on the last day")
         if day >= 31:
-            return ngettext(
-                "Monthly, on the last day", "Every %(num)d months, on the last day", every
-            )
-        return ngettext(
-            "Monthly, on day %(day)d", "Every %(num)d months, on day %(day)d", every, day=day
-        )
+            return gettext("Every %(n)d months, on the last day", n=every)
+        if every == 1:
+            return gettext("Monthly, on day %(day)d", day=day)
+        return gettext("Every %(n)d months, on day %(day)d", n=every, day=day)
     # 2000 is a leap year: a rule on Feb 29 is named so (it falls on Feb 28 in other years).
     last = calendar.monthrange(2000, start.month)[1]
     shown = format_skeleton(
         "MMMd", date(2000, start.month, min(day, last)), locale=str(get_locale() or "zh_Hant")
     )
-    return ngettext("Yearly, on %(date)s", "Every %(num)d years, on %(date)s", every, date=shown)
+    if every == 1:
+        return gettext("Yearly, on %(date)s", date=shown)
+    return gettext("Every %(n)d years, on %(date)s", n=every, date=shown)
