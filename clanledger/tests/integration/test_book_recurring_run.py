@@ -250,8 +250,16 @@ def test_a_run_that_loses_the_unique_key_race_looks_again(book, monkeypatch):
     def stale_look(session, user_id, rule_row, due):
         calls["n"] += 1
         if calls["n"] == 1:
+            # Another writer commits the first date meanwhile (the rule row is locked by
+            # this run, so it writes the transaction without the lock, as a race would).
             with Session(db.engine) as other:
-                recurring_run.run_due(other, user_id, date(2026, 2, 28))
+                transactions.record(
+                    other,
+                    user_id,
+                    recurring_run._draft(other.get(BookRecurring, rule_row.id), due[0]),
+                    source_ref=recurring_run.source_ref(rule_row.id, due[0]),
+                    recurring_id=rule_row.id,
+                )
             return set()
         return real(session, user_id, rule_row, due)
 

@@ -103,7 +103,7 @@ def _run_rule(session: Session, user_id: int, rule_id: int, today: date, report:
     rule = session.scalar(
         select(BookRecurring)
         .where(BookRecurring.id == rule_id, BookRecurring.user_id == user_id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts that refer to it go on
         .execution_options(populate_existing=True)
     )
     if rule is None or not rule.active or rule.next_on is None or rule.next_on > today:
