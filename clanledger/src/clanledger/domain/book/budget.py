@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+
+from clanledger.domain.book.errors import BookInputError
+from clanledger.domain.messages import N_
+
+_MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,26 @@ class BudgetStatus:
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
+
+
+def parse_month(text: str) -> date:
+    """``"2026-12"`` (or ``2026/12``, ``2026年12月``, full-width digits) as the month's first
+    day, between 1970 and 2999.
+
+    Raises:
+        BookInputError: not a month.
+    """
+    raw = unicodedata.normalize("NFKC", str(text or "")).strip()
+    found = _MONTH.match(raw)
+    if (
+        found is None
+        or not 1 <= int(found.group(2)) <= 12
+        or not 1970 <= int(found.group(1)) <= 2999
+    ):
+        raise BookInputError(
+            N_("%(text)s is not a month: use the form 2026-12."), {"text": raw[:20]}, field="month"
+        )
+    return date(int(found.group(1)), int(found.group(2)), 1)
 
 
 def month_end(day: date) -> date:

@@ -78,11 +78,18 @@ def parse_amount(text: str, minor_digits: int, *, allow_negative: bool = False) 
         raw, negative = raw[1:-1].strip(), True
     if raw.startswith(("-", "−")):
         raw, negative = raw[1:].strip(), not negative
-    raw = _SYMBOLS.sub("", _GROUPING.sub("", raw)).strip()
-    if raw.startswith(("-", "−")):  # "NT$-120"
+    grouped = _GROUPING.sub("", raw)
+    raw = _SYMBOLS.sub("", grouped).strip()
+    if raw != grouped and raw.startswith(("-", "−")):  # "NT$-120" (not "--120": a typo)
         raw, negative = raw[1:].strip(), not negative
     if not raw:
         raise BookInputError(N_("Enter an amount."), field="amount")
+    if raw.startswith(("-", "−")):  # "--120", "(-120)": a typo, not a double negative
+        raise BookInputError(
+            N_("%(text)s is not an amount: enter a number such as 120 or 45.50."),
+            {"text": str(text)[:40]},
+            field="amount",
+        )
     try:
         value = Decimal(raw)
     except InvalidOperation:
