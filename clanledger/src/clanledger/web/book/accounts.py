@@ -147,7 +147,6 @@ def account_edit(account_id: int) -> Any:
     result = handle_form(form, act, _("Account saved."), _to_accounts)
     if not isinstance(result, int):
         return result
-    db.session.rollback()
     title = _("Edit account %(name)s", name=account.name)
     return render_template("book/form.html", form=form, title=title, account=account), result
 
@@ -204,7 +203,6 @@ def category_edit(category_id: int) -> Any:
     result = handle_form(form, act, _("Category saved."), _to_categories)
     if not isinstance(result, int):
         return result
-    db.session.rollback()
     title = _("Edit category %(name)s", name=categories.full_name(category))
     return render_template("book/form.html", form=form, title=title), result
 

@@ -128,8 +128,6 @@ def txn_edit(txn_id: int) -> Any:
     except FormErrors as error:
         return _edit_page(me, txn, request.form, error.errors, 400)
     except (ValidationError, Conflict) as error:
-        db.session.rollback()
-        txn = transactions.get_transaction(db.session, me, txn_id)
         return _edit_page(me, txn, request.form, service_errors(error), 409)
     audit_id = history.last_audit_id(db.session, me, "transaction", txn.id)
     flash_with_undo(_("Transaction saved."), audit_id)
