@@ -27,7 +27,7 @@ from clanledger.web.book.entry_form import (
 from clanledger.web.book.flash import flash_with_undo
 
 register_book_tab("book.home", _l("Overview"), order=10)
-register_book_tab("book.add", _l("Add"), order=20)
+register_book_tab("book.add", _l("Add a transaction"), order=20)
 
 ACCOUNT_TYPE_ORDER = tuple(AccountType)
 
