@@ -420,3 +420,22 @@ def test_home_shows_balances_month_and_latest(client, me):
     assert "-1,020" in html
     assert "1,020" in html  # this month's spending
     assert "900" in html and ("owed" in html or "待繳" in html or "欠款" in html)
+
+
+def test_edit_an_opening_balance_keeps_its_kind(client, me):
+    card = accounts.create_account(db.session, me.id, "台新卡", AccountType.CREDIT_CARD)
+    draft = Draft(TxnKind.OPENING, date(2026, 1, 1), card.id, -2000)
+    txn = transactions.record(db.session, me.id, draft)
+    html = client.get(f"/book/transactions/{txn.id}/edit").get_data(as_text=True)
+    assert 'name="kind" value="opening"' in html and 'value="-2000"' in html
+    form = {
+        "kind": "opening",
+        "amount": "-2500",
+        "account_id": card.id,
+        "occurred_on": "2026-01-01",
+        "version": txn.version,
+    }
+    assert client.post(f"/book/transactions/{txn.id}/edit", data=form).status_code == 302
+    assert accounts.balances(db.session, me.id)[card.id] == -2500
+    bad = {**form, "kind": "expense", "version": txn.version + 1}
+    assert client.post(f"/book/transactions/{txn.id}/edit", data=bad).status_code == 400
