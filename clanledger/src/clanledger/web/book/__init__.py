@@ -7,9 +7,11 @@ route modules below add their views to :data:`bp`.
 
 from __future__ import annotations
 
-from clanledger.web.book import (
-    entry,  # noqa: F401  (registers its views on bp)
-    plans,  # noqa: F401  (budgets, recurring)
+from clanledger.web.book import (  # noqa: F401  (each registers its views on bp)
+    accounts,
+    entry,
+    plans,
+    transactions,
 )
 from clanledger.web.book.common import bp
 
