@@ -216,9 +216,7 @@ def test_the_mapping_is_remembered_for_the_account(client, me):
     form = mapping(me, date="0", payee="1", amount="2", note="3", withdrawal="", deposit="")
     form["date_order"] = "ymd"
     client.post(f"/book/imports/{first}", data={**form, "action": "confirm"})
-    second = staged(
-        upload(client, cash, b"Memo,Posted,Text,Value\nn,2026/12/2,Shop 2,-7\n")
-    )
+    second = staged(upload(client, cash, b"Memo,Posted,Text,Value\nn,2026/12/2,Shop 2,-7\n"))
     page = text(client.get(f"/book/imports/{second}"))
     assert re.search(r'<select[^>]*id="amount"[^>]*>.*?<option selected value="3"', page, re.S)
     assert "Shop 2" in page

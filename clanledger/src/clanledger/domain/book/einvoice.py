@@ -31,7 +31,7 @@ from clanledger.domain.book.import_text import (
     parse_date,
     require_line_count,
 )
-from clanledger.domain.book.money import parse_amount
+from clanledger.domain.book.money import format_amount, parse_amount
 from clanledger.domain.messages import N_
 
 ISSUED = frozenset({"開立", "已開立", "issued", "開立已確認"})
@@ -207,9 +207,9 @@ class _State:
                         ),
                         {
                             "number": invoice.number,
-                            "parts": parts,
-                            "diff": abs(parts - invoice.total),
-                            "total": invoice.total,
+                            "parts": format_amount(parts, self.digits),
+                            "diff": format_amount(abs(parts - invoice.total), self.digits),
+                            "total": format_amount(invoice.total, self.digits),
                         },
                     )
                 )
