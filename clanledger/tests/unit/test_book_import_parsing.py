@@ -144,7 +144,7 @@ SIGNED = Mapping(date=0, payee=1, amount=4, category=5)
 
 
 def test_withdrawal_and_deposit_columns():
-    result = _read("2026/12/01,a,120,0,,\n2026/12/02,b,-,\"1,500\",,\n", TWO)
+    result = _read('2026/12/01,a,120,0,,\n2026/12/02,b,-,"1,500",,\n', TWO)
     assert result.errors == []
     assert [(r.amount, r.is_expense, r.line) for r in result.rows] == [
         (120, True, 2),

@@ -19,18 +19,25 @@ from clanledger.domain.book.errors import BookInputError
 from clanledger.domain.book.import_text import LineError, decode
 from clanledger.domain.book.kinds import CategoryKind
 from clanledger.domain.messages import N_
-from clanledger.models.book import BookAccount, BookImport, BookTransaction
+from clanledger.models.book import (
+    BookAccount,
+    BookCategory,
+    BookImport,
+    BookPosting,
+    BookTransaction,
+)
 from clanledger.models.types import utcnow
 from clanledger.services.book import audit, transactions
 from clanledger.services.book.accounts import get_account
 from clanledger.services.book.categories import by_code, get_category
 from clanledger.services.book.errors import as_validation
-from clanledger.services.book.import_plan import Plan, Settings, plan
+from clanledger.services.book.import_plan import Plan, PlannedLine, Settings, plan
 from clanledger.services.errors import (
     Conflict,
     NotFound,
     ValidationError,
     commit_or_conflict,
+    flush_or_conflict,
 )
 
 SOURCES = ("csv", "einvoice")
@@ -170,19 +177,7 @@ def confirm(
     if result.errors:
         raise LinesRefused(result.errors)
     row = _pending(session, user_id, import_id)
-    for line in result.new:
-        try:
-            transactions.record(
-                session,
-                user_id,
-                line.draft,
-                source_ref=line.source_ref,
-                import_id=row.id,
-                commit=False,
-            )
-        except ValidationError as exc:
-            session.rollback()
-            raise LinesRefused([LineError(line.line, exc.message, exc.params)]) from exc
+    _record_all(session, user_id, row.id, result.new)
     row.status = "done"
     row.content = None
     row.rows_read = len(result.lines)
@@ -191,6 +186,52 @@ def confirm(
     audit.record(session, user_id, "create", "import", row.id, _summary(row))
     commit_or_conflict(session, ALREADY)
     return row
+
+
+def _record_all(session: Session, user_id: int, import_id: int, lines: list[PlannedLine]) -> None:
+    """Add every new line as a transaction with its audit row, in two flushes (not two per
+    line, as :func:`transactions.record` does: a 5,000-line file must fit in a request)."""
+    added: list[BookTransaction] = []
+    # Held here so the identity map keeps them: build_lines looks each one up per line.
+    held = list(session.scalars(select(BookCategory).where(BookCategory.user_id == user_id)))
+    held += list(session.scalars(select(BookAccount).where(BookAccount.user_id == user_id)))
+    with session.no_autoflush:
+        for line in lines:
+            draft = line.draft
+            try:
+                built = transactions.build_lines(session, user_id, draft)
+            except ValidationError as exc:
+                session.rollback()
+                raise LinesRefused([LineError(line.line, exc.message, exc.params)]) from exc
+            txn = BookTransaction(
+                user_id=user_id,
+                kind=draft.kind,
+                occurred_on=draft.occurred_on,
+                payee=draft.payee[:128],
+                note=draft.note[:2000],
+                tags="",
+                source_ref=line.source_ref,
+                import_id=import_id,
+            )
+            txn.postings = [
+                BookPosting(
+                    user_id=user_id,
+                    account_id=part.account_id,
+                    category_id=part.category_id,
+                    amount=part.amount,
+                    currency=part.currency,
+                    memo=part.memo[:200],
+                )
+                for part in built
+            ]
+            session.add(txn)
+            added.append(txn)
+    flush_or_conflict(session, ALREADY)
+    del held
+    for txn in added:
+        summary = transactions.describe(txn)
+        after = transactions.snapshot(txn)
+        audit.record(session, user_id, "create", "transaction", txn.id, summary, after=after)
 
 
 def discard(session: Session, user_id: int, import_id: int) -> None:
