@@ -29,7 +29,7 @@ BANK_LINES = (
 
 @pytest.fixture
 def me(make_user, login):
-    user = make_user(locale="zh_Hant_TW")
+    user = make_user(locale="zh_Hant")
     login(user)
     accounts.ensure_book(db.session, user.id)
     return user
