@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -96,7 +97,11 @@ class BookCategory(db.Model):
 
 class BookImport(db.Model):
     """One import run (a CSV file or an e-invoice export): its transactions carry its id, so
-    the whole run can be shown or undone at once."""
+    the whole run can be shown or undone at once.
+
+    An upload is staged as ``pending`` with the file's bytes in ``content`` (so the mapping
+    step and the confirm may reach any web worker); confirming makes it ``done`` and drops
+    the bytes; undoing it makes it ``undone``."""
 
     __tablename__ = "book_imports"
 
@@ -104,6 +109,11 @@ class BookImport(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     source: Mapped[str] = mapped_column(String(16))  # csv | einvoice
     filename: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="done")
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("book_accounts.id"))
+    # The category chosen on the form (lines without one of their own go there).
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("book_categories.id"))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)

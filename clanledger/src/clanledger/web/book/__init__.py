@@ -7,9 +7,12 @@ route modules below add their views to :data:`bp`.
 
 from __future__ import annotations
 
+<<<<<<< HEAD
+
 from clanledger.web.book import (  # noqa: F401  (each registers its views on bp)
     accounts,
     entry,
+    imports,
     plans,
     transactions,
 )
