@@ -37,10 +37,19 @@ def expense(txn, day, payee, *lines, account=100, currency="TWD"):
     for cat, amount in lines:
         out.append(
             Posting(
-                txn, date.fromisoformat(day), "expense", amount, currency, payee,
-                None, cat, PARENTS[cat], "expense", CODES.get(cat),
+                txn,
+                date.fromisoformat(day),
+                "expense",
+                amount,
+                currency,
+                payee,
+                None,
+                cat,
+                PARENTS[cat],
+                "expense",
+                CODES.get(cat),
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -48,9 +57,20 @@ def income(txn, day, payee, cat, amount, account=101, currency="TWD", kind="inco
     d = date.fromisoformat(day)
     return [
         Posting(txn, d, kind, amount, currency, payee, account),
-        Posting(txn, d, kind, -amount, currency, payee, None, cat, PARENTS[cat], "income",
-                CODES.get(cat)),
-    ]  # fmt: skip
+        Posting(
+            txn,
+            d,
+            kind,
+            -amount,
+            currency,
+            payee,
+            None,
+            cat,
+            PARENTS[cat],
+            "income",
+            CODES.get(cat),
+        ),
+    ]
 
 
 def transfer(txn, day, amount, source=101, target=102):
@@ -152,12 +172,14 @@ def test_february_budget_row_of_the_month_wins():
 def test_the_year():
     report = year_report(YEAR, 2025, "TWD", BUDGETS, PARENTS)
     # Jan 50,000 / 16,020; Feb 50,000 / 17,120; Mar 20,000 / 250; Dec 0 / 80; others 0
-    assert [(m.month.month, m.income, m.spending) for m in report.months if m.income or m.spending] == [
+    assert [
+        (m.month.month, m.income, m.spending) for m in report.months if m.income or m.spending
+    ] == [
         (1, 50_000, 16_020),
         (2, 50_000, 17_120),
         (3, 20_000, 250),
         (12, 0, 80),
-    ]  # fmt: skip
+    ]
     assert len(report.months) == 12
     # 120,000 earned, 16,020 + 17,120 + 250 + 80 = 33,470 spent
     assert (report.income, report.spending, report.net) == (120_000, 33_470, 86_530)

@@ -193,4 +193,3 @@ def unique(where: str, field: str, value: Any, seen: set[Any]) -> None:
     if value in seen:
         raise fail(TWICE, where=where, field=field, value=str(value)[:64])
     seen.add(value)
-

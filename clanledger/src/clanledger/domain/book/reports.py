@@ -368,9 +368,7 @@ def clan_diamonds(postings: Iterable[Posting], year: int, diamond_accounts: set[
         return None
     rows = [p for p in postings if p.occurred_on.year == year]
     into = {p.txn_id for p in rows if p.account_id in diamond_accounts and p.amount > 0}
-    return sum(
-        p.income for p in rows if p.txn_id in into and p.category_code == CLAN_SHARE
-    )
+    return sum(p.income for p in rows if p.txn_id in into and p.category_code == CLAN_SHARE)
 
 
 def months_between(first: date, last: date) -> list[date]:

@@ -38,8 +38,7 @@ from clanledger.services.book.errors import as_validation
 from clanledger.services.errors import Conflict, ValidationError
 
 NOT_EMPTY = N_(
-    "Your book already has %(count)s transactions: confirm that the backup replaces the "
-    "whole book."
+    "Your book already has %(count)s transactions: confirm that the backup replaces the whole book."
 )
 CLASHES = N_("The backup could not be restored: two of its rows clash (%(detail)s).")
 
@@ -187,12 +186,7 @@ def _txn(t: BookTransaction) -> dict[str, Any]:
 
 def transaction_count(session: Session, user_id: int) -> int:
     """How many transactions the book holds (deleted ones too: a restore replaces them)."""
-    return int(
-        session.scalar(
-            select(func.count()).where(BookTransaction.user_id == user_id)
-        )
-        or 0
-    )
+    return int(session.scalar(select(func.count()).where(BookTransaction.user_id == user_id)) or 0)
 
 
 def restore(session: Session, user_id: int, raw: bytes | str, replace: bool = False) -> int:
@@ -271,9 +265,7 @@ def _write(session: Session, user_id: int, parsed: dict[str, Any]) -> dict[str, 
     ids["imports"] = _insert(
         session, parsed["imports"], lambda v: BookImport(user_id=user_id, **_stamped(v))
     )
-    ids["recurring"] = _insert(
-        session, parsed["recurring"], lambda v: _rule_row(user_id, v, ids)
-    )
+    ids["recurring"] = _insert(session, parsed["recurring"], lambda v: _rule_row(user_id, v, ids))
     ids["transactions"] = _insert(
         session, parsed["transactions"], lambda v: _txn_row(user_id, v, ids)
     )

@@ -166,9 +166,7 @@ def month(session: Session, user_id: int, first: date, currency: str | None) -> 
     code = pick_currency(session, user_id, currency)
     check_year(first.year)
     rows = postings(session, user_id, first.replace(day=1), month_end(first))
-    return month_report(
-        rows, first, code, budgets(session, user_id), parents(session, user_id)
-    )
+    return month_report(rows, first, code, budgets(session, user_id), parents(session, user_id))
 
 
 def year(

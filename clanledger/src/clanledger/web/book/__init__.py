@@ -7,8 +7,8 @@ route modules below add their views to :data:`bp`.
 
 from __future__ import annotations
 
+import clanledger.web.book.reports  # noqa: F401  (looking back, export and backup)
 from clanledger.web.book import entry  # noqa: F401  (registers its views on bp)
-from clanledger.web.book import backup, reports  # noqa: F401  (looking back, export and backup)
 from clanledger.web.book.common import bp
 
 __all__ = ["bp"]

@@ -3,7 +3,9 @@ from an uploaded file."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,12 +13,11 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from clanledger.extensions import db
-from clanledger.i18n import service_message
+from clanledger.i18n import select_timezone, service_message
 from clanledger.services.book import backup as service
 from clanledger.services.book import export
 from clanledger.services.errors import Conflict, ValidationError
 from clanledger.web.book.common import book_view, bp, register_book_tab, user_id
-from clanledger.web.book.reports import today
 
 register_book_tab("book.export_index", _l("Export & backup"), order=90)
 
@@ -39,7 +40,9 @@ def _download(body: bytes, name: str, fmt: str) -> Response:
 
 
 def _name(what: str) -> str:
-    return f"{what}-{today().isoformat()}"
+    """``<what>-<today>``, today where the reader is."""
+    day = datetime.now(ZoneInfo(select_timezone())).date()
+    return f"{what}-{day.isoformat()}"
 
 
 @bp.get("/export")

@@ -14,6 +14,7 @@ from clanledger.domain.book.budget import add_months
 from clanledger.extensions import db
 from clanledger.i18n import select_timezone
 from clanledger.services.book import reports as service
+from clanledger.web.book import backup as _export_views  # noqa: F401  (the export tab)
 from clanledger.web.book.common import (
     book_view,
     bp,
