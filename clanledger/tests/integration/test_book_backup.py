@@ -359,3 +359,15 @@ def test_no_upload_at_all_is_a_400(app, make_user, login):
     assert response.status_code == 400
     count = db.session.scalar(select(func.count()).select_from(BookTransaction))
     assert count == 0
+
+
+def test_changes_before_a_restore_can_no_longer_be_undone(book, make_user):
+    raw = backup.backup_bytes(db.session, book.id)
+    old = db.session.scalar(
+        select(BookAudit).where(BookAudit.user_id == book.id, BookAudit.entity == "transaction")
+    )
+    backup.restore(db.session, book.id, raw, replace=True)
+    with pytest.raises(Conflict):
+        transactions.undo(db.session, book.id, old.id)
+    # the restored book is the same book again
+    assert without_ids(backup.backup(db.session, book.id)) == without_ids(json.loads(raw))

@@ -231,3 +231,8 @@ def test_reports_are_private(scripted, make_user, login):
     other = make_user()
     html = login(other).get("/book/reports?month=2025-01").get_data(as_text=True)
     assert "房東" not in html and "16,020" not in html
+
+
+def test_a_year_not_begun_has_no_day_count(app, make_user, login):
+    html = login(make_user()).get("/book/reports/review?year=2999").get_data(as_text=True)
+    assert 'id="card-count"' in html and 'id="card-nospend"' not in html

@@ -56,7 +56,8 @@ class Highlights:
 
     @property
     def days(self) -> int:
-        return (self.last - self.first).days + 1
+        """The days counted (0 for a year that has not begun)."""
+        return max(0, (self.last - self.first).days + 1)
 
 
 def highlights(

@@ -23,6 +23,7 @@ from clanledger.domain.book.backup_format import FORMAT, VERSION
 from clanledger.domain.messages import N_
 from clanledger.models.book import (
     BookAccount,
+    BookAudit,
     BookBudget,
     BookCategory,
     BookImport,
@@ -244,6 +245,14 @@ def _wipe(session: Session, user_id: int, profile: BookProfile) -> None:
     )
     session.execute(delete(BookCategory).where(BookCategory.user_id == user_id))
     session.execute(delete(BookAccount).where(BookAccount.user_id == user_id))
+    # The old rows' changes can no longer be undone: their ids are gone (and SQLite may
+    # give a restored row the same id), so they are closed as if undone.
+    session.execute(
+        update(BookAudit)
+        .where(BookAudit.user_id == user_id, BookAudit.undone_at.is_(None))
+        .values(undone_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.expire_all()
 
 

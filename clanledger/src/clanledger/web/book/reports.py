@@ -58,7 +58,7 @@ def reports() -> str:
         "book/reports/month.html",
         report=report,
         names=page.names,
-        widths=charts.bar_widths([c.amount for c in report.categories]),
+        widths=charts.bar_widths([c.amount for c in report.categories], 200),
         slices=charts.donut([c.permille for c in report.categories]),
         prev_month=add_months(report.month, -1),
         next_month=add_months(report.month, 1),
