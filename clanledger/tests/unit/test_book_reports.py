@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clanledger.domain.book import charts
 from clanledger.domain.book.reports import (
@@ -317,3 +319,17 @@ def test_chart_geometry_is_integers_that_close():
         (30, 0, 1),
         (60, 0, 0),
     ]
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**15), max_size=30), st.sampled_from([100, 1000])
+)
+def test_largest_remainder_always_adds_up_and_stays_within_one(values, whole):
+    shares = largest_remainder(values, whole)
+    total = sum(values)
+    assert sum(shares) == (whole if total else 0)
+    for value, share in zip(values, shares, strict=True):
+        # each share is its exact proportion rounded down or up, never further
+        assert (
+            value * whole // total <= share <= -(-value * whole // total) if total else share == 0
+        )
