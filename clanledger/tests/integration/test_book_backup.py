@@ -206,6 +206,9 @@ BAD = {
     "txn deleted naive": lambda d: _edit(d, "transactions", 0, deleted_at="2025-01-01T00:00:00"),
     "txn source twice": lambda d: _edit(d, "transactions", 0, source_ref="csv:abc#1"),
     "txn payee NUL": lambda d: _edit(d, "transactions", 0, payee="a\x00b"),
+    "txn note lone surrogate": lambda d: _edit(d, "transactions", 0, note="a\ud800b"),
+    "import mapping NUL": lambda d: _edit(d, "imports", 0, mapping={"a": "\x00"}),
+    "import mapping surrogate": lambda d: _edit(d, "imports", 0, mapping={"\udfff": 1}),
     "recurring account unknown": lambda d: _edit(d, "recurring", 0, account=987654),
     "recurring frequency": lambda d: _edit(d, "recurring", 0, frequency="hourly"),
     "recurring amount 0": lambda d: _edit(d, "recurring", 0, amount=0),
@@ -235,7 +238,7 @@ def _posting(data: dict, **fields) -> dict:
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_backups_are_refused_and_nothing_changes(book, make_user, case):
     data = BAD[case](_good(book))
-    raw = data if isinstance(data, bytes) else json.dumps(data, ensure_ascii=False).encode()
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     other = make_user()
     accounts.ensure_book(db.session, other.id)
     before = backup.backup(db.session, other.id)

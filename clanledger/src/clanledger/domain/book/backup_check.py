@@ -4,6 +4,7 @@ enums as their kinds), keyed by the ids of the file; see
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from clanledger.domain.book.backup_format import (
@@ -15,6 +16,7 @@ from clanledger.domain.book.backup_format import (
     fail,
     load,
     rows,
+    storable,
     unique,
 )
 from clanledger.domain.book.kinds import AccountType, CategoryKind, Frequency, TxnKind
@@ -102,7 +104,7 @@ def _imports(data: dict[str, Any]) -> Rows:
     out: Rows = {}
     for row, row_id in rows(data, "imports"):
         mapping = row.row.get("mapping")
-        if mapping is not None and not isinstance(mapping, dict):
+        if mapping is not None and not (isinstance(mapping, dict) and _storable_json(mapping)):
             raise row.bad("mapping")
         out[row_id] = {
             "source": row.str("source", 16, optional=False, empty=False),
@@ -115,6 +117,11 @@ def _imports(data: dict[str, Any]) -> Rows:
             "created_at": row.moment("created_at"),
         }
     return out
+
+
+def _storable_json(value: dict[str, Any]) -> bool:
+    text = json.dumps(value, ensure_ascii=False)
+    return len(text) <= 100_000 and "\\u0000" not in text and storable(text)
 
 
 def _recurring(data: dict[str, Any], accounts: Rows, categories: Rows) -> Rows:

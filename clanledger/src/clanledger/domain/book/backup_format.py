@@ -100,7 +100,7 @@ class Field:
         value = self.row.get(name)
         if value is None and optional:
             return None if not empty else ""
-        if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+        if not isinstance(value, str) or len(value) > limit or not storable(value):
             raise self.bad(name)
         if not empty and not value.strip():
             raise self.bad(name)
@@ -161,6 +161,15 @@ class Field:
         if value not in known:
             raise fail(BAD_REF, where=self.where, field=name, ref=value)
         return value
+
+
+def storable(text: str) -> bool:
+    """Text every database stores: valid UTF-8 (no lone surrogate) and no NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def rows(data: dict[str, Any], key: str) -> list[tuple[Field, int]]:

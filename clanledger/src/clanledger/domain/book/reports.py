@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from clanledger.domain.book import budget as budget_rules
-from clanledger.domain.book.budget import BudgetStatus, add_months, month_start
+from clanledger.domain.book.budget import BudgetStatus, month_start
 
 TOP_N = 10
 EXPENSE = "expense"
@@ -369,15 +369,6 @@ def clan_diamonds(postings: Iterable[Posting], year: int, diamond_accounts: set[
     rows = [p for p in postings if p.occurred_on.year == year]
     into = {p.txn_id for p in rows if p.account_id in diamond_accounts and p.amount > 0}
     return sum(p.income for p in rows if p.txn_id in into and p.category_code == CLAN_SHARE)
-
-
-def months_between(first: date, last: date) -> list[date]:
-    """The first days of the months from ``first``'s to ``last``'s, both included."""
-    out, month = [], month_start(first)
-    while month <= month_start(last):
-        out.append(month)
-        month = add_months(month, 1)
-    return out
 
 
 def no_spend_days(rows: Iterable[Posting], first: date, last: date) -> tuple[int, int, date | None]:

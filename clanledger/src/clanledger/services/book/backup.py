@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from clanledger.domain.book.backup_check import parse_backup
@@ -210,7 +210,7 @@ def restore(session: Session, user_id: int, raw: bytes | str, replace: bool = Fa
         link = parsed["profile"]["clan_link_account"]
         profile.clan_link_account_id = None if link is None else ids["accounts"][link]
         session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         session.rollback()
         raise ValidationError(CLASHES, params={"detail": str(exc.orig)[:80]}) from None
     except Exception:

@@ -56,8 +56,14 @@ def currencies(session: Session, user_id: int) -> tuple[str, ...]:
     profile = session.get(BookProfile, user_id)
     default = profile.default_currency if profile else "TWD"
     used = set(
-        session.scalars(select(BookPosting.currency).where(BookPosting.user_id == user_id))
-    ) | set(session.scalars(select(BookAccount.currency).where(BookAccount.user_id == user_id)))
+        session.scalars(
+            select(BookPosting.currency).where(BookPosting.user_id == user_id).distinct()
+        )
+    ) | set(
+        session.scalars(
+            select(BookAccount.currency).where(BookAccount.user_id == user_id).distinct()
+        )
+    )
     return (default, *sorted(used - {default}))
 
 
