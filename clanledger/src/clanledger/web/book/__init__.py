@@ -8,12 +8,14 @@ route modules below add their views to :data:`bp`.
 from __future__ import annotations
 
 <<<<<<< HEAD
+<<<<<<< HEAD
 
 from clanledger.web.book import (  # noqa: F401  (each registers its views on bp)
     accounts,
     entry,
     imports,
     plans,
+    reports,
     transactions,
 )
 from clanledger.web.book.common import bp
