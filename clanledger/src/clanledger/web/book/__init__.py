@@ -7,6 +7,7 @@ route modules below add their views to :data:`bp`.
 
 from __future__ import annotations
 
+import clanledger.web.book.link  # noqa: F401  (the clan link)
 from clanledger.web.book import entry  # noqa: F401  (registers its views on bp)
 from clanledger.web.book.common import bp
 
