@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, delete, exists, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clanledger.domain.book import mirror as dm
@@ -127,12 +128,14 @@ def sync(session: Session, user_id: int) -> int:
         return 0
     made = 0
     while ids := new_entries(session, user_id, BATCH):
-        made += _mirror(session, user_id, profile, ids)
-        audit.record(session, user_id, "sync", "clan_link", None, f"+{len(ids)}")
         try:
+            count = _mirror(session, user_id, profile, ids)
+            audit.record(session, user_id, "sync", "clan_link", None, f"+{count}")
             commit_or_conflict(session, RACE)
-        except Conflict:
+        except (Conflict, IntegrityError):
+            session.rollback()
             return made
+        made += count
     return made
 
 

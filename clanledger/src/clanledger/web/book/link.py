@@ -30,7 +30,7 @@ from clanledger.web.forms import form_page_status, show_service_error
 
 NEW_ACCOUNT = 0  # the account choice that makes a new diamonds account
 
-register_book_tab("book.clan_link", _l("Clan link"), order=95)
+register_book_tab("book.clan_link_page", _l("Clan link"), order=95)
 register_on_visit(clan_link.on_visit)
 
 
