@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from clanledger.extensions import db
-from clanledger.models import Role
 from clanledger.models.book import BookAccount, BookTransaction
 from clanledger.services import bosses, kills, sales
 from clanledger.services.book.accounts import create_account, ensure_book
