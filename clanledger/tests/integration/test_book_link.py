@@ -21,10 +21,12 @@ netting (mirrored as a zero-sum pair).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from clanledger.domain.book.kinds import TxnKind
 from clanledger.extensions import db
@@ -354,3 +356,45 @@ def test_enable_refuses_an_account_that_is_not_an_own_diamonds_account(
     with pytest.raises(ValidationError):
         clan_link.enable(db.session, me.id, target)
     assert _hand(me.id) == 1000
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _selects(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_sync_costs_a_fixed_number_of_queries(clan_month):
+    """Nothing new: the profile and one anti-join. New entries: the same reads for 2 sales
+    as for 6 (no query per entry; the rows it writes are inserts)."""
+    m = clan_month
+    me_id = m["me"].id
+    clan_link.enable(db.session, me_id, None)
+    m["sell"](2, "M1", {"M1": "1", "O": "1"}, 1000, "第一把")
+    clan_link.sync(db.session, me_id)  # makes the claim account
+
+    def sync_cost(count: int, first_day: int) -> int:
+        for day in range(first_day, first_day + count):
+            m["sell"](day, "O", {"M2": "1", "O": "1"}, 600, f"劍{day}")
+        db.session.expire_all()
+        with counting() as statements:
+            assert clan_link.sync(db.session, me_id) == count
+        return len(_selects(statements))
+
+    assert sync_cost(2, 3) == sync_cost(6, 10)
+    db.session.expire_all()
+    with counting() as statements:
+        assert clan_link.sync(db.session, me_id) == 0
+    assert len(_selects(statements)) == 2, statements
