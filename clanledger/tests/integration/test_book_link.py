@@ -30,7 +30,7 @@ from sqlalchemy import event, func, select
 
 from clanledger.domain.book.kinds import TxnKind
 from clanledger.extensions import db
-from clanledger.models import Membership, MembershipStatus, Role, Transfer
+from clanledger.models import Character, Membership, MembershipStatus, Role, Transfer
 from clanledger.models.book import (
     BookAccount,
     BookCategory,
@@ -398,3 +398,19 @@ def test_a_sync_costs_a_fixed_number_of_queries(clan_month):
     with counting() as statements:
         assert clan_link.sync(db.session, me_id) == 0
     assert len(_selects(statements)) == 2, statements
+
+
+def test_a_character_that_changes_hands_shows_as_a_difference_until_rebuilt(clan_month):
+    m = clan_month
+    me, other, ids = m["me"], m["other"], m["ids"]
+    clan_link.enable(db.session, me.id, None)
+    m["sell"](3, "M1", {"M2": "1", "O": "1"}, 1000, "屠龍")
+    _mirrored(me.id, -550)  # M1 held (-1000), M2 shared 450
+    db.session.get(Character, ids["M2"]).user_id = other.id
+    db.session.commit()
+    [row] = clan_link.check(db.session, me.id)
+    assert (row.mirrored, row.statement, row.matches) == (-550, -1000, False)
+    hand = db.session.get(BookProfile, me.id).clan_link_account_id
+    clan_link.disable(db.session, me.id)
+    clan_link.enable(db.session, me.id, hand)
+    _mirrored(me.id, -1000)

@@ -270,9 +270,10 @@ def _statement_balance(session: Session, user_id: int, clan_id: int) -> int:
     )
 
 
-def check(session: Session, user_id: int) -> list[ClanMirror]:
+def check(session: Session, user_id: int, with_statements: bool = True) -> list[ClanMirror]:
     """Per clan (where the user plays, or a claim account is kept), the mirrored claim and
-    the clan statement balance beside it: they are equal whenever the mirror is current."""
+    the clan statement balance beside it: they are equal whenever the mirror is current.
+    Without ``with_statements`` the statements are not read (statement None)."""
     accounts = {
         int(a.link_ref.removeprefix(REF)): a
         for a in session.scalars(
@@ -298,7 +299,7 @@ def check(session: Session, user_id: int) -> list[ClanMirror]:
                 account_id=account.id if account else None,
                 mirrored=totals.get(account.id, 0) if account else 0,
                 statement=_statement_balance(session, user_id, clan.id)
-                if clan.id in active
+                if with_statements and clan.id in active
                 else None,
                 active=clan.id in active,
             )
@@ -306,8 +307,9 @@ def check(session: Session, user_id: int) -> list[ClanMirror]:
     return rows
 
 
-def link_status(session: Session, user_id: int) -> LinkStatus:
-    """What the clan link page shows."""
+def link_status(session: Session, user_id: int, with_statements: bool = True) -> LinkStatus:
+    """What the clan link page shows (the home panel leaves the statements out: it shows
+    the mirrored claims only)."""
     profile = ensure_book(session, user_id)
     account = (
         session.get(BookAccount, profile.clan_link_account_id)
@@ -334,4 +336,4 @@ def link_status(session: Session, user_id: int) -> LinkStatus:
             )
         ).all()
     )
-    return LinkStatus(account, choices, check(session, user_id), count)
+    return LinkStatus(account, choices, check(session, user_id, with_statements), count)

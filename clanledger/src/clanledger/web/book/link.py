@@ -106,7 +106,7 @@ def clan_link_disable() -> Response | tuple[str, int]:
 
 
 def _home(session: Any, me: int) -> dict[str, Any]:
-    status = clan_link.link_status(session, me)
+    status = clan_link.link_status(session, me, with_statements=False)
     return {"enabled": status.enabled, "account": status.account, "clans": status.clans}
 
 
