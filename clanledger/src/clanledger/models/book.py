@@ -52,6 +52,7 @@ class BookAccount(db.Model):
     __tablename__ = "book_accounts"
     __table_args__ = (
         UniqueConstraint("user_id", "name"),
+        UniqueConstraint("user_id", "link_ref"),
         CheckConstraint("minor_digits >= 0 AND minor_digits <= 4", "minor_digits"),
     )
 
@@ -68,6 +69,9 @@ class BookAccount(db.Model):
     archived: Mapped[bool] = mapped_column(default=False)
     # Mirror accounts (the clan link) are written only by the mirror, never by hand.
     read_only: Mapped[bool] = mapped_column(default=False)
+    # What a mirror account mirrors: "clan:<clan id>" for the clan link's claim on a clan
+    # (never a clan_id column: the clan audit listener records every row that has one).
+    link_ref: Mapped[str | None] = mapped_column(String(64))
     sort: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 <<<<<<< HEAD
 <<<<<<< HEAD
+<<<<<<< HEAD
 
 from clanledger.web.book import (  # noqa: F401  (each registers its views on bp)
     accounts,
     entry,
     imports,
+    link,
     plans,
     reports,
     transactions,
