@@ -8,8 +8,10 @@ role reaches a book. Writes need a read-write token and take an ``Idempotency-Ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from clanledger.api import book_schemas as schemas
@@ -28,6 +30,7 @@ from clanledger.services.book.categories import full_name
 from clanledger.web.book.common import open_book
 
 TAG = {"tags": ["Personal book"]}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _owner() -> int:
@@ -35,6 +38,18 @@ def _owner() -> int:
     user_id = api_user_id()
     open_book(db.session, user_id)
     return user_id
+
+
+def _own_transaction(view: F) -> F:
+    """404 for another user's (or no) transaction before anything else is read: what was
+    sent is judged only once the id is known to be the token user's own."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        api_reads.one_transaction(db.session, api_user_id(), kwargs["txn_id"])
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def _decimal(minor: int, digits: int) -> str:
@@ -224,6 +239,7 @@ def book_transaction_create(args: dict[str, Any]) -> dict[str, Any]:
 @bp.put("/book/transactions/<int:txn_id>")
 @bp.doc(parameters=[KEY_PARAMETER], **TAG)
 @idempotent
+@_own_transaction
 @bp.arguments(schemas.EditTransactionSchema)
 @bp.response(200, schemas.BookTransactionSchema)
 def book_transaction_edit(args: dict[str, Any], txn_id: int) -> dict[str, Any]:
@@ -237,6 +253,7 @@ def book_transaction_edit(args: dict[str, Any], txn_id: int) -> dict[str, Any]:
 @bp.delete("/book/transactions/<int:txn_id>")
 @bp.doc(parameters=[KEY_PARAMETER], **TAG)
 @idempotent
+@_own_transaction
 @bp.arguments(schemas.VersionArgs, location="query")
 @bp.response(200, schemas.DeletedSchema)
 def book_transaction_delete(args: dict[str, Any], txn_id: int) -> dict[str, Any]:
