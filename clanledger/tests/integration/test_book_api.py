@@ -8,7 +8,9 @@ import json
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from openapi_spec_validator import validate
+from test_migrations import empty_app  # noqa: F401 (a fixture: a database with no tables)
 
 from clanledger.domain.book.kinds import TxnKind
 from clanledger.domain.book.money import MAX_AMOUNT
@@ -538,3 +540,32 @@ def test_the_book_is_in_the_openapi_document(client):
     schemas = document["components"]["schemas"]
     assert {"amount", "amount_decimal", "splits"} <= set(schemas["NewTransaction"]["properties"])
     assert json.dumps(schemas["BookTransaction"]).count("amount_decimal") == 1
+
+
+def test_tokens_made_before_the_personal_scope_do_not_have_it(empty_app):  # noqa: F811
+    """Upgrading gives every existing token ``personal = false``; a downgrade drops it."""
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "f2a3b4c5d6e7"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, username, display_name, password_hash, created_at) "
+                "VALUES (1, 'wind', '風', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, hint, scope, created_at) "
+                "VALUES (1, 1, 'bot', :hash, 'clt_abcd', 'write', CURRENT_TIMESTAMP)"
+            ),
+            {"hash": "0" * 64},
+        )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context(), db.engine.connect() as conn:
+        personal = conn.execute(sa.text("SELECT personal FROM api_tokens WHERE id = 1")).scalar()
+    assert personal in (False, 0)
+    assert runner.invoke(args=["db", "downgrade", "f2a3b4c5d6e7"]).exit_code == 0
+    with empty_app.app_context():
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("api_tokens")}
+    assert "personal" not in columns
