@@ -524,8 +524,8 @@ def test_the_token_page_offers_the_personal_scope_off_by_default(client, make_us
     )
     made = {t.name: t.personal for t in db.session.query(ApiToken).filter_by(user_id=user.id)}
     assert made == {"bot": False, "手機記帳": True}
-    listing = client.get("/account/tokens", headers={"Accept-Language": "en"}).get_data(True)
-    assert listing.count("Personal book") == 1
+    listing = client.get("/account/tokens").get_data(True)
+    assert listing.count('<span class="badge text-bg-info">個人記帳</span>') == 1
 
 
 def test_the_book_is_in_the_openapi_document(client):
