@@ -81,7 +81,7 @@ def test_clans_me_and_bosses(client, world):
     assert (one["name"], one["role"], one["member_count"]) == ("夜風血盟", "officer", 3)
     me = _get(client, "/api/v1/me", secret).get_json()
     assert me["id"] == world["users"]["officer"].id
-    assert me["token"] == {"name": "bot", "scope": "read", "expires_at": None}
+    assert me["token"] == {"name": "bot", "scope": "read", "personal": False, "expires_at": None}
     bosses = _get(client, f"/api/v1/clans/{world['clan'].id}/bosses", secret).get_json()
     assert [b["name"] for b in bosses["items"]] == ["巨大鱷魚"]
 

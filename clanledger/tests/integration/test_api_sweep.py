@@ -5,10 +5,14 @@ A browser session never authenticates the API: every visitor with only a cookie 
 
 from __future__ import annotations
 
+from datetime import date
+
 from sweep import LOGIN, ClanSide, expect, sample
 
+from clanledger.domain.book.kinds import TxnKind
 from clanledger.extensions import db
 from clanledger.services import api_tokens
+from clanledger.services.book import accounts, categories, transactions
 
 
 @sample("token_id")
@@ -17,6 +21,35 @@ def a_token(side: ClanSide) -> int:
     message, then back to their own list)."""
     token, _secret = api_tokens.create_token(db.session, side.leader.id, "bot", "read", None)
     return token.id
+
+
+BOOK_TXN_ROUTES = (
+    "api.book_transaction",
+    "api.book_transaction_edit",
+    "api.book_transaction_delete",
+)
+
+
+@sample("txn_id", endpoints=BOOK_TXN_ROUTES)
+def a_book_transaction(side: ClanSide) -> int:
+    """A lunch in the member's personal book (only their personal token reaches it)."""
+    return _a_lunch(side).id
+
+
+@sample("audit_id", endpoints=("api.book_undo",))
+def a_book_deletion(side: ClanSide) -> int:
+    """The member's deleted lunch: the audit row an undo takes."""
+    return transactions.delete(db.session, side.member.id, _a_lunch(side).id).id
+
+
+def _a_lunch(side: ClanSide):
+    accounts.ensure_book(db.session, side.member.id)
+    cash = accounts.list_accounts(db.session, side.member.id)[0]
+    lunch = categories.by_code(db.session, side.member.id, "lunch")
+    draft = transactions.Draft(
+        TxnKind.EXPENSE, date(2026, 12, 1), cash.id, 120, category_id=lunch.id
+    )
+    return transactions.record(db.session, side.member.id, draft)
 
 
 for endpoint in (
@@ -43,6 +76,12 @@ for endpoint in (
     "api.transfer_list",
     "api.transfer_paid",
     "api.transfer_confirm",
+    "api.book_account_list",
+    "api.book_category_list",
+    "api.book_transaction_list",
+    "api.book_transaction_create",
+    "api.book_undo",
+    *BOOK_TXN_ROUTES,
 ):
     expect(endpoint, anonymous=401, user=401)
 expect("api-docs.openapi_json", anonymous=200, user=200)

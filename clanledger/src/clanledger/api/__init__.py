@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app, render_template
 from flask_smorest import Api
 
 from clanledger.api import (  # noqa: F401 (their routes)
+    book,
     drops,
     kills,
     periods,

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NoSuchRoute
 
-from clanledger.api.auth import authenticate, rate_limit_key
+from clanledger.api.auth import authenticate, bearer_secret, is_book_route, rate_limit_key
 from clanledger.api.problems import http_problem, problem
-from clanledger.extensions import csrf, limiter
+from clanledger.extensions import csrf, db, limiter
 from clanledger.i18n import service_message
+from clanledger.services.api_tokens import token_for
 from clanledger.services.errors import (
     Conflict,
     DatabaseBusy,
@@ -33,6 +35,18 @@ limiter.limit(
     lambda: current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT), key_func=rate_limit_key
 )(bp)
 bp.register_error_handler(HTTPException, http_problem)
+
+
+@bp.before_app_request
+def _book_method_hidden() -> None:
+    """A wrong method on a book route is 405 only for a token with the personal scope:
+    for any other request the route does not exist (404), as every book route."""
+    if not isinstance(request.routing_exception, MethodNotAllowed) or not is_book_route():
+        return
+    secret = bearer_secret()
+    token = token_for(db.session, secret) if secret else None
+    if token is None or not token.personal:
+        raise NoSuchRoute()
 
 
 @bp.errorhandler(NotFound)

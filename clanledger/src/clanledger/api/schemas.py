@@ -39,6 +39,7 @@ class ProblemSchema(ma.Schema):
 class TokenSchema(ma.Schema):
     name = ma.fields.String()
     scope = ma.fields.String(metadata={"description": "read or write"})
+    personal = ma.fields.Boolean(metadata={"description": "Reaches the personal book too."})
     expires_at = ma.fields.DateTime(allow_none=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clanledger.extensions import db
@@ -30,6 +30,9 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))  # the secret's first characters, to tell apart
     scope: Mapped[TokenScope] = mapped_column(_enum(TokenScope))
+    # The personal book (記帳) too: without it every /api/v1/book route answers 404, as if
+    # it did not exist, so a clan bot's token never reaches its user's own spending.
+    personal: Mapped[bool] = mapped_column(default=False, server_default=false())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

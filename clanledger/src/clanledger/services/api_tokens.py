@@ -53,13 +53,20 @@ def live_tokens(session: Session, user_id: int) -> list[ApiToken]:
 
 
 def create_token(
-    session: Session, user_id: int, name: str, scope: str, days: int | None
+    session: Session,
+    user_id: int,
+    name: str,
+    scope: str,
+    days: int | None,
+    personal: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new token of ``user_id`` and its secret, which is never available again.
 
     Args:
         scope: ``read`` or ``write``.
         days: the token expires after that many days (1..366); ``None`` never expires.
+        personal: it also reaches the user's personal book (``/api/v1/book``); off unless
+            asked for, since most tokens are a clan bot's.
     """
     clean = _name(name)
     if scope not in {s.value for s in TokenScope}:
@@ -75,6 +82,7 @@ def create_token(
         token_hash=hash_token(secret),
         hint=secret[: len(PREFIX) + 4],
         scope=TokenScope(scope),
+        personal=personal is True,
         expires_at=None if days is None else utcnow() + timedelta(days=days),
     )
     session.add(token)

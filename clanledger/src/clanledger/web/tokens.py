@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from clanledger.extensions import db
@@ -49,6 +49,11 @@ class TokenForm(FlaskForm):
         ),
         default="90",
     )
+    personal = BooleanField(
+        _l("also my personal book (記帳)"),
+        default=False,
+        description=_l("Lets it read and record your own spending. Clan bots do not need it."),
+    )
     submit = SubmitField(_l("Create token"))
 
 
@@ -61,7 +66,12 @@ def index() -> tuple[str, int]:
         try:
             days = int(form.days.data) if form.days.data else None
             _token, secret = api_tokens.create_token(
-                db.session, current_user.id, form.name.data, form.scope.data, days
+                db.session,
+                current_user.id,
+                form.name.data,
+                form.scope.data,
+                days,
+                personal=bool(form.personal.data),
             )
         except ValidationError as error:
             show_service_error(form, error)

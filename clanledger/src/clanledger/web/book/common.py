@@ -126,3 +126,12 @@ def book_money(minor: int | None, digits: int = 0) -> str:
 def user_id() -> int:
     """The signed-in user whose book the request reads (set by :func:`book_view`)."""
     return g.book_user_id
+
+
+def open_book(session: Any, user_id: int) -> None:
+    """What :func:`book_view` does before a page, for callers that are not pages (the REST
+    API): make the book on first use and run the visit hooks, so a client sees the recurring
+    transactions due and the clan mirror exactly as the pages do."""
+    ensure_book(session, user_id)
+    for hook in _ON_VISIT:
+        hook(session, user_id)
