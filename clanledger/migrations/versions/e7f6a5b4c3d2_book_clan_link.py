@@ -2,7 +2,7 @@
 account mirrors ("clan:<clan id>"), unique per user. Existing accounts get NULL.
 
 Revision ID: e7f6a5b4c3d2
-Revises: f2a3b4c5d6e7
+Revises: a9b8c7d6e5f4
 Create Date: 2026-12-05 09:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e7f6a5b4c3d2"
-down_revision = "f2a3b4c5d6e7"
+down_revision = "a9b8c7d6e5f4"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """API tokens: the personal scope (the book's routes); existing tokens do not have it.
 
 Revision ID: f0a1b2c3d4e5
-Revises: f2a3b4c5d6e7
+Revises: e7f6a5b4c3d2
 Create Date: 2026-12-05 09:20:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f0a1b2c3d4e5"
-down_revision = "f2a3b4c5d6e7"
+down_revision = "e7f6a5b4c3d2"
 branch_labels = None
 depends_on = None
 

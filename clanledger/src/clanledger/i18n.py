@@ -126,7 +126,14 @@ def service_message(error: Any) -> str:
     number with the locale's separators)."""
     if not getattr(error, "params", None):
         return gettext(error.message)
-    return gettext(error.message, **{k: _shown(k, v) for k, v in error.params.items()})
+    return gettext(
+        error.message,
+        **{
+            # A number the message formats itself (``%(max)d``) stays a number.
+            k: v if f"%({k})d" in error.message else _shown(k, v)
+            for k, v in error.params.items()
+        },
+    )
 
 
 def _shown(key: str, value: Any) -> Any:

@@ -7,10 +7,6 @@ route modules below add their views to :data:`bp`.
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-<<<<<<< HEAD
-<<<<<<< HEAD
-
 from clanledger.web.book import (  # noqa: F401  (each registers its views on bp)
     accounts,
     entry,
