@@ -151,3 +151,16 @@ def test_open_account_refuses_bad_input_and_stores_nothing(uid, args, field):
     assert caught.value.field == field
     db.session.rollback()
     assert len(accounts.list_accounts(db.session, uid, include_archived=True)) == before
+
+
+def test_a_transfer_between_accounts_of_one_currency_with_different_decimals_is_refused(uid):
+    cents = accounts.create_account(db.session, uid, "零錢帳戶", "bank", "TWD", minor_digits=2)
+    draft = transactions.Draft(TxnKind.TRANSFER, MARCH, _cash(uid).id, 100, to_account_id=cents.id)
+    with pytest.raises(ValidationError) as refused:
+        transactions.record(db.session, uid, draft)
+    assert refused.value.field == "to"
+    assert accounts.balances(db.session, uid) == {}
+    same = accounts.create_account(db.session, uid, "郵局", "bank", "TWD")
+    ok = transactions.Draft(TxnKind.TRANSFER, MARCH, _cash(uid).id, 100, to_account_id=same.id)
+    transactions.record(db.session, uid, ok)
+    assert accounts.balances(db.session, uid) == {_cash(uid).id: -100, same.id: 100}

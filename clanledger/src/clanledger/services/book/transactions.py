@@ -226,6 +226,7 @@ def build_lines(session: Session, user_id: int, draft: Draft) -> list[Line]:
             if draft.to_account_id is None:
                 raise ValidationError(N_("Choose the account the money goes to."), field="to")
             target = _own_account(session, user_id, draft.to_account_id)
+            _same_scale(account, target)
             lines = entries.transfer_lines(
                 account.id,
                 account.currency,
@@ -293,6 +294,20 @@ def _editable(
     if expected_version is not None and txn.version != expected_version:
         raise Conflict(STALE)
     return txn
+
+
+def _same_scale(source: BookAccount, target: BookAccount) -> None:
+    """Both sides of a transfer in one currency hold the same number: refuse accounts that
+    keep that currency with different decimals rather than store a wrong amount."""
+    if source.currency == target.currency and source.minor_digits != target.minor_digits:
+        raise ValidationError(
+            N_(
+                "These two %(currency)s accounts keep different decimals: a transfer between "
+                "them is not supported."
+            ),
+            field="to",
+            params={"currency": source.currency},
+        )
 
 
 def _own_account(session: Session, user_id: int, account_id: int) -> BookAccount:
