@@ -1,5 +1,5 @@
 """Fast entry on a phone (390 x 844): type an amount, tap a category chip, tap save (three
-taps), and find the expense in the month's transactions list."""
+taps), and find the expense in the month's transactions list and in the month report."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def test_expense_in_three_taps_after_the_amount(make_user, live_server, phone_pa
     expect(row).to_contain_text("-185")
     assert page.evaluate(OVERFLOW) <= 0
     screenshot(page, "book-transactions-phone")
+    # The month report counts it: the month's spending and the category's row.
+    page.goto("/book/reports")
+    expect(page.locator("#total-spending")).to_have_text("185")
+    expect(page.locator("#category-table")).to_contain_text("餐飲")
+    expect(page.locator("#category-table")).to_contain_text("185")
+    assert page.evaluate(OVERFLOW) <= 0
+    screenshot(page, "book-report-phone")
     # The next entry offers the category just used first.
     page.goto("/book/add")
     expect(page.locator("[aria-label='最近使用'] label.book-chip").first).to_contain_text("午餐")
