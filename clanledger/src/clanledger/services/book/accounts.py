@@ -12,7 +12,7 @@ from clanledger.models import User
 from clanledger.models.book import BookAccount, BookPosting, BookProfile, BookTransaction
 from clanledger.services.book import audit
 from clanledger.services.book.categories import seed_default_categories
-from clanledger.services.book.errors import as_validation
+from clanledger.services.book.errors import as_validation, clean_name
 from clanledger.services.errors import (
     Conflict,
     NotFound,
@@ -90,7 +90,7 @@ def create_account(
     closing_day: int | None = None,
 ) -> BookAccount:
     """Add an account; ``minor_digits`` defaults to the currency's (TWD 0, USD 2)."""
-    name = _clean_name(name)
+    name = clean_name(name)
     with as_validation():
         cur = currency(currency_code)
     try:
@@ -134,7 +134,7 @@ def update_account(
     """Rename or archive an account (its currency and decimals never change)."""
     account = get_account(session, user_id, account_id)
     before = _row(account)
-    account.name = _clean_name(name)
+    account.name = clean_name(name)
     account.archived = bool(archived)
     if closing_day is not None and not 1 <= closing_day <= 31:
         raise ValidationError(N_("The day of the month is 1 to 31."), field="closing_day")
@@ -145,15 +145,6 @@ def update_account(
     )
     commit_or_conflict(session, NAME_TAKEN)
     return account
-
-
-def _clean_name(name: str) -> str:
-    name = " ".join(str(name or "").split())
-    if not name:
-        raise ValidationError(N_("Enter a name."), field="name")
-    if len(name) > 64:
-        raise ValidationError(N_("Names are at most 64 characters."), field="name")
-    return name
 
 
 def _row(account: BookAccount) -> dict:

@@ -12,6 +12,7 @@ from clanledger.domain.book.kinds import CategoryKind
 from clanledger.domain.messages import N_
 from clanledger.models.book import BookCategory
 from clanledger.services.book import audit
+from clanledger.services.book.errors import clean_name
 from clanledger.services.errors import NotFound, ValidationError, commit_or_conflict
 
 NAME_TAKEN = N_("This category already has that name at this level.")
@@ -91,7 +92,7 @@ def create_category(
     session: Session, user_id: int, name: str, kind: CategoryKind | str, parent_id: int | None
 ) -> BookCategory:
     """Add a category; under ``parent_id`` it is a subcategory of the same kind."""
-    name = _clean(name)
+    name = clean_name(name)
     try:
         kind = CategoryKind(kind)
     except ValueError:
@@ -122,7 +123,7 @@ def update_category(
 ) -> BookCategory:
     """Rename or archive a category (archived ones keep their history, leave the pickers)."""
     category = get_category(session, user_id, category_id)
-    name = _clean(name)
+    name = clean_name(name)
     if name != category.name:
         _require_free(session, user_id, category.parent_id, name)
     before = {"name": category.name, "archived": category.archived}
@@ -154,12 +155,3 @@ def _require_free(session: Session, user_id: int, parent_id: int | None, name: s
     )
     if taken is not None:
         raise ValidationError(NAME_TAKEN, field="name")
-
-
-def _clean(name: str) -> str:
-    name = " ".join(str(name or "").split())
-    if not name:
-        raise ValidationError(N_("Enter a name."), field="name")
-    if len(name) > 64:
-        raise ValidationError(N_("Names are at most 64 characters."), field="name")
-    return name
